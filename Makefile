@@ -1,0 +1,43 @@
+# The front door. CMake does the building; this file only names the everyday commands.
+#
+#   make run     [MACHINE=virt|sifive_u] [SMP=N] [BOOTARGS="..."]   boot the kernel in QEMU
+#   make test                                                       build and run every test
+#   make debug   [MACHINE=...] [SMP=N]                              QEMU waiting for gdb-multiarch
+#   make bench-host                                                 host benchmarks of the executor
+#   make clean
+
+BUILD    ?= build
+MACHINE  ?= virt
+SMP      ?=
+BOOTARGS ?=
+JOBS     ?= $(shell nproc)
+
+.PHONY: all setup configure build run debug test bench-host clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+configure: setup
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@scripts/qemu-run --machine $(MACHINE) $(if $(SMP),--smp $(SMP)) --kernel $(BUILD)/riscv/kernel/kernel.bin -- "$(BOOTARGS)"
+
+debug: build
+	@echo "QEMU waits for a debugger on localhost:1234. In another terminal:"
+	@echo "    gdb-multiarch $(BUILD)/riscv/kernel/kernel.elf -ex 'target remote :1234'"
+	@scripts/qemu-run --machine $(MACHINE) $(if $(SMP),--smp $(SMP)) --kernel $(BUILD)/riscv/kernel/kernel.bin --gdb -- "$(BOOTARGS)"
+
+test: build
+	@scripts/run-tests $(BUILD) $(JOBS)
+
+bench-host: build
+	@cmake --build $(BUILD) --target bench-host
+
+clean:
+	rm -rf $(BUILD)

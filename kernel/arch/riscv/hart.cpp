@@ -1,0 +1,116 @@
+#include "kernel/arch/riscv/hart.hpp"
+
+#include "kernel/arch/riscv/sbi.hpp"
+#include "kernel/arch/riscv/timer.hpp"
+#include "kernel/boot/boot.hpp"
+#include "kernel/console/log.hpp"
+#include "kernel/mm/memory.hpp"
+
+extern "C" char _secondary_start[];
+
+namespace kernel {
+
+namespace {
+
+constexpr size_t SecondaryStackFrames = 4;           // 16 KiB kernel stack per hart
+constexpr uint64_t StartTimeoutMicroseconds = 5'000'000;
+
+// One record per hart the kernel runs on; harts_used of them are valid. Written by the boot hart
+// before the hart it describes starts; afterwards each hart writes only its own record.
+Hart harts[fdt::MaxHarts];
+size_t harts_used = 0;
+
+uint32_t plic_context_of(const fdt::BootInfo& info, uint32_t hart_id) {
+    for (size_t i = 0; i < info.plic.s_context_count; ++i)
+        if (info.plic.s_contexts[i].hart_id == hart_id) return info.plic.s_contexts[i].context;
+    return NoPlicContext;
+}
+
+const fdt::HartInfo* hart_info(const fdt::BootInfo& info, uint32_t hart_id) {
+    for (size_t i = 0; i < info.hart_count; ++i)
+        if (info.harts[i].hart_id == hart_id) return &info.harts[i];
+    return nullptr;
+}
+
+Hart& new_hart_record(uint32_t hart_id) {
+    Hart& hart = harts[harts_used];
+    hart.index = static_cast<uint32_t>(harts_used++);
+    hart.hart_id = hart_id;
+    hart.info = hart_info(boot_info(), hart_id);
+    hart.plic_context = plic_context_of(boot_info(), hart_id);
+    return hart;
+}
+
+} // namespace
+
+Hart* hart_by_index(size_t index) { return index < harts_used ? &harts[index] : nullptr; }
+
+Hart* hart_by_id(uint32_t hart_id) {
+    for (size_t i = 0; i < harts_used; ++i)
+        if (harts[i].hart_id == hart_id) return &harts[i];
+    return nullptr;
+}
+
+size_t hart_count() { return harts_used; }
+
+size_t online_hart_count() {
+    size_t online = 0;
+    for (size_t i = 0; i < harts_used; ++i) online += harts[i].online.load(std::memory_order_acquire);
+    return online;
+}
+
+void init_boot_hart(uint32_t hart_id, uint64_t stack_bottom, uint64_t stack_top) {
+    Hart& hart = harts[0];
+    hart.hart_id = hart_id;
+    hart.index = 0;
+    hart.kernel_stack_bottom = stack_bottom;
+    hart.kernel_stack_top = stack_top;
+    hart.plic_context = NoPlicContext;
+    harts_used = 1;
+    asm volatile("mv tp, %0" ::"r"(&hart));
+}
+
+// Called once the device tree is parsed: fills in what the boot hart's record needs from it.
+void complete_boot_hart_record() {
+    Hart& hart = harts[0];
+    hart.info = hart_info(boot_info(), hart.hart_id);
+    hart.plic_context = plic_context_of(boot_info(), hart.hart_id);
+}
+
+void start_secondary_harts() {
+    const fdt::BootInfo& info = boot_info();
+    uint64_t entry = mm::kernel_image_physical(_secondary_start);
+    for (size_t i = 0; i < info.hart_count; ++i) {
+        const fdt::HartInfo& candidate = info.harts[i];
+        if (candidate.hart_id == harts[0].hart_id) continue;
+        if (!candidate.enabled || !candidate.has_mmu) continue;  // e.g. sifive_u's E51 monitor core
+        auto stack = mm::frames().allocate_contiguous(SecondaryStackFrames);
+        if (!stack) {
+            println("hart {}: no memory for its stack ({}), left stopped", candidate.hart_id, error_name(stack.error()));
+            continue;
+        }
+        Hart& hart = new_hart_record(candidate.hart_id);
+        hart.kernel_stack_bottom = reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(*stack));
+        hart.kernel_stack_top = hart.kernel_stack_bottom + SecondaryStackFrames * mm::PageSize;
+        auto result = sbi::hart_start(hart.hart_id, entry, reinterpret_cast<uint64_t>(&hart));
+        if (result.error != 0) {
+            println("hart {}: SBI hart_start failed ({}), left stopped", hart.hart_id, result.error);
+            (void)mm::frames().free(*stack, SecondaryStackFrames);
+            --harts_used;
+            continue;
+        }
+    }
+    uint64_t deadline = riscv::timer::now() + StartTimeoutMicroseconds * riscv::timer::frequency() / 1'000'000;
+    while (online_hart_count() < harts_used && riscv::timer::now() < deadline) {
+    }
+    for (size_t i = 0; i < harts_used; ++i)
+        if (!harts[i].online.load()) println("hart {}: did not come online within 5 s", harts[i].hart_id);
+}
+
+void send_ipi(Hart& target, IpiReason reason) {
+    target.pending_ipis.fetch_or(static_cast<uint32_t>(reason), std::memory_order_release);
+    uint64_t base = target.hart_id & ~63u;
+    sbi::send_ipi(1ull << (target.hart_id - base), base);
+}
+
+} // namespace kernel

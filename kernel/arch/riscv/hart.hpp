@@ -1,0 +1,58 @@
+// Per-hart state, reached through the tp register.
+//
+// Each hart that runs the kernel has one Hart record. tp holds its address from the moment the
+// hart enters C++ (boot hart: once kernel_main has set it) and is never changed by kernel code.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/fdt/platform.hpp"
+
+namespace kernel {
+
+// IPI reasons, a bit each in Hart::pending_ipis.
+enum class IpiReason : uint32_t { Ping = 1u << 0, Halt = 1u << 1 };
+
+struct Hart {
+    uint64_t kernel_stack_top;          // first field: boot.S loads sp from it
+    uint32_t hart_id;                   // the hardware hart id (mhartid)
+    uint32_t index;                     // 0..hart_count-1, dense
+    uint32_t plic_context;              // S-mode external interrupt context, or NoPlicContext
+    bool has_sstc;                      // stimecmp usable (ISA has it and firmware enabled it)
+    std::atomic<bool> online{false};
+    std::atomic<uint32_t> pending_ipis{0};
+    std::atomic<uint64_t> timer_ticks{0};
+    std::atomic<uint64_t> pings_received{0};
+    // Set by riscv::probe() while an expected exception may happen; cleared by the trap handler.
+    bool probing = false;
+    bool probe_faulted = false;
+    uint64_t kernel_stack_bottom;       // for the backtrace's bounds check
+    const fdt::HartInfo* info = nullptr;
+};
+
+constexpr uint32_t NoPlicContext = 0xffffffffu;
+
+inline Hart* current_hart() {
+    Hart* hart;
+    asm volatile("mv %0, tp" : "=r"(hart));
+    return hart;
+}
+
+// All harts the kernel knows, indexed by Hart::index. Filled by start_harts().
+Hart* hart_by_index(size_t index);
+Hart* hart_by_id(uint32_t hart_id);
+size_t hart_count();          // harts the kernel runs on (enabled, with an MMU)
+size_t online_hart_count();
+
+// Sets up the boot hart's record and tp. Called once, early in kernel_main.
+void init_boot_hart(uint32_t hart_id, uint64_t stack_bottom, uint64_t stack_top);
+
+// Starts every other usable hart through SBI HSM and waits (bounded) until each is online.
+void start_secondary_harts();
+
+// Sends an IPI; the receiving hart handles it in its trap handler.
+void send_ipi(Hart& target, IpiReason reason);
+
+} // namespace kernel

@@ -1,0 +1,158 @@
+#include "kernel/arch/riscv/trap.hpp"
+
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/arch/riscv/interrupts.hpp"
+#include "kernel/arch/riscv/timer.hpp"
+#include <string_view>
+
+#include "kernel/console/log.hpp"
+
+extern "C" void trap_vector();
+extern "C" char __text_start[], __text_end[];
+
+namespace kernel::riscv {
+
+namespace {
+
+constexpr const char* RegisterNames[32] = {
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
+    "a6",   "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+
+constexpr size_t MaxBacktraceFrames = 32;
+
+// Length of the instruction at pc: 2 for a compressed one, 4 otherwise.
+uint64_t instruction_length(uint64_t pc) {
+    uint16_t low = *reinterpret_cast<const volatile uint16_t*>(pc);
+    return (low & 3) == 3 ? 4 : 2;
+}
+
+bool in_kernel_text(uint64_t address) {
+    return address >= reinterpret_cast<uint64_t>(__text_start) && address < reinterpret_cast<uint64_t>(__text_end);
+}
+
+// Frame-pointer backtrace. With -fno-omit-frame-pointer a function keeps s0 = the sp at its entry,
+// with the return address at s0-8 and the caller's s0 at s0-16. A leaf function saves only s0, at
+// s0-8, and keeps its return address in ra: the first frame tells the two apart by whether s0-8
+// holds a kernel text address. The walk stays inside the hart's kernel stack, so a corrupt chain
+// ends the backtrace instead of faulting.
+void print_backtrace(const TrapFrame& frame) {
+    Hart* hart = current_hart();
+    uint64_t low = hart ? hart->kernel_stack_bottom : 0;
+    uint64_t high = hart ? hart->kernel_stack_top : 0;
+    auto on_stack = [&](uint64_t fp) { return fp % 8 == 0 && fp >= low + 16 && fp <= high; };
+    println("backtrace (riscv64-linux-gnu-addr2line -f -e build/riscv/kernel/kernel.elf ADDRESS):");
+    println("  #0 {:#018x}", frame.sepc);
+    uint64_t frame_pointer = frame.regs[8];
+    for (size_t depth = 1; depth < MaxBacktraceFrames && on_stack(frame_pointer); ++depth) {
+        const auto* record = reinterpret_cast<const uint64_t*>(frame_pointer);
+        uint64_t return_address = record[-1];
+        uint64_t caller_frame = record[-2];
+        if (depth == 1 && !in_kernel_text(return_address)) {  // trapped in a leaf function
+            return_address = frame.regs[1];
+            caller_frame = record[-1];
+        }
+        if (!in_kernel_text(return_address)) break;
+        println("  #{} {:#018x}", depth, return_address);
+        if (caller_frame <= frame_pointer) break;  // the stack grows down: callers are above
+        frame_pointer = caller_frame;
+    }
+}
+
+void handle_interrupt(uint64_t cause) {
+    switch (static_cast<InterruptCause>(cause & ~CauseInterruptBit)) {
+    case InterruptCause::Software:
+        clear_sip(InterruptSoftware);
+        handle_ipi();
+        return;
+    case InterruptCause::Timer:
+        timer::handle_interrupt();
+        return;
+    case InterruptCause::External:
+        handle_external_interrupt();
+        return;
+    }
+    println("spurious interrupt, scause {:#x}", cause);
+}
+
+} // namespace
+
+void install_trap_vector() { write_stvec(reinterpret_cast<uint64_t>(&trap_vector)); }
+
+bool probe(void (*fn)()) {
+    Hart* hart = current_hart();
+    hart->probe_faulted = false;
+    hart->probing = true;
+    asm volatile("" ::: "memory");
+    fn();
+    asm volatile("" ::: "memory");
+    hart->probing = false;
+    return !hart->probe_faulted;
+}
+
+const char* cause_name(uint64_t scause) {
+    if (scause & CauseInterruptBit) {
+        switch (scause & ~CauseInterruptBit) {
+        case 1: return "supervisor software interrupt";
+        case 5: return "supervisor timer interrupt";
+        case 9: return "supervisor external interrupt";
+        default: return "unknown interrupt";
+        }
+    }
+    switch (static_cast<ExceptionCause>(scause)) {
+    case ExceptionCause::InstructionMisaligned: return "instruction address misaligned";
+    case ExceptionCause::InstructionAccessFault: return "instruction access fault";
+    case ExceptionCause::IllegalInstruction: return "illegal instruction";
+    case ExceptionCause::Breakpoint: return "breakpoint";
+    case ExceptionCause::LoadMisaligned: return "load address misaligned";
+    case ExceptionCause::LoadAccessFault: return "load access fault";
+    case ExceptionCause::StoreMisaligned: return "store address misaligned";
+    case ExceptionCause::StoreAccessFault: return "store access fault";
+    case ExceptionCause::EnvironmentCallFromUser: return "environment call from U mode";
+    case ExceptionCause::EnvironmentCallFromSupervisor: return "environment call from S mode";
+    case ExceptionCause::InstructionPageFault: return "instruction page fault";
+    case ExceptionCause::LoadPageFault: return "load page fault";
+    case ExceptionCause::StorePageFault: return "store page fault";
+    }
+    return "unknown exception";
+}
+
+void report_fatal_trap(const TrapFrame& frame) {
+    Hart* hart = current_hart();
+    println("\n*** unexpected trap on hart {}: {} (scause {:#x})", hart ? hart->hart_id : 0u,
+            cause_name(frame.scause), frame.scause);
+    println("    pc (sepc) = {:#018x}   address (stval) = {:#018x}   sstatus = {:#x}", frame.sepc, frame.stval,
+            frame.sstatus);
+    // x1..x31, four to a line.
+    for (int first = 1; first < 32; first += 4) {
+        char line[128];
+        size_t length = 0;
+        for (int i = first; i < first + 4 && i < 32; ++i) {
+            auto written = fmt::format_to_n(line + length, sizeof(line) - length, "  {:>4}={:016x}",
+                                            RegisterNames[i], frame.regs[i]);
+            length += written.size;
+        }
+        println("  {}", std::string_view(line, length));
+    }
+    print_backtrace(frame);
+    panic("unexpected {} at pc {:#x}, address {:#x}", cause_name(frame.scause), frame.sepc, frame.stval);
+}
+
+} // namespace kernel::riscv
+
+using namespace kernel::riscv;
+
+extern "C" void trap_handler(TrapFrame* frame) {
+    if (frame->scause & CauseInterruptBit) {
+        handle_interrupt(frame->scause);
+        return;
+    }
+    kernel::Hart* hart = kernel::current_hart();
+    if (hart && hart->probing) {
+        hart->probe_faulted = true;
+        hart->probing = false;
+        frame->sepc += instruction_length(frame->sepc);
+        return;
+    }
+    report_fatal_trap(*frame);
+}

@@ -1,0 +1,36 @@
+// Trap handling: the saved register frame, interrupt dispatch and the report of an unexpected
+// exception.
+#pragma once
+
+#include <cstdint>
+
+namespace kernel::riscv {
+
+// Filled by trap.S on every trap. Layout is fixed by trap.S: do not reorder.
+struct TrapFrame {
+    uint64_t regs[32];  // x0..x31; regs[2] is the sp before the trap
+    uint64_t sepc;
+    uint64_t sstatus;
+    uint64_t scause;
+    uint64_t stval;
+};
+static_assert(sizeof(TrapFrame) == 36 * 8, "trap.S saves 36 doublewords");
+
+// Installs the trap vector on the calling hart.
+void install_trap_vector();
+
+// Runs fn with an expected exception allowed: if the instruction at the faulting pc traps with an
+// exception, the trap handler skips it and probe() returns false instead of stopping the kernel.
+// Used to test whether a CSR exists (Sstc's stimecmp behind firmware that has not enabled it).
+bool probe(void (*fn)());
+
+// Short name of an exception or interrupt cause ("load page fault", ...).
+const char* cause_name(uint64_t scause);
+
+// Prints cause, pc, faulting address, every register and a frame-pointer backtrace, then stops
+// the machine. For exceptions nobody expected.
+[[noreturn]] void report_fatal_trap(const TrapFrame& frame);
+
+} // namespace kernel::riscv
+
+extern "C" void trap_handler(kernel::riscv::TrapFrame* frame);

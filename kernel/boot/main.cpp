@@ -1,0 +1,98 @@
+// The boot sequence, from boot.S's jump into C++ to the monitor (or the self-tests).
+#include "kernel/boot/boot.hpp"
+
+#include <string_view>
+
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/arch/riscv/interrupts.hpp"
+#include "kernel/arch/riscv/sbi.hpp"
+#include "kernel/arch/riscv/timer.hpp"
+#include "kernel/arch/riscv/trap.hpp"
+#include "kernel/boot/banner.hpp"
+#include "kernel/console/log.hpp"
+#include "kernel/fdt/fdt.hpp"
+#include "kernel/lib/bootargs.hpp"
+#include "kernel/mm/memory.hpp"
+#include "kernel/monitor/monitor.hpp"
+#include "kernel/rt/runtime.hpp"
+#include "kernel/selftest/selftest.hpp"
+
+extern "C" char boot_stack_top[];
+
+namespace kernel {
+
+namespace {
+
+constexpr size_t BootStackSize = 16384;       // boot.S
+constexpr size_t MaxDeviceTreeSize = 1 << 20;  // larger than any real tree; bounds the header check
+
+fdt::BootInfo platform;
+
+// Parses the device tree the firmware passed. A broken tree stops the boot with the parser's
+// diagnostic: nothing else could be trusted after it.
+uint64_t parse_device_tree(mm::PhysicalAddress device_tree) {
+    if (device_tree == 0 || device_tree % 8 != 0 || device_tree >= mm::DirectMapSize)
+        panic("device tree: bad address {:#x} from the firmware", device_tree);
+    const void* blob = mm::physical_map().to_virtual(device_tree);
+    fdt::Diagnostic diagnostic;
+    auto size = fdt::validate_header(blob, MaxDeviceTreeSize, diagnostic);
+    if (!size) panic("device tree at {:#x}: {} (offset {:#x})", device_tree, diagnostic.message, diagnostic.offset);
+    if (auto parsed = fdt::parse_boot_info(blob, *size, platform, diagnostic); !parsed)
+        panic("device tree at {:#x}: {} (offset {:#x})", device_tree, diagnostic.message, diagnostic.offset);
+    return *size;
+}
+
+void start_interrupts_on_this_hart() {
+    riscv::timer::start_on_this_hart();
+    riscv::enable_hart_interrupts();
+}
+
+} // namespace
+
+const fdt::BootInfo& boot_info() { return platform; }
+
+} // namespace kernel
+
+using namespace kernel;
+
+extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress device_tree) {
+    uint64_t stack_top = reinterpret_cast<uint64_t>(boot_stack_top);
+    init_boot_hart(hart_id, stack_top - BootStackSize, stack_top);
+    riscv::install_trap_vector();
+    run_static_constructors();
+
+    uint64_t device_tree_size = parse_device_tree(device_tree);
+    platform.boot_hart_hint = hart_id;
+    complete_boot_hart_record();
+    const char* uart = console::init(platform.uart);
+
+    if (auto memory = mm::init(platform, device_tree, device_tree_size); !memory)
+        panic("memory setup failed: {}", error_name(memory.error()));
+
+    riscv::timer::init(platform.timebase_frequency);
+    riscv::init_plic(platform.plic);
+    if (console::irq() != 0)
+        riscv::register_external_interrupt(console::irq(), current_hart()->plic_context, console::receive_interrupt);
+    start_interrupts_on_this_hart();
+    current_hart()->online.store(true, std::memory_order_release);
+    start_secondary_harts();
+
+    print_banner(platform, uart);
+
+    BootArgs args(platform.bootargs);
+    if (args.has("selftest")) {
+        bool passed = run_selftests(args.value("selftest"));
+        sbi::shutdown(passed ? sbi::ResetReason::None : sbi::ResetReason::SystemFailure);
+    }
+    run_monitor();
+}
+
+extern "C" [[noreturn]] void secondary_main(uint32_t, Hart* hart) {
+    mm::activate_kernel_page_table();
+    riscv::install_trap_vector();
+    start_interrupts_on_this_hart();
+    hart->online.store(true, std::memory_order_release);
+    // Nothing to schedule yet: each secondary hart waits for interrupts (ticks, IPIs).
+    for (;;) riscv::wait_for_interrupt();
+}

@@ -1,0 +1,34 @@
+// The kernel console: one output stream (UART once its driver runs, the SBI legacy console before),
+// and a receive ring filled by the UART's interrupt.
+#pragma once
+
+#include <cstddef>
+
+#include "kernel/fdt/platform.hpp"
+
+namespace kernel::console {
+
+// Binds the console to the UART the device tree names, and enables its receive interrupt.
+// Returns the driver's name, or nullptr when there is no supported UART (output stays on SBI).
+const char* init(const fdt::UartInfo& uart);
+
+// Writes bytes, "\n" becoming "\r\n". Safe from any hart and from trap handlers; lines of
+// different harts do not interleave within one call.
+void write(const char* text, size_t length);
+void write(const char* text);
+
+// For a panic: writes even if the output lock is held (by a hart that will never release it, or
+// by this very hart in the middle of a write), after waiting a bounded time for it.
+void emergency_write(const char* text);
+
+// Receive side. Called by the UART interrupt handler for every byte received.
+void receive_interrupt();
+// Takes one byte from the receive ring, or returns -1 if it is empty.
+int try_read();
+// Bytes dropped because the ring was full (reported, never silent).
+size_t dropped_bytes();
+
+// The PLIC source of the console UART (0 if none).
+unsigned irq();
+
+} // namespace kernel::console

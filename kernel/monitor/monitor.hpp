@@ -1,0 +1,8 @@
+// The kernel monitor: a console prompt until user space exists. Commands: help, info, halt.
+#pragma once
+
+namespace kernel {
+
+[[noreturn]] void run_monitor();
+
+} // namespace kernel

@@ -1,0 +1,61 @@
+#include "kernel/selftest/selftest.hpp"
+
+#include "kernel/lib/bootargs.hpp"
+
+namespace kernel {
+
+namespace {
+
+constexpr SelfTest Tests[] = {
+    {"devicetree", selftest_device_tree, false},
+    {"runtime", selftest_runtime, false},
+    {"format", selftest_format, false},
+    {"frames", selftest_frames, false},
+    {"heap", selftest_heap, false},
+    {"paging", selftest_paging, false},
+    {"traps", selftest_traps, false},
+    {"timer", selftest_timer, false},
+    {"ipi", selftest_ipi, false},
+    {"smp", selftest_smp, false},
+    {"uart-rx", selftest_console_receive, true},  // needs input on the console
+    {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
+};
+
+bool is_known(std::string_view name) {
+    if (name == "all") return true;
+    for (const SelfTest& test : Tests)
+        if (name == test.name) return true;
+    return false;
+}
+
+} // namespace
+
+bool run_selftests(std::string_view selection) {
+    if (selection.empty()) selection = "all";
+    size_t passed = 0, failed = 0;
+    // Names in the selection that match no test are failures: a typo must not pass silently.
+    size_t start = 0;
+    while (start <= selection.size()) {
+        size_t comma = selection.find(',', start);
+        if (comma == std::string_view::npos) comma = selection.size();
+        std::string_view name = selection.substr(start, comma - start);
+        if (!is_known(name)) {
+            println("selftest: no test named '{}' ... FAILED", name);
+            ++failed;
+        }
+        start = comma + 1;
+    }
+    bool all = list_contains(selection, "all");
+    for (const SelfTest& test : Tests) {
+        bool selected = list_contains(selection, test.name) || (all && !test.explicit_only);
+        if (!selected) continue;
+        println("selftest: {} ...", test.name);
+        bool ok = test.run();
+        println("selftest: {} ... {}", test.name, ok ? "ok" : "FAILED");
+        (ok ? passed : failed)++;
+    }
+    println("selftest: {} passed, {} failed", passed, failed);
+    return failed == 0 && passed > 0;
+}
+
+} // namespace kernel

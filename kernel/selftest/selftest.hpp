@@ -1,0 +1,46 @@
+// In-kernel self-tests, selected by the boot argument `selftest=all` or `selftest=name,name,...`.
+//
+// Each test prints "selftest: <name> ... ok" or "... FAILED" with the failed checks; the run ends with
+// "selftest: N passed, M failed" and the machine powers off (tests/qemu reads the console).
+// Tests marked `explicit_only` (a deliberate fatal fault) run only when named.
+#pragma once
+
+#include <string_view>
+
+#include "kernel/console/log.hpp"
+
+namespace kernel {
+
+struct SelfTest {
+    const char* name;
+    bool (*run)();
+    bool explicit_only;
+};
+
+// Runs the selected tests; true when all passed. Unknown names count as failures.
+bool run_selftests(std::string_view selection);
+
+// Inside a test: reports a failed check and makes the test fail.
+#define SELFTEST_CHECK(condition)                                                       \
+    do {                                                                                \
+        if (!(condition)) {                                                             \
+            ::kernel::println("    check failed: {} ({}:{})", #condition, __FILE__, __LINE__); \
+            return false;                                                               \
+        }                                                                               \
+    } while (0)
+
+// The tests, one function each (kernel/selftest/tests_*.cpp).
+bool selftest_device_tree();
+bool selftest_runtime();
+bool selftest_format();
+bool selftest_frames();
+bool selftest_heap();
+bool selftest_paging();
+bool selftest_traps();
+bool selftest_timer();
+bool selftest_ipi();
+bool selftest_smp();
+bool selftest_console_receive();
+bool selftest_fatal_fault();
+
+} // namespace kernel

@@ -1,0 +1,135 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+#include <vector>
+
+#include "vdso/global_priority.hpp"
+
+using namespace vdso;
+
+namespace {
+
+struct TestTable {
+    explicit TestTable(std::uint32_t capacity = 16) : processes(capacity) {
+        REQUIRE(global_priority_init(table, processes.data(), capacity));
+    }
+    std::uint32_t pick() {
+        auto process = global_priority_pick_highest(table);
+        REQUIRE(process);
+        return *process;
+    }
+    std::vector<ProcessPriority> processes;
+    GlobalPriorityTable table;
+};
+
+} // namespace
+
+TEST_CASE("global priority: pick the highest, then round-robin among equals", "[vdso][global]") {
+    TestTable t;
+    for (std::uint32_t process : {1u, 2u, 3u, 4u}) REQUIRE(global_priority_add(t.table, process, 0));
+    CHECK(global_priority_pick_highest(t.table).error() == Error::NotFound);
+    REQUIRE(global_priority_publish(t.table, 1, 5));
+    REQUIRE(global_priority_publish(t.table, 2, 3));
+    REQUIRE(global_priority_publish(t.table, 3, 3));
+    REQUIRE(global_priority_publish(t.table, 4, 3));
+    CHECK(global_priority_highest(t.table) == 3);
+    CHECK(global_priority_check_invariants(t.table));
+    std::vector<std::uint32_t> picks;
+    for (int i = 0; i < 6; ++i) picks.push_back(t.pick());
+    CHECK(picks == std::vector<std::uint32_t>{2, 3, 4, 2, 3, 4});
+    // Process 3 goes idle: the others keep their turns.
+    REQUIRE(global_priority_publish(t.table, 3, kNoPriority));
+    CHECK(t.pick() == 2);
+    CHECK(t.pick() == 4);
+    REQUIRE(global_priority_publish(t.table, 2, kNoPriority));
+    REQUIRE(global_priority_publish(t.table, 4, 6));
+    CHECK(t.pick() == 1);
+    CHECK(t.pick() == 1);
+    CHECK(global_priority_check_invariants(t.table));
+}
+
+TEST_CASE("global priority: a published priority is clamped to the process's cap", "[vdso][global]") {
+    TestTable t;
+    REQUIRE(global_priority_add(t.table, 7, 10));
+    REQUIRE(global_priority_add(t.table, 8, 0));
+    REQUIRE(global_priority_publish(t.table, 7, 0));
+    CHECK(global_priority_of(t.table, 7) == 10);
+    REQUIRE(global_priority_publish(t.table, 8, 11));
+    CHECK(t.pick() == 7);
+    CHECK(global_priority_should_yield(t.table, 8));
+    CHECK_FALSE(global_priority_should_yield(t.table, 7));
+    // Lowering the cap re-clamps; raising it lets the request through.
+    REQUIRE(global_priority_set_cap(t.table, 7, 20));
+    CHECK(global_priority_of(t.table, 7) == 20);
+    CHECK(t.pick() == 8);
+    REQUIRE(global_priority_set_cap(t.table, 7, 0));
+    CHECK(global_priority_of(t.table, 7) == 0);
+    CHECK(global_priority_check_invariants(t.table));
+}
+
+TEST_CASE("global priority: remove, bad arguments and unknown processes", "[vdso][global]") {
+    TestTable t(4);
+    CHECK(global_priority_add(t.table, 4, 0).error() == Error::InvalidArgument);
+    CHECK(global_priority_add(t.table, 0, kPriorityLevels).error() == Error::InvalidArgument);
+    REQUIRE(global_priority_add(t.table, 0, 0));
+    CHECK(global_priority_add(t.table, 0, 0).error() == Error::AlreadyExists);
+    CHECK(global_priority_publish(t.table, 1, 3).error() == Error::NotFound);
+    CHECK(global_priority_publish(t.table, 0, kNoPriority + 1).error() == Error::InvalidArgument);
+    REQUIRE(global_priority_publish(t.table, 0, 3));
+    REQUIRE(global_priority_remove(t.table, 0));
+    CHECK(global_priority_highest(t.table) == kNoPriority);
+    CHECK(global_priority_of(t.table, 0) == kNoPriority);
+    CHECK(global_priority_of(t.table, 99) == kNoPriority);
+    CHECK(global_priority_remove(t.table, 0).error() == Error::NotFound);
+    CHECK(global_priority_check_invariants(t.table));
+}
+
+TEST_CASE("global priority: random operations keep the invariants and pick like a model",
+          "[vdso][global]") {
+    const std::uint32_t capacity = 32;
+    TestTable t(capacity);
+    std::mt19937_64 random(7);
+    std::map<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>> model; // process -> (requested, cap)
+    for (int step = 0; step < 20000; ++step) {
+        const std::uint32_t process = random() % capacity;
+        const std::uint32_t value = random() % 2 ? random() % 8 : random() % (kNoPriority + 1);
+        switch (random() % 5) {
+        case 0:
+            if (model.count(process) == 0 && value < kPriorityLevels) {
+                REQUIRE(global_priority_add(t.table, process, value));
+                model[process] = {kNoPriority, value};
+            }
+            break;
+        case 1:
+        case 2:
+            if (model.count(process) != 0) {
+                REQUIRE(global_priority_publish(t.table, process, value));
+                model[process].first = value;
+            }
+            break;
+        case 3:
+            if (model.count(process) != 0 && value < kPriorityLevels) {
+                REQUIRE(global_priority_set_cap(t.table, process, value));
+                model[process].second = value;
+            }
+            break;
+        case 4:
+            if (model.count(process) != 0 && random() % 4 == 0) {
+                REQUIRE(global_priority_remove(t.table, process));
+                model.erase(process);
+            }
+            break;
+        }
+        REQUIRE(global_priority_check_invariants(t.table));
+        std::uint32_t expected = kNoPriority;
+        for (auto& [p, entry] : model) {
+            const std::uint32_t effective =
+                entry.first == kNoPriority ? kNoPriority : std::max(entry.first, entry.second);
+            REQUIRE(global_priority_of(t.table, p) == effective);
+            expected = std::min(expected, effective);
+        }
+        REQUIRE(global_priority_highest(t.table) == expected);
+        if (expected != kNoPriority) REQUIRE(global_priority_of(t.table, t.pick()) == expected);
+    }
+}

@@ -1,0 +1,76 @@
+// CoroutineId and ControlBlock: the executor's record of one coroutine.
+//
+// A CoroutineId is (generation << 32) | index into the caller-provided control-block table. A slot's
+// generation grows every time the slot is freed, so an ID outlives its coroutine harmlessly: a
+// lookup whose generation differs from the slot's finds nothing, and the operation reports Stale.
+// Generation 0 is never issued, so CoroutineId{} (value 0) is never a live coroutine.
+//
+// States (paper §3.3.1):  spawn -> Ready -> (fetch) -> Running -> yield -> Ready
+//                                                       Running -> wait  -> Pending -> (wake) -> Ready
+//                                                       Running -> exit  -> Exited (slot freed)
+// cancel: Ready/Pending -> Exited at once; Running -> Exited when it next suspends.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace vdso {
+
+struct ExecutorState;
+struct PollThread;
+
+struct CoroutineId {
+    std::uint64_t value = 0;
+
+    static constexpr CoroutineId make(std::uint32_t index, std::uint32_t generation) {
+        return CoroutineId{(std::uint64_t{generation} << 32) | index};
+    }
+    constexpr std::uint32_t index() const { return static_cast<std::uint32_t>(value); }
+    constexpr std::uint32_t generation() const { return static_cast<std::uint32_t>(value >> 32); }
+    constexpr bool is_null() const { return value == 0; }
+    friend constexpr bool operator==(CoroutineId, CoroutineId) = default;
+};
+
+enum class CoroutineState : std::uint8_t { Free, Ready, Running, Pending, Exited };
+
+// What the running coroutine asks the poll loop to do with it once it has suspended.
+enum class SuspendReason : std::uint8_t {
+    Wait,  // become Pending until woken (the default: a suspension nobody explained is a wait)
+    Yield, // back to the tail of its ready queue
+    Exit,  // finished: free the slot
+};
+
+// Runs on the poll thread once a coroutine that waits has suspended (its frame is quiescent), before
+// the executor marks it Pending; it hands the coroutine's ID to whatever will wake it (an event's list,
+// a join handle, a system-call submission). A wake that arrives while `arm` runs is remembered
+// (wake_pending), so it is never lost; any other wake of a Running coroutine is a duplicate.
+using ArmFunction = void (*)(void* arm_context, ExecutorState* executor, CoroutineId id);
+
+inline constexpr std::uint32_t kNoIndex = 0xffff'ffffu;
+
+struct ControlBlock {
+    // Guarded by ExecutorState::lock, except that resume_address is also written by the coroutine
+    // itself while Running (the innermost suspended frame of a chain of awaited tasks).
+    void* resume_address;  // std::coroutine_handle<>::address() of the frame to resume
+    void* owner;           // opaque to the executor; handed back when the coroutine is cancelled
+    PollThread* bound;     // non-null: runs only on this poll thread (its private ready queue)
+    std::uint32_t generation;
+    std::uint32_t next;    // ready-queue link, or free-list link while Free
+    std::uint32_t prev;    // ready-queue link
+    std::uint8_t priority; // 0 = highest
+    CoroutineState state;
+    bool cancel_requested; // cancelled while Running: freed when it next suspends
+    bool wake_pending;     // woken while arming: Ready instead of Pending at finish
+    // Written by the coroutine while Running (only its own poll thread reads them, after resume).
+    SuspendReason suspend_reason;
+    bool bind_request;     // bind to the current poll thread when it next suspends
+    bool unbind_request;
+    ArmFunction arm;
+    void* arm_context;
+    // Set by the poll thread (without the lock) while it runs `arm`; read by wakers under the lock.
+    // A wake of a Running coroutine counts only inside this window: it was handed out by `arm`.
+    // Outside it, a wake of a Running coroutine is a duplicate and is ignored.
+    std::atomic<bool> arming;
+};
+
+} // namespace vdso

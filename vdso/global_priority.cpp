@@ -1,0 +1,162 @@
+#include "vdso/global_priority.hpp"
+
+namespace vdso {
+
+namespace {
+
+using Guard = ScopedLock<SpinLock>;
+
+std::uint32_t clamp(std::uint32_t requested, std::uint32_t cap) {
+    if (requested == kNoPriority) return kNoPriority;
+    return requested < cap ? cap : requested;
+}
+
+void unlink(GlobalPriorityTable& table, std::uint32_t process) {
+    ProcessPriority& entry = table.processes[process];
+    const std::uint32_t level = entry.effective.load(std::memory_order_relaxed);
+    if (level == kNoPriority) return;
+    std::atomic<std::uint32_t>& cursor = table.cursor[level];
+    if (entry.next == process) { // alone in its ring
+        cursor.store(kNoIndex, std::memory_order_relaxed);
+        table.levels.clear(level);
+    } else {
+        table.processes[entry.previous].next = entry.next;
+        table.processes[entry.next].previous = entry.previous;
+        if (cursor.load(std::memory_order_relaxed) == process) {
+            cursor.store(entry.next, std::memory_order_relaxed);
+        }
+    }
+    entry.next = entry.previous = kNoIndex;
+    entry.effective.store(kNoPriority, std::memory_order_relaxed);
+}
+
+// Insert just before the cursor: the process gets its turn after every process already waiting.
+void link(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t level) {
+    ProcessPriority& entry = table.processes[process];
+    entry.effective.store(static_cast<std::uint8_t>(level), std::memory_order_relaxed);
+    if (level == kNoPriority) return;
+    std::atomic<std::uint32_t>& cursor = table.cursor[level];
+    const std::uint32_t first = cursor.load(std::memory_order_relaxed);
+    if (first == kNoIndex) {
+        entry.next = entry.previous = process;
+        cursor.store(process, std::memory_order_relaxed);
+        table.levels.set(level);
+        return;
+    }
+    ProcessPriority& before = table.processes[first];
+    entry.next = first;
+    entry.previous = before.previous;
+    table.processes[before.previous].next = process;
+    before.previous = process;
+}
+
+void relink(GlobalPriorityTable& table, std::uint32_t process) {
+    ProcessPriority& entry = table.processes[process];
+    const std::uint32_t level = clamp(entry.requested, entry.cap);
+    if (level == entry.effective.load(std::memory_order_relaxed)) return;
+    unlink(table, process);
+    link(table, process, level);
+}
+
+bool valid(const GlobalPriorityTable& table, std::uint32_t process) {
+    return process < table.capacity && table.processes[process].in_use;
+}
+
+} // namespace
+
+Result<void> global_priority_init(GlobalPriorityTable& table, ProcessPriority* processes,
+                                  std::uint32_t capacity) {
+    if (processes == nullptr || capacity == 0 || capacity == kNoIndex) return Error::InvalidArgument;
+    table.processes = processes;
+    table.capacity = capacity;
+    for (std::uint32_t process = 0; process < capacity; ++process) {
+        ProcessPriority& entry = processes[process];
+        entry.effective.store(kNoPriority, std::memory_order_relaxed);
+        entry.requested = kNoPriority;
+        entry.cap = 0;
+        entry.in_use = false;
+        entry.next = entry.previous = kNoIndex;
+    }
+    for (auto& cursor : table.cursor) cursor.store(kNoIndex, std::memory_order_relaxed);
+    return kernel::success();
+}
+
+Result<void> global_priority_add(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap) {
+    if (process >= table.capacity || cap >= kPriorityLevels) return Error::InvalidArgument;
+    Guard guard(table.lock);
+    ProcessPriority& entry = table.processes[process];
+    if (entry.in_use) return Error::AlreadyExists;
+    entry.in_use = true;
+    entry.cap = static_cast<std::uint8_t>(cap);
+    entry.requested = kNoPriority;
+    return kernel::success();
+}
+
+Result<void> global_priority_publish(GlobalPriorityTable& table, std::uint32_t process,
+                                     std::uint32_t priority) {
+    if (priority > kNoPriority) return Error::InvalidArgument;
+    Guard guard(table.lock);
+    if (!valid(table, process)) return Error::NotFound;
+    table.processes[process].requested = static_cast<std::uint8_t>(priority);
+    relink(table, process);
+    return kernel::success();
+}
+
+Result<void> global_priority_set_cap(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap) {
+    if (cap >= kPriorityLevels) return Error::InvalidArgument;
+    Guard guard(table.lock);
+    if (!valid(table, process)) return Error::NotFound;
+    table.processes[process].cap = static_cast<std::uint8_t>(cap);
+    relink(table, process);
+    return kernel::success();
+}
+
+Result<void> global_priority_remove(GlobalPriorityTable& table, std::uint32_t process) {
+    Guard guard(table.lock);
+    if (!valid(table, process)) return Error::NotFound;
+    unlink(table, process);
+    ProcessPriority& entry = table.processes[process];
+    entry.in_use = false;
+    entry.requested = kNoPriority;
+    entry.cap = 0;
+    return kernel::success();
+}
+
+Result<std::uint32_t> global_priority_pick_highest(GlobalPriorityTable& table) {
+    Guard guard(table.lock);
+    const std::uint32_t level = table.levels.highest();
+    if (level == kNoPriority) return Error::NotFound;
+    std::atomic<std::uint32_t>& cursor = table.cursor[level];
+    const std::uint32_t process = cursor.load(std::memory_order_relaxed);
+    cursor.store(table.processes[process].next, std::memory_order_relaxed);
+    return process;
+}
+
+bool global_priority_check_invariants(GlobalPriorityTable& table) {
+    Guard guard(table.lock);
+    std::uint32_t linked = 0;
+    for (std::uint32_t level = 0; level < kPriorityLevels; ++level) {
+        const std::uint32_t first = table.cursor[level].load(std::memory_order_relaxed);
+        if ((first != kNoIndex) != table.levels.test(level)) return false;
+        if (first == kNoIndex) continue;
+        std::uint32_t process = first;
+        do {
+            const ProcessPriority& entry = table.processes[process];
+            if (!entry.in_use || entry.effective.load(std::memory_order_relaxed) != level) return false;
+            if (table.processes[entry.next].previous != process) return false;
+            if (++linked > table.capacity) return false;
+            process = entry.next;
+        } while (process != first);
+    }
+    std::uint32_t listed = 0;
+    for (std::uint32_t process = 0; process < table.capacity; ++process) {
+        const ProcessPriority& entry = table.processes[process];
+        const std::uint32_t effective = entry.effective.load(std::memory_order_relaxed);
+        if (effective != kNoPriority) ++listed;
+        if (entry.in_use && effective != clamp(entry.requested, entry.cap)) return false;
+        if (!entry.in_use && effective != kNoPriority) return false;
+    }
+    return listed == linked;
+}
+
+} // namespace vdso

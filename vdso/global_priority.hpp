@@ -1,0 +1,71 @@
+// GlobalPriorityTable: the highest ready priority of every process, and an O(1) pick of the process
+// to run next (paper §3.2, done differently: the kernel is the only writer, processes only read).
+//
+// Layout: a PriorityBitmap of levels that hold at least one process, and per level a circular list
+// of its processes with a round-robin cursor. A process appears in the list of its *effective*
+// priority = max(published, cap) (numerically; 0 is the highest), so no process rises above its cap.
+// Invariants (writers hold `lock`):
+//   * bit p set  <=>  ring p non-empty  <=>  cursor[p] != kNoIndex;
+//   * a process is in ring p  <=>  in_use and effective == p (kNoPriority: in no ring).
+// Readers (pick-free queries: highest(), priority_of(), should_yield()) take no lock and only load
+// atomics, so the table can be mapped read-only into every process.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "kernel/lib/result.hpp"
+#include "vdso/executor.hpp"
+#include "vdso/priority_bitmap.hpp"
+#include "vdso/spin_lock.hpp"
+
+namespace vdso {
+
+struct ProcessPriority {
+    std::atomic<std::uint8_t> effective{kNoPriority}; // what readers see
+    // Writer-only (guarded by the table's lock):
+    std::uint8_t requested = kNoPriority; // last published, unclamped
+    std::uint8_t cap = 0;                 // most urgent priority allowed
+    bool in_use = false;
+    std::uint32_t next = kNoIndex;        // ring links within the level
+    std::uint32_t previous = kNoIndex;
+};
+
+struct GlobalPriorityTable {
+    SpinLock lock; // taken by writers only
+    ProcessPriority* processes = nullptr;
+    std::uint32_t capacity = 0;
+    PriorityBitmap<kPriorityLevels> levels;
+    std::atomic<std::uint32_t> cursor[kPriorityLevels]; // next process to pick at each level
+};
+
+// --- writer API (the kernel) ---
+Result<void> global_priority_init(GlobalPriorityTable& table, ProcessPriority* processes,
+                                  std::uint32_t capacity);
+// Start tracking `process` with a cap (nothing published yet).
+Result<void> global_priority_add(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap);
+// The process's highest ready priority (kNoPriority: nothing ready), clamped to its cap.
+Result<void> global_priority_publish(GlobalPriorityTable& table, std::uint32_t process,
+                                     std::uint32_t priority);
+Result<void> global_priority_set_cap(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap);
+Result<void> global_priority_remove(GlobalPriorityTable& table, std::uint32_t process);
+// The process to run next: highest effective priority, round-robin among equals. NotFound if none.
+Result<std::uint32_t> global_priority_pick_highest(GlobalPriorityTable& table);
+
+// --- reader API (lock-free loads; safe on a read-only mapping) ---
+inline std::uint32_t global_priority_highest(const GlobalPriorityTable& table) {
+    return table.levels.highest();
+}
+inline std::uint32_t global_priority_of(const GlobalPriorityTable& table, std::uint32_t process) {
+    if (process >= table.capacity) return kNoPriority;
+    return table.processes[process].effective.load(std::memory_order_relaxed);
+}
+// True when some process is strictly more urgent than `process`: the poll loop's should_yield_hart.
+inline bool global_priority_should_yield(const GlobalPriorityTable& table, std::uint32_t process) {
+    return global_priority_highest(table) < global_priority_of(table, process);
+}
+
+// For tests: the invariants above. O(capacity).
+bool global_priority_check_invariants(GlobalPriorityTable& table);
+
+} // namespace vdso

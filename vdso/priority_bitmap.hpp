@@ -1,0 +1,99 @@
+// PriorityBitmap<Levels>: which priority levels are non-empty, with an O(1) pick of the highest.
+//
+// Priority 0 is the highest, so the pick is count-trailing-zeros (see bit_scan.hpp).
+// Up to 64 levels it is one word. Above 64 it is two-level, as in seL4: bit w of `summary_` is set iff
+// word w is non-zero, so the pick is two count-trailing-zeros whatever the number of levels (<= 4096).
+//
+// Invariants (kept by set/clear; checked by consistent()):
+//   * bit p of the words is set iff the owner marked level p non-empty;
+//   * two-level: summary bit w set iff words_[w] != 0.
+// Concurrency: the words are atomics accessed relaxed. Writers must be serialised by the owner's lock;
+// readers may call highest()/empty()/test() without it and get a value that was true at some moment
+// (used for lock-free "anything ready?" peeks and for read-only mappings of the global table).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "vdso/bit_scan.hpp"
+
+namespace vdso {
+
+template <std::uint32_t Levels>
+class PriorityBitmap {
+    static_assert(Levels >= 1 && Levels <= 64 * 64, "PriorityBitmap holds 1 to 4096 levels");
+
+public:
+    static constexpr std::uint32_t kLevels = Levels;
+    static constexpr std::uint32_t kNone = Levels; // highest() of an empty bitmap
+    static constexpr bool kTwoLevel = Levels > 64;
+    static constexpr std::uint32_t kWords = (Levels + 63) / 64;
+
+    void set(std::uint32_t level) {
+        const std::uint32_t word = level / 64;
+        const std::uint64_t bits = load(words_[word]);
+        words_[word].store(bits | bit_of(level), std::memory_order_relaxed);
+        if constexpr (kTwoLevel) {
+            summary_.store(load(summary_) | (std::uint64_t{1} << word), std::memory_order_relaxed);
+        }
+    }
+
+    void clear(std::uint32_t level) {
+        const std::uint32_t word = level / 64;
+        const std::uint64_t bits = load(words_[word]) & ~bit_of(level);
+        words_[word].store(bits, std::memory_order_relaxed);
+        if constexpr (kTwoLevel) {
+            if (bits == 0) {
+                summary_.store(load(summary_) & ~(std::uint64_t{1} << word), std::memory_order_relaxed);
+            }
+        }
+    }
+
+    bool test(std::uint32_t level) const { return (load(words_[level / 64]) & bit_of(level)) != 0; }
+
+    bool empty() const {
+        if constexpr (kTwoLevel) {
+            return load(summary_) == 0;
+        } else {
+            return load(words_[0]) == 0;
+        }
+    }
+
+    // The lowest-numbered (most urgent) set level, or kNone. Constant time.
+    std::uint32_t highest() const {
+        if constexpr (kTwoLevel) {
+            const std::uint64_t summary = load(summary_);
+            if (summary == 0) return kNone;
+            const std::uint32_t word = count_trailing_zeros(summary);
+            const std::uint64_t bits = load(words_[word]);
+            // A reader racing a writer may see a summary bit whose word was just emptied.
+            if (bits == 0) return kNone;
+            return word * 64 + count_trailing_zeros(bits);
+        } else {
+            const std::uint64_t bits = load(words_[0]);
+            return bits == 0 ? kNone : count_trailing_zeros(bits);
+        }
+    }
+
+    // For tests: the two-level summary agrees with the words.
+    bool consistent() const {
+        if constexpr (kTwoLevel) {
+            for (std::uint32_t word = 0; word < kWords; ++word) {
+                const bool summary_bit = (load(summary_) >> word) & 1;
+                if (summary_bit != (load(words_[word]) != 0)) return false;
+            }
+        }
+        return true;
+    }
+
+private:
+    static constexpr std::uint64_t bit_of(std::uint32_t level) { return std::uint64_t{1} << (level % 64); }
+    static std::uint64_t load(const std::atomic<std::uint64_t>& word) {
+        return word.load(std::memory_order_relaxed);
+    }
+
+    std::atomic<std::uint64_t> summary_{0}; // two-level only: bit w <=> words_[w] != 0
+    std::atomic<std::uint64_t> words_[kWords]{};
+};
+
+} // namespace vdso

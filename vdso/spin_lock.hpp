@@ -1,0 +1,52 @@
+// SpinLock: a test-and-test-and-set lock, the executor's only synchronisation primitive.
+//
+// One word, no owner, not recursive, not fair. Chosen by measurement (docs/performance.md): the
+// executor holds it for a few dozen instructions, so an uncontended acquire (one atomic exchange)
+// plus release (one store) is the whole cost; a ticket lock or std::mutex costs more and fair
+// hand-over does not pay for such short critical sections.
+// It does not mask interrupts: the kernel must not take an executor lock from an interrupt handler
+// that can interrupt its holder (it defers such wake-ups to a kernel coroutine instead).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace vdso {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__riscv_zihintpause)
+    __asm__ volatile("pause");
+#endif
+}
+
+class SpinLock {
+public:
+    void lock() {
+        while (locked_.exchange(1, std::memory_order_acquire) != 0) {
+            while (locked_.load(std::memory_order_relaxed) != 0) cpu_relax();
+        }
+    }
+    bool try_lock() { return locked_.exchange(1, std::memory_order_acquire) == 0; }
+    void unlock() { locked_.store(0, std::memory_order_release); }
+
+private:
+    // A word, not a bool: rv64imac has amoswap.w but no byte-sized atomic swap (no libatomic call).
+    std::atomic<std::uint32_t> locked_{0};
+};
+
+// Holds a lock from construction to the end of the scope.
+template <typename Lock>
+class [[nodiscard]] ScopedLock {
+public:
+    explicit ScopedLock(Lock& lock) : lock_(lock) { lock_.lock(); }
+    ~ScopedLock() { lock_.unlock(); }
+    ScopedLock(const ScopedLock&) = delete;
+    ScopedLock& operator=(const ScopedLock&) = delete;
+
+private:
+    Lock& lock_;
+};
+
+} // namespace vdso
