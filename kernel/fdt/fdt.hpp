@@ -75,7 +75,8 @@ constexpr bool prefix_equals(const char* text, size_t length, const char* word) 
 
 // Checks the header: magic, version, totalsize against bytes_available, and that every block lies
 // inside totalsize, is aligned and does not overlap another. Returns totalsize. The kernel calls this
-// first to learn how many bytes of the blob to reserve.
+// first, with bytes_available = what it knows to be readable at the pointer, to learn how many bytes
+// belong to the blob (and so must be kept reserved).
 Result<uint32_t> validate_header(const void* blob, size_t bytes_available, Diagnostic& diagnostic);
 
 // ---- properties and nodes ----

@@ -33,12 +33,14 @@ bool has_base_name(const Node& node, const char* base_name) {
     return prefix_equals(node.name, length, base_name);
 }
 
-void sort_by_base(Range* ranges, size_t count) {
+// Insertion sort by .base (a few dozen entries at most).
+template <typename Entry>
+void sort_by_base(Entry* entries, size_t count) {
     for (size_t sorted = 1; sorted < count; ++sorted)
-        for (size_t index = sorted; index > 0 && ranges[index].base < ranges[index - 1].base; --index) {
-            const Range moved = ranges[index];
-            ranges[index] = ranges[index - 1];
-            ranges[index - 1] = moved;
+        for (size_t index = sorted; index > 0 && entries[index].base < entries[index - 1].base; --index) {
+            const Entry moved = entries[index];
+            entries[index] = entries[index - 1];
+            entries[index - 1] = moved;
         }
 }
 
@@ -548,12 +550,7 @@ Result<void> parse_uart_and_virtio(const Tree& tree, uint32_t stdout_offset, Boo
         return success();
     });
     if (!walked) return walked;
-    for (size_t sorted = 1; sorted < out.virtio_count; ++sorted)
-        for (size_t index = sorted; index > 0 && out.virtio[index].base < out.virtio[index - 1].base; --index) {
-            const VirtioMmioSlot moved = out.virtio[index];
-            out.virtio[index] = out.virtio[index - 1];
-            out.virtio[index - 1] = moved;
-        }
+    sort_by_base(out.virtio, out.virtio_count);
     return success();
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 namespace kernel {
 
@@ -12,17 +13,18 @@ class SpinLock {
 public:
     void lock() {
         for (;;) {
-            if (!locked_.exchange(true, std::memory_order_acquire)) return;
+            if (locked_.exchange(1, std::memory_order_acquire) == 0) return;
             while (locked_.load(std::memory_order_relaxed)) {
             }
         }
     }
-    bool try_lock() { return !locked_.exchange(true, std::memory_order_acquire); }
-    void unlock() { locked_.store(false, std::memory_order_release); }
-    bool is_locked() const { return locked_.load(std::memory_order_relaxed); }
+    bool try_lock() { return locked_.exchange(1, std::memory_order_acquire) == 0; }
+    void unlock() { locked_.store(0, std::memory_order_release); }
+    bool is_locked() const { return locked_.load(std::memory_order_relaxed) != 0; }
 
 private:
-    std::atomic<bool> locked_{false};
+    // A 32-bit word, not a bool: RV64A has no byte-wide atomics, and GCC 12 would call libatomic.
+    std::atomic<uint32_t> locked_{0};
 };
 
 // Scope guard: holds a lock from construction to the end of the scope.

@@ -24,6 +24,8 @@ constexpr bool is_aligned(uint64_t value, uint64_t alignment) { return (value & 
 constexpr bool is_power_of_two(uint64_t value) { return value != 0 && (value & (value - 1)) == 0; }
 
 // The direct map: physical address pa is reachable at virtual address pa + offset.
+// The Heap finds its headers by aligning virtual addresses, so it needs offset to be a multiple of
+// 16 KiB (the kernel's offset is a multiple of 1 GiB; host tests use a 2 MiB-aligned buffer).
 struct PhysicalMap {
     uintptr_t offset = 0;
 

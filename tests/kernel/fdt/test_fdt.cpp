@@ -22,7 +22,8 @@ std::string name_of(const kernel::Result<Node>& node) { return node ? node->name
 } // namespace
 
 TEST_CASE("validate_header accepts the dumped QEMU trees and returns totalsize") {
-    for (const char* file : {"virt-smp4.dtb", "virt-smp1.dtb", "sifive_u-smp2.dtb", "virt-smp2-bootargs-initrd.dtb"}) {
+    for (const char* file : {"virt-smp4.dtb", "virt-smp1.dtb", "sifive_u-smp2.dtb", "virt-smp2-bootargs-initrd.dtb",
+                             "virt-smp2-after-opensbi.dtb", "sifive_u-smp2-after-opensbi.dtb"}) {
         Bytes blob = load_dtb(file);
         REQUIRE(blob.size() > 40);
         Diagnostic diagnostic;
@@ -186,7 +187,7 @@ TEST_CASE("malformed headers and structure blocks give the expected diagnostic")
     const Bytes good = simple_root();
     const uint32_t struct_offset = get_be32(good, 8);
     std::vector<MalformedCase> cases;
-    cases.push_back({"bad magic", patched(good, 0, 0xd00dfeee), kernel::Error::Malformed, "bad magic"});
+    cases.push_back({"bad magic", patched(good, 0, 0xd00dfeee), kernel::Error::Malformed, "bad magic (not a flattened device tree)"});
     cases.push_back({"old version", patched(good, 20, 15), kernel::Error::Malformed, "version older than 16"});
     cases.push_back({"future format", patched(good, 24, 18), kernel::Error::Malformed, "last_comp_version newer than 17"});
     cases.push_back({"totalsize too big", patched(good, 4, uint32_t(good.size() + 1)), kernel::Error::Truncated,
@@ -312,4 +313,26 @@ TEST_CASE("version 16 blobs (no size_dt_struct) end their structure block at the
     CHECK(name_of(opened.tree->find_node("/cpus/cpu@0")) == "cpu@0");
     ParseOutcome outcome = parse(blob);
     CHECK(outcome.result);
+}
+
+TEST_CASE("diagnostics carry the byte offset of the problem") {
+    FdtBuilder builder;
+    builder.begin("").word(3).word(0xfffffff0).word(0).word(2).word(9);
+    Bytes blob = builder.finish(false);
+    const uint32_t struct_offset = get_be32(blob, 8);
+    OpenedTree overflow(blob);
+    REQUIRE_FALSE(overflow.tree);
+    CHECK(overflow.diagnostic.offset == struct_offset + 8 + 4);  // the length field of the property
+
+    FdtBuilder unknown;
+    unknown.begin("").string("a", "b").word(0x55).end();
+    blob = unknown.finish();
+    OpenedTree opened(blob);
+    REQUIRE_FALSE(opened.tree);
+    CHECK(opened.diagnostic.offset == get_be32(blob, 8) + 8 + 16);  // after root BEGIN_NODE and one property
+
+    Bytes bad_version = simple_root();
+    put_be32(bad_version, 20, 1);
+    OpenedTree old(bad_version);
+    CHECK(old.diagnostic.offset == 20);
 }

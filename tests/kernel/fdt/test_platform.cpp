@@ -142,6 +142,41 @@ TEST_CASE("QEMU virt with -append and -initrd") {
     CHECK(info.hart_count == 2);
 }
 
+TEST_CASE("QEMU virt as OpenSBI hands it over: reserved M-mode memory, unconnected M contexts") {
+    ParseOutcome outcome = parse(load_dtb("virt-smp2-after-opensbi.dtb"));
+    INFO(outcome.message());
+    REQUIRE(outcome.result);
+    const BootInfo& info = *outcome.info;
+    REQUIRE(info.reserved_count == 1);
+    CHECK(info.reserved[0].base == 0x80000000);
+    CHECK(info.reserved[0].size == 0x80000);
+    CHECK(std::string(info.bootargs) == "console=ttyS0");
+    REQUIRE(info.hart_count == 2);
+    REQUIRE(info.plic.s_context_count == 2);  // <intc 0xffffffff> entries are M contexts OpenSBI disconnected
+    CHECK(info.plic.s_contexts[0].context == 1);
+    CHECK(info.plic.s_contexts[0].hart_id == 0);
+    CHECK(info.plic.s_contexts[1].context == 3);
+    CHECK(info.plic.s_contexts[1].hart_id == 1);
+    CHECK(info.uart.base == 0x10000000);
+    CHECK(info.virtio_count == 8);
+}
+
+TEST_CASE("QEMU sifive_u as OpenSBI hands it over: the E51 hart is disabled") {
+    ParseOutcome outcome = parse(load_dtb("sifive_u-smp2-after-opensbi.dtb"));
+    INFO(outcome.message());
+    REQUIRE(outcome.result);
+    const BootInfo& info = *outcome.info;
+    REQUIRE(info.hart_count == 2);
+    CHECK_FALSE(info.harts[0].enabled);
+    CHECK(info.harts[1].enabled);
+    REQUIRE(info.reserved_count >= 1);
+    CHECK(info.reserved[0].base == 0x80000000);
+    REQUIRE(info.plic.s_context_count == 1);
+    CHECK(info.plic.s_contexts[0].context == 2);
+    CHECK(info.plic.s_contexts[0].hart_id == 1);
+    CHECK(info.uart.kind == UartKind::SifiveUart0);
+}
+
 TEST_CASE("parse_boot_info keeps boot_hart_hint and resets everything else") {
     Bytes blob = load_dtb("virt-smp1.dtb");
     ExactBuffer buffer(blob);

@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <cstring>
 #include <set>
+#include <thread>
 #include <vector>
 
 using namespace kernel;
@@ -83,4 +86,37 @@ TEST_CASE("object pool constructs and destroys objects, frames come back on rele
     CHECK(alive == 0);
     REQUIRE(pool.blocks().release());
     CHECK(frames.free_frames() == free_before);
+}
+
+TEST_CASE("fixed block pool is safe under concurrent allocate and free") {
+    alignas(64) static unsigned char region[64 * 256];
+    FixedBlockPool pool;
+    REQUIRE(pool.init(region, sizeof(region), 64));
+    std::atomic<bool> corrupted{false};
+    auto worker = [&](unsigned char id) {
+        std::vector<unsigned char*> held;
+        for (int step = 0; step < 20000; ++step) {
+            if (held.size() < 40 && step % 3 != 2) {
+                auto* block = static_cast<unsigned char*>(pool.allocate());
+                if (block == nullptr) continue;
+                std::memset(block, id, 64);
+                held.push_back(block);
+            } else if (!held.empty()) {
+                unsigned char* block = held.back();
+                held.pop_back();
+                for (int i = 0; i < 64; ++i) {
+                    if (block[i] != id) corrupted = true;
+                }
+                if (!pool.free(block)) corrupted = true;
+            }
+        }
+        for (unsigned char* block : held) {
+            if (!pool.free(block)) corrupted = true;
+        }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned char id = 1; id <= 4; ++id) threads.emplace_back(worker, id);
+    for (auto& thread : threads) thread.join();
+    CHECK_FALSE(corrupted);
+    CHECK(pool.available() == pool.capacity());
 }

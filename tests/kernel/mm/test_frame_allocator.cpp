@@ -254,3 +254,16 @@ TEST_CASE("frame allocator never hands one frame to two threads") {
     for (PhysicalAddress frame : all) REQUIRE(frames.free(frame));
     CHECK(frames.free_frames() == total);
 }
+
+TEST_CASE("frame allocator survives ranges at the top of the address space") {
+    FakeMemory memory(1 * MiB);
+    PhysicalRange ram[] = {memory.ram(), {~uint64_t{0} - 0x2fff, 0x3000}};
+    PhysicalRange reserved[] = {{~uint64_t{0} - 10, 100}};  // wraps: saturated, not overflowed
+    FrameAllocator frames;
+    // The span would reach the top of memory: its bitmaps cannot fit in 1 MiB of RAM.
+    CHECK(frames.init(ram, 2, reserved, 1, memory.map()).error() == Error::NoMemory);
+    CHECK(frames.allocate().error() == Error::NoMemory);
+    CHECK(frames.free(FakeMemory::Base).error() == Error::InvalidArgument);
+    REQUIRE(frames.init(ram, 1, reserved, 1, memory.map()));
+    CHECK(frames.total_frames() == 255);
+}

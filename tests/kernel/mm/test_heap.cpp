@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <map>
@@ -178,7 +179,8 @@ TEST_CASE("heap random workload: live blocks never overlap and keep their conten
 
     auto verify_and_free = [&](std::map<uintptr_t, Live>::iterator it) {
         auto* bytes = reinterpret_cast<unsigned char*>(it->first);
-        for (size_t i = 0; i < it->second.size; ++i) REQUIRE(bytes[i] == it->second.pattern);
+        unsigned char pattern = it->second.pattern;
+        REQUIRE(std::all_of(bytes, bytes + it->second.size, [=](unsigned char b) { return b == pattern; }));
         REQUIRE(heap.checked_free(bytes));
         live.erase(it);
     };

@@ -219,7 +219,8 @@ TEST_CASE("map_range picks the largest leaf alignment allows") {
 }
 
 TEST_CASE("page table rolls back a map that runs out of frames, leaking nothing") {
-    // Fail at every possible point: a 4 KiB range spanning two 1 GiB regions needs 4 table pages.
+    // Fail at every possible point: the range below needs 3 new table pages (a level-1 table for the
+    // second GiB and two level-0 tables), while its first half reuses the neighbour's level-0 table.
     for (size_t spare = 0; spare <= 4; ++spare) {
         Fixture fixture;
         PageTable table = fixture.create();
@@ -227,7 +228,7 @@ TEST_CASE("page table rolls back a map that runs out of frames, leaking nothing"
         std::vector<PhysicalAddress> taken = fixture.leave_free(spare);
         size_t before = fixture.frames.free_frames();
         uint64_t va = GiB - 2 * MiB + PageSize;  // shares the neighbour's level-0 table
-        uint64_t size = 2 * MiB + 2 * MiB;         // up to GiB + 2 MiB - 1 page ... across a GiB boundary
+        uint64_t size = 4 * MiB;                   // crosses the 1 GiB boundary
         Result<void> mapped = table.map(va, 0x90000000, size, RW);
         if (spare < 3) {
             CHECK(mapped.error() == Error::NoMemory);
@@ -315,4 +316,16 @@ TEST_CASE("address spaces share the kernel half without owning it") {
     for (PhysicalAddress frame : taken) REQUIRE(fixture.frames.free(frame));
     small.destroy();
     CHECK(fixture.frames.free_frames() == before);
+}
+
+TEST_CASE("translate reports malformed entries instead of following them") {
+    Fixture fixture;
+    PageTable table = fixture.create();
+    auto* root = fixture.memory.map().to_virtual<uint64_t>(table.root());
+    root[1] = (0x80000000ull >> 12) << pte::PpnShift | pte::Valid | pte::Write;  // W without R
+    CHECK(table.translate(GiB).error() == Error::Malformed);
+    root[2] = (0x80001000ull >> 12) << pte::PpnShift | pte::Valid | pte::Read;  // 1 GiB leaf, misaligned PPN
+    CHECK(table.translate(2 * GiB).error() == Error::Malformed);
+    root[1] = root[2] = 0;
+    table.destroy();
 }
