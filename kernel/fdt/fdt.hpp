@@ -65,6 +65,8 @@ constexpr bool strings_equal(const char* left, const char* right) {
     return left[index] == right[index];
 }
 // True when the `length` characters at `text` (not necessarily NUL-terminated) equal `word`.
+constexpr char ascii_lower(char letter) { return letter >= 'A' && letter <= 'Z' ? char(letter - 'A' + 'a') : letter; }
+
 constexpr bool prefix_equals(const char* text, size_t length, const char* word) {
     for (size_t index = 0; index < length; ++index)
         if (word[index] == '\0' || word[index] != text[index]) return false;
