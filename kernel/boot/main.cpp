@@ -15,6 +15,8 @@
 #include "kernel/lib/bootargs.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/monitor/monitor.hpp"
+#include "kernel/proc/process.hpp"
+#include "kernel/proc/scheduler.hpp"
 #include "kernel/rt/runtime.hpp"
 #include "kernel/selftest/selftest.hpp"
 
@@ -79,6 +81,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     start_secondary_harts();
 
     print_banner(platform, uart);
+    if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 
     BootArgs args(platform.bootargs);
     if (args.has("selftest")) {
@@ -93,6 +96,5 @@ extern "C" [[noreturn]] void secondary_main(uint32_t, Hart* hart) {
     riscv::install_trap_vector();
     start_interrupts_on_this_hart();
     hart->online.store(true, std::memory_order_release);
-    // Nothing to schedule yet: each secondary hart waits for interrupts (ticks, IPIs).
-    for (;;) riscv::wait_for_interrupt();
+    proc::run_scheduler();
 }

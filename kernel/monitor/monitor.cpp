@@ -7,6 +7,8 @@
 #include "kernel/boot/banner.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
+#include "kernel/proc/process.hpp"
+#include "kernel/proc/scheduler.hpp"
 
 namespace kernel {
 
@@ -17,24 +19,71 @@ constexpr size_t MaxLine = 128;
 struct Command {
     std::string_view name;
     std::string_view help;
-    void (*run)();
+    void (*run)(std::string_view arguments);
 };
 
-void command_help();
-void command_info() { print_platform_info(boot_info()); }
-void command_halt() {
+void command_help(std::string_view);
+void command_info(std::string_view) { print_platform_info(boot_info()); }
+void command_halt(std::string_view) {
     println("halting: powering off");
     sbi::shutdown(sbi::ResetReason::None);
+}
+
+void command_programs(std::string_view) {
+    if (!proc::for_each_program([](const char* name, size_t size) { println("  {:<24} {:>8} bytes", name, size); }))
+        println("no initial archive");
+}
+
+void command_processes(std::string_view) {
+    println("  {:>5}  {:<16} {:<8} {}", "pid", "name", "state", "user pages");
+    proc::for_each_process(
+        [](const proc::Process& process, void*) {
+            bool exited = process.state == proc::ProcessState::Exited;
+            println("  {:>5}  {:<16} {:<8} {}", process.pid, process.name, exited ? "exited" : "alive",
+                    process.address_space.user_pages());
+        },
+        nullptr);
+}
+
+// run PROGRAM [ARGUMENTS...]: runs a program from the initial archive and waits for it.
+void command_run(std::string_view arguments) {
+    constexpr size_t MaxWords = proc::MaxArguments;
+    char storage[MaxLine + 1];
+    const char* words[MaxWords];
+    size_t count = 0, used = 0;
+    while (!arguments.empty()) {
+        size_t end = arguments.find(' ');
+        std::string_view word = arguments.substr(0, end);
+        arguments = end == std::string_view::npos ? std::string_view{} : arguments.substr(end + 1);
+        if (word.empty()) continue;
+        if (count == MaxWords) {
+            println("run: at most {} arguments", MaxWords);
+            return;
+        }
+        words[count++] = storage + used;
+        for (char c : word) storage[used++] = c;
+        storage[used++] = '\0';
+    }
+    if (count == 0) {
+        println("usage: run PROGRAM [ARGUMENTS...]   (see 'programs')");
+        return;
+    }
+    auto status = proc::run_program(words[0], words, count);
+    if (!status) println("run {}: {}", words[0], error_name(status.error()));
+    else println("[{} exited with status {}]", words[0], *status);
 }
 
 constexpr Command Commands[] = {
     {"help", "list the commands", command_help},
     {"info", "platform, memory, harts and devices", command_info},
+    {"programs", "list the programs in the initial archive", command_programs},
+    {"run", "run PROGRAM [ARGS...] from the archive and wait for it", command_run},
+    {"ps", "list the processes", command_processes},
     {"halt", "power the machine off", command_halt},
 };
 
-void command_help() {
-    for (const Command& command : Commands) println("  {:<6} {}", command.name, command.help);
+void command_help(std::string_view) {
+    for (const Command& command : Commands) println("  {:<9} {}", command.name, command.help);
 }
 
 // Blocks (waiting for interrupts) until a byte arrives from the console.
@@ -42,7 +91,7 @@ char read_char() {
     for (;;) {
         int c = console::try_read();
         if (c >= 0) return static_cast<char>(c);
-        riscv::wait_for_interrupt();
+        if (!proc::run_once()) riscv::wait_for_interrupt();
     }
 }
 
@@ -92,14 +141,17 @@ void run_monitor() {
         }
         std::string_view input = trim({line, length});
         if (input.empty()) continue;
+        size_t space = input.find(' ');
+        std::string_view name = input.substr(0, space);
+        std::string_view arguments = space == std::string_view::npos ? std::string_view{} : trim(input.substr(space));
         bool found = false;
         for (const Command& command : Commands) {
-            if (command.name == input) {
-                command.run();
+            if (command.name == name) {
+                command.run(arguments);
                 found = true;
             }
         }
-        if (!found) println("unknown command '{}': try 'help'", input);
+        if (!found) println("unknown command '{}': try 'help'", name);
     }
 }
 

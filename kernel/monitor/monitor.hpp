@@ -1,4 +1,5 @@
-// The kernel monitor: a console prompt until user space exists. Commands: help, info, halt.
+// The kernel monitor: a console prompt until user space exists. Commands: help, info, programs,
+// run, ps, halt.
 #pragma once
 
 namespace kernel {

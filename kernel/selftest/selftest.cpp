@@ -17,6 +17,8 @@ constexpr SelfTest Tests[] = {
     {"timer", selftest_timer, false},
     {"ipi", selftest_ipi, false},
     {"smp", selftest_smp, false},
+    {"user", selftest_user_programs, false},
+    {"preemption", selftest_preemption, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
 };

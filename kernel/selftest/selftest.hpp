@@ -42,5 +42,7 @@ bool selftest_ipi();
 bool selftest_smp();
 bool selftest_console_receive();
 bool selftest_fatal_fault();
+bool selftest_user_programs();
+bool selftest_preemption();
 
 } // namespace kernel

@@ -59,6 +59,8 @@ void print_backtrace(const TrapFrame& frame) {
     }
 }
 
+} // namespace
+
 void handle_interrupt(uint64_t cause) {
     switch (static_cast<InterruptCause>(cause & ~CauseInterruptBit)) {
     case InterruptCause::Software:
@@ -74,8 +76,6 @@ void handle_interrupt(uint64_t cause) {
     }
     println("spurious interrupt, scause {:#x}", cause);
 }
-
-} // namespace
 
 void install_trap_vector() { write_stvec(reinterpret_cast<uint64_t>(&trap_vector)); }
 

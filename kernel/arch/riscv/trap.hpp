@@ -16,6 +16,15 @@ struct TrapFrame {
 };
 static_assert(sizeof(TrapFrame) == 36 * 8, "trap.S saves 36 doublewords");
 
+// A thread's user-mode state while it is in the kernel. sscratch points to it while the thread runs
+// in user mode; trap.S fills `frame` on every trap from user mode and switches to kernel_sp/kernel_tp.
+struct UserContext {
+    TrapFrame frame;
+    uint64_t kernel_sp;  // top of the thread's kernel stack
+    uint64_t kernel_tp;  // the Hart the thread runs on (set each time it is scheduled)
+};
+static_assert(sizeof(UserContext) == 38 * 8, "trap.S: kernel_sp at 36*8, kernel_tp at 37*8");
+
 // Installs the trap vector on the calling hart.
 void install_trap_vector();
 
@@ -23,6 +32,9 @@ void install_trap_vector();
 // exception, the trap handler skips it and probe() returns false instead of stopping the kernel.
 // Used to test whether a CSR exists (Sstc's stimecmp behind firmware that has not enabled it).
 bool probe(void (*fn)());
+
+// Dispatches an interrupt (scause with the interrupt bit) to its handler.
+void handle_interrupt(uint64_t scause);
 
 // Short name of an exception or interrupt cause ("load page fault", ...).
 const char* cause_name(uint64_t scause);
@@ -34,3 +46,7 @@ const char* cause_name(uint64_t scause);
 } // namespace kernel::riscv
 
 extern "C" void trap_handler(kernel::riscv::TrapFrame* frame);
+// Handles a trap from user mode; returns the context to resume (trap.S then enters user mode).
+extern "C" kernel::riscv::UserContext* user_trap_handler(kernel::riscv::UserContext* context);
+// Enters user mode with the context's registers (trap.S).
+extern "C" [[noreturn]] void return_to_user(kernel::riscv::UserContext* context);

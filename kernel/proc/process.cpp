@@ -1,0 +1,265 @@
+#include "kernel/proc/process.hpp"
+
+#include <new>
+
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/irq_lock.hpp"
+#include "kernel/boot/boot.hpp"
+#include "kernel/console/log.hpp"
+#include "kernel/exec/cpio.hpp"
+#include "kernel/exec/elf.hpp"
+#include "kernel/mm/memory.hpp"
+#include "kernel/proc/scheduler.hpp"
+
+namespace kernel::proc {
+
+namespace {
+
+constexpr size_t KernelStackFrames = 4;  // 16 KiB
+constexpr uint64_t AuxPageSize = 6, AuxNull = 0;
+
+// The initial archive, once init_archive() validated it (Archive has no empty state).
+alignas(exec::cpio::Archive) unsigned char archive_storage[sizeof(exec::cpio::Archive)];
+exec::cpio::Archive* archive = nullptr;
+
+// Process table: a list, newest first. table_lock guards the links and ProcessState changes.
+IrqSpinLock table_lock;
+Process* processes = nullptr;
+std::atomic<uint32_t> next_pid{1};
+
+const char* base_name(const char* path) {
+    const char* base = path;
+    for (const char* p = path; *p; ++p)
+        if (*p == '/') base = p + 1;
+    return base;
+}
+
+uint64_t page_down(uint64_t value) { return value & ~(mm::PageSize - 1); }
+uint64_t page_up(uint64_t value) { return (value + mm::PageSize - 1) & ~(mm::PageSize - 1); }
+
+Result<void> load_segments(AddressSpace& space, const exec::LoadPlan& plan, const uint8_t* image) {
+    for (size_t i = 0; i < plan.segment_count; ++i) {
+        const exec::LoadSegment& segment = plan.segments[i];
+        uint64_t start = page_down(segment.virtual_address);
+        uint64_t end = page_up(segment.virtual_address + segment.memory_size);
+        uint64_t flags = (segment.read ? mm::pte::Read : 0) | (segment.write ? mm::pte::Write | mm::pte::Read : 0) |
+                         (segment.execute ? mm::pte::Execute : 0);
+        if (auto mapped = space.map_anonymous(start, end - start, flags); !mapped) return mapped;
+        auto copied = space.copy_to_user_image(segment.virtual_address, image + segment.file_offset, segment.file_size);
+        if (!copied) return copied;
+    }
+    return success();
+}
+
+// Lays out argc, argv, an empty envp and the auxiliary vector at the top of the user stack, as the
+// Linux RISC-V ABI does; returns the initial sp.
+Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* arguments, size_t count) {
+    uint64_t top = UserStackTop;
+    if (auto mapped = space.map_anonymous(top - UserStackSize, UserStackSize, mm::pte::Read | mm::pte::Write); !mapped)
+        return mapped.error();
+    size_t string_bytes = 0;
+    for (size_t i = 0; i < count; ++i) string_bytes += __builtin_strlen(arguments[i]) + 1;
+    uint64_t strings = (top - string_bytes) & ~uint64_t{15};
+    size_t words = 1 + (count + 1) + 1 + 4;  // argc, argv + NULL, envp NULL, two auxv pairs
+    uint64_t sp = (strings - words * 8) & ~uint64_t{15};
+
+    alignas(8) unsigned char buffer[MaxArgumentBytes + (MaxArguments + 8) * 8 + 32] = {};
+    if (top - sp > sizeof(buffer)) return Error::InvalidArgument;
+    auto* word = reinterpret_cast<uint64_t*>(buffer);
+    size_t w = 0;
+    word[w++] = count;
+    uint64_t string_address = strings;
+    for (size_t i = 0; i < count; ++i) {
+        size_t length = __builtin_strlen(arguments[i]) + 1;
+        __builtin_memcpy(buffer + (string_address - sp), arguments[i], length);
+        word[w++] = string_address;
+        string_address += length;
+    }
+    word[w++] = 0;  // argv terminator
+    word[w++] = 0;  // envp: empty
+    word[w++] = AuxPageSize;
+    word[w++] = mm::PageSize;
+    word[w++] = AuxNull;
+    word[w++] = 0;
+    if (auto copied = space.copy_to_user(sp, buffer, top - sp); !copied) return copied.error();
+    return sp;
+}
+
+[[noreturn]] void start_user_thread() { return_to_user(current_thread()->user); }
+
+Result<Thread*> create_thread(Process& process, uint64_t entry, uint64_t sp, uint64_t argc, uint64_t argv) {
+    auto stack = mm::frames().allocate_contiguous(KernelStackFrames);
+    if (!stack) return stack.error();
+    Thread* thread = new (std::nothrow) Thread;
+    if (!thread) {
+        (void)mm::frames().free(*stack, KernelStackFrames);
+        return Error::NoMemory;
+    }
+    thread->kernel_stack_bottom = reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(*stack));
+    thread->kernel_stack_top = thread->kernel_stack_bottom + KernelStackFrames * mm::PageSize;
+    auto* context = reinterpret_cast<riscv::UserContext*>(thread->kernel_stack_top - sizeof(riscv::UserContext));
+    *context = {};
+    context->frame.sepc = entry;
+    context->frame.regs[2] = sp;
+    context->frame.regs[10] = argc;
+    context->frame.regs[11] = argv;
+    context->frame.sstatus = riscv::SstatusSpie;  // user mode (SPP = 0), interrupts on after sret
+    context->kernel_sp = reinterpret_cast<uint64_t>(context);
+    thread->user = context;
+    thread->context.ra = reinterpret_cast<uint64_t>(&start_user_thread);
+    thread->context.sp = reinterpret_cast<uint64_t>(context);
+    thread->process = &process;
+    thread->tid = next_pid.fetch_add(1);
+    return thread;
+}
+
+} // namespace
+
+bool init_archive() {
+    if (archive) return true;
+    const fdt::Range& initrd = boot_info().initrd;
+    if (initrd.size == 0) return false;
+    exec::Diagnostic diagnostic;
+    auto opened = exec::cpio::Archive::open(mm::physical_map().to_virtual(initrd.base), initrd.size, diagnostic);
+    if (!opened) {
+        println("initial archive at {:#x}: {} (offset {:#x})", initrd.base, diagnostic.message, diagnostic.offset);
+        return false;
+    }
+    archive = new (archive_storage) exec::cpio::Archive(*opened);
+    return true;
+}
+
+bool for_each_program(void (*visit)(const char* name, size_t size)) {
+    if (!archive) return false;
+    auto visited = archive->for_each_file([visit](const exec::cpio::Entry& entry) {
+        visit(entry.name, entry.size);
+        return true;
+    });
+    return visited.has_value();
+}
+
+Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count) {
+    if (!archive) return Error::NotFound;
+    if (argument_count == 0 || argument_count > MaxArguments) return Error::InvalidArgument;
+    size_t argument_bytes = 0;
+    for (size_t i = 0; i < argument_count; ++i) argument_bytes += __builtin_strlen(arguments[i]) + 1;
+    if (argument_bytes > MaxArgumentBytes) return Error::InvalidArgument;
+
+    auto program = archive->find(path);
+    if (!program || !program->is_regular_file()) return Error::NotFound;
+    exec::Diagnostic diagnostic;
+    auto plan = exec::plan_executable(program->data, program->size, diagnostic);
+    if (!plan) {
+        println("{}: not a valid executable: {} (offset {:#x})", path, diagnostic.message, diagnostic.offset);
+        return Error::Malformed;
+    }
+
+    Process* process = new (std::nothrow) Process;
+    if (!process) return Error::NoMemory;
+    auto fail = [&](Error error) -> Result<Process*> {
+        process->address_space.destroy();
+        delete process;
+        return error;
+    };
+    if (auto created = process->address_space.create(); !created) {
+        delete process;
+        return created.error();
+    }
+    if (auto loaded = load_segments(process->address_space, *plan, program->data); !loaded) return fail(loaded.error());
+    auto sp = build_user_stack(process->address_space, arguments, argument_count);
+    if (!sp) return fail(sp.error());
+    auto thread = create_thread(*process, plan->entry, *sp, argument_count, *sp + 8);
+    if (!thread) return fail(thread.error());
+
+    const char* name = base_name(path);
+    size_t length = __builtin_strlen(name);
+    if (length >= MaxProcessName) length = MaxProcessName - 1;
+    __builtin_memcpy(process->name, name, length);
+    process->pid = (*thread)->tid;
+    process->live_threads.store(1);
+    {
+        LockGuard guard(table_lock);
+        process->next = processes;
+        processes = process;
+    }
+    make_runnable(**thread);
+    return process;
+}
+
+void exit_current_process(int status) {
+    Process* process = current_thread()->process;
+    if (!process->exit_requested.exchange(true)) process->exit_status = status;
+    exit_current_thread();
+}
+
+void release_exited_thread(Thread& thread) {
+    Process* process = thread.process;
+    (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(thread.kernel_stack_bottom)),
+                            KernelStackFrames);
+    delete &thread;
+    if (process->live_threads.fetch_sub(1) == 1) {
+        process->address_space.destroy();
+        LockGuard guard(table_lock);
+        process->state = ProcessState::Exited;
+    }
+}
+
+Process* find_process(uint32_t pid) {
+    LockGuard guard(table_lock);
+    for (Process* p = processes; p; p = p->next)
+        if (p->pid == pid) return p;
+    return nullptr;
+}
+
+Result<int> reap(uint32_t pid) {
+    Process* found = nullptr;
+    {
+        LockGuard guard(table_lock);
+        for (Process** link = &processes; *link; link = &(*link)->next) {
+            if ((*link)->pid != pid) continue;
+            if ((*link)->state != ProcessState::Exited) return Error::InvalidArgument;
+            found = *link;
+            *link = found->next;
+            break;
+        }
+    }
+    if (!found) return Error::NotFound;
+    int status = found->exit_status;
+    delete found;
+    return status;
+}
+
+void for_each_process(void (*visit)(const Process&, void*), void* context) {
+    LockGuard guard(table_lock);
+    for (Process* p = processes; p; p = p->next) visit(*p, context);
+}
+
+Result<void> kill(uint32_t pid) {
+    Process* process = find_process(pid);
+    if (!process) return Error::NotFound;
+    if (!process->exit_requested.exchange(true)) process->exit_status = StatusKilled;
+    return success();
+}
+
+Result<int> wait(uint32_t pid) {
+    for (;;) {
+        bool exited;
+        {
+            LockGuard guard(table_lock);
+            Process* p = processes;
+            while (p && p->pid != pid) p = p->next;
+            if (!p) return Error::NotFound;
+            exited = p->state == ProcessState::Exited;
+        }
+        if (exited) return reap(pid);
+        if (!run_once()) riscv::wait_for_interrupt();
+    }
+}
+
+Result<int> run_program(const char* path, const char* const* arguments, size_t argument_count) {
+    auto process = spawn(path, arguments, argument_count);
+    if (!process) return process.error();
+    return wait((*process)->pid);
+}
+
+} // namespace kernel::proc

@@ -1,0 +1,61 @@
+// Processes: creating one from a program in the initial archive, ending one, and the table that
+// keeps them until they are reaped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/lib/result.hpp"
+#include "kernel/proc/thread.hpp"
+
+namespace kernel::proc {
+
+constexpr size_t MaxArguments = 16;
+constexpr size_t MaxArgumentBytes = 1024;
+
+// Exit status of a process ended by a fault (as a shell shows a signal: 128 + number).
+constexpr int StatusIllegalInstruction = 128 + 4;  // SIGILL
+constexpr int StatusBusError = 128 + 7;            // SIGBUS: misaligned access
+constexpr int StatusSegmentationFault = 128 + 11;  // SIGSEGV: page or access fault
+constexpr int StatusKilled = 128 + 9;              // SIGKILL: ended by kill()
+
+// Binds the initial archive (the initrd of the device tree). False when there is none or it is
+// malformed (reported on the console).
+bool init_archive();
+
+// Creates a process running the archive's program `path` with the given arguments (argv[0] is
+// the path) and makes its first thread runnable. Errors: NotFound (no such program), Malformed
+// (not a valid executable: never loaded partly), NoMemory, InvalidArgument (too many or too long
+// arguments). Nothing is left allocated on failure.
+Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count);
+
+// Ends the current thread's process with `status`. The address space is freed once its last thread
+// has left the hart.
+[[noreturn]] void exit_current_process(int status);
+
+// Called by the scheduler after an exited thread left the hart: frees its kernel stack and, for the
+// last thread of a process, the process's address space (the process record stays until reaped).
+void release_exited_thread(Thread& thread);
+
+// Visits every regular file of the initial archive; false when there is none.
+bool for_each_program(void (*visit)(const char* name, size_t size));
+
+// Looks up a process; reap() removes an exited one from the table and frees its record.
+Process* find_process(uint32_t pid);
+Result<int> reap(uint32_t pid);
+
+// Visits every process in the table (under its lock: the visitor must not call back into it).
+void for_each_process(void (*visit)(const Process&, void*), void* context);
+
+// Ends a process from outside: each of its threads leaves at its next trap (a timer tick at the
+// latest). NotFound for an unknown pid.
+Result<void> kill(uint32_t pid);
+
+// Waits (running threads on this hart) until the process has exited, then reaps it.
+Result<int> wait(uint32_t pid);
+
+// Runs the archive's program and waits (running threads on this hart) until it exits; returns its
+// status. For self-tests and, until a user shell exists, for the monitor.
+Result<int> run_program(const char* path, const char* const* arguments, size_t argument_count);
+
+} // namespace kernel::proc

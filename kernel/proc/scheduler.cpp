@@ -1,0 +1,95 @@
+#include "kernel/proc/scheduler.hpp"
+
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/arch/riscv/irq_lock.hpp"
+#include "kernel/mm/memory.hpp"
+#include "kernel/proc/process.hpp"
+
+namespace kernel::proc {
+
+namespace {
+
+// Each hart's scheduler: the context to return to, and the thread it runs.
+struct HartScheduler {
+    Context context;
+    Thread* current = nullptr;
+};
+HartScheduler per_hart[fdt::MaxHarts];
+
+// Run queue, FIFO. run_queue_lock guards the links and every ThreadState change.
+IrqSpinLock run_queue_lock;
+Thread* queue_head = nullptr;
+Thread* queue_tail = nullptr;
+
+Thread* dequeue() {
+    LockGuard guard(run_queue_lock);
+    Thread* thread = queue_head;
+    if (!thread) return nullptr;
+    queue_head = thread->next;
+    if (!queue_head) queue_tail = nullptr;
+    thread->next = nullptr;
+    thread->state = ThreadState::Running;
+    return thread;
+}
+
+HartScheduler& this_hart() { return per_hart[current_hart()->index]; }
+
+} // namespace
+
+void make_runnable(Thread& thread) {
+    LockGuard guard(run_queue_lock);
+    thread.state = ThreadState::Runnable;
+    thread.next = nullptr;
+    if (queue_tail) queue_tail->next = &thread;
+    else queue_head = &thread;
+    queue_tail = &thread;
+}
+
+Thread* current_thread() {
+    Hart* hart = current_hart();
+    return hart ? per_hart[hart->index].current : nullptr;
+}
+
+bool run_once() {
+    Thread* thread = dequeue();
+    if (!thread) return false;
+    HartScheduler& scheduler = this_hart();
+    riscv::disable_interrupts();  // a thread runs kernel code with interrupts off until sret
+    scheduler.current = thread;
+    thread->user->kernel_tp = reinterpret_cast<uint64_t>(current_hart());
+    riscv::write_satp_and_flush(thread->process->address_space.satp());
+    switch_context(&scheduler.context, &thread->context);
+    // The thread gave the hart back (it may have run on other harts in between).
+    HartScheduler& back = this_hart();
+    back.current = nullptr;
+    mm::activate_kernel_page_table();
+    if (thread->state == ThreadState::Exited) release_exited_thread(*thread);
+    else make_runnable(*thread);
+    riscv::enable_interrupts();
+    return true;
+}
+
+void run_scheduler() {
+    for (;;) {
+        if (!run_once()) riscv::wait_for_interrupt();
+    }
+}
+
+void yield_current_thread() {
+    Thread* thread = current_thread();
+    switch_context(&thread->context, &this_hart().context);
+}
+
+void exit_current_thread() {
+    Thread* thread = current_thread();
+    {
+        LockGuard guard(run_queue_lock);
+        thread->state = ThreadState::Exited;
+    }
+    switch_context(&thread->context, &this_hart().context);
+    for (;;) {
+    }  // never resumed: the scheduler frees the thread
+}
+
+} // namespace kernel::proc

@@ -1,0 +1,31 @@
+// The thread scheduler: a run queue of user threads shared by all harts.
+//
+// This is the thread half of the paper's "switch coroutine": each hart's scheduler picks a runnable
+// thread, switches the hart to its address space and kernel stack, and gets the hart back when the
+// thread yields, is preempted by the timer tick, or exits. Until the kernel runs the shared executor,
+// the pick is FIFO over one queue; the priority pick through the global table comes with it.
+#pragma once
+
+#include "kernel/proc/thread.hpp"
+
+namespace kernel::proc {
+
+void make_runnable(Thread& thread);
+
+// Runs one runnable thread until it gives the hart back. False (at once) if none was runnable.
+// Called with interrupts enabled; returns with interrupts enabled.
+bool run_once();
+
+// A hart's loop: run threads, wait for interrupts when there are none.
+[[noreturn]] void run_scheduler();
+
+// The thread running on this hart (nullptr in the scheduler itself or outside any thread).
+Thread* current_thread();
+
+// On a thread's kernel stack: give the hart back to its scheduler, staying runnable.
+void yield_current_thread();
+// On a thread's kernel stack: the thread is done; its scheduler frees it (and the process's memory
+// when it was the last thread).
+[[noreturn]] void exit_current_thread();
+
+} // namespace kernel::proc

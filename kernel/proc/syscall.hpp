@@ -1,0 +1,26 @@
+// System calls: `ecall` from user mode with the number in a7, arguments in a0..a5, the result in a0
+// (negative errno on failure). Numbers and semantics follow Linux riscv64 where the call exists
+// there; the table of what exists is docs/syscalls.md.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/arch/riscv/trap.hpp"
+
+namespace kernel::proc {
+
+// Linux errno values; system calls return them negated (`return -Errno::Fault;`). Not the <errno.h>
+// names, which are macros.
+namespace Errno {
+constexpr long BadFile = 9;        // EBADF
+constexpr long TryAgain = 11;      // EAGAIN
+constexpr long NoMemory = 12;      // ENOMEM
+constexpr long Fault = 14;         // EFAULT
+constexpr long Invalid = 22;       // EINVAL
+constexpr long NoSystemCall = 38;  // ENOSYS
+} // namespace Errno
+
+// Runs the system call in frame (a7, a0..a5) for the current thread and returns its result.
+long dispatch_syscall(riscv::TrapFrame& frame);
+
+} // namespace kernel::proc

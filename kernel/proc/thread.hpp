@@ -1,0 +1,61 @@
+// Threads and processes: the kernel's unit of address space (Process) and of CPU time (Thread).
+//
+// A thread has a kernel stack; at its top sits its UserContext (user registers while it is in the
+// kernel). It runs in user mode until a trap; the trap handler runs on its kernel stack, and giving
+// up the hart (yield, preemption, exit) is a switch_context back to the hart's scheduler.
+//
+// Lifetime: a Process lives until its last thread has exited and the scheduler has reaped it; the
+// scheduler frees an exited thread's kernel stack only after switching away from it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/arch/riscv/trap.hpp"
+#include "kernel/mm/page_table.hpp"
+#include "kernel/proc/address_space.hpp"
+
+namespace kernel::proc {
+
+// Callee-saved kernel registers of a thread that is not running (context_switch.S).
+struct Context {
+    uint64_t ra;
+    uint64_t sp;
+    uint64_t s[12];
+};
+static_assert(sizeof(Context) == 14 * 8, "context_switch.S layout");
+
+enum class ThreadState : uint8_t { Runnable, Running, Exited };
+enum class ProcessState : uint8_t { Alive, Exited };
+
+struct Process;
+
+struct Thread {
+    Context context;
+    riscv::UserContext* user = nullptr;  // at the top of the kernel stack
+    uint64_t kernel_stack_bottom = 0;
+    uint64_t kernel_stack_top = 0;
+    Process* process = nullptr;
+    uint32_t tid = 0;
+    ThreadState state = ThreadState::Runnable;  // changed under the scheduler's lock
+    bool yield_requested = false;        // set by the timer tick, honoured on the way back to user
+    Thread* next = nullptr;              // run-queue link (scheduler's lock)
+};
+
+constexpr size_t MaxProcessName = 32;
+
+struct Process {
+    uint32_t pid = 0;
+    char name[MaxProcessName] = {};
+    AddressSpace address_space;
+    ProcessState state = ProcessState::Alive;
+    int exit_status = 0;
+    std::atomic<bool> exit_requested{false};  // set by exit or a fault; every thread leaves at its next trap
+    std::atomic<uint32_t> live_threads{0};
+    Process* next = nullptr;             // process table link (process table lock)
+};
+
+extern "C" void switch_context(Context* from, const Context* to);
+
+} // namespace kernel::proc

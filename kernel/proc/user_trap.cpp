@@ -1,0 +1,58 @@
+// Traps from user mode: system calls, interrupts that arrive while a thread runs, and faults, which
+// end the faulting process (never the kernel) with a message naming the fault, pc and address.
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/arch/riscv/trap.hpp"
+#include "kernel/console/log.hpp"
+#include "kernel/proc/process.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/syscall.hpp"
+
+namespace kernel::proc {
+
+namespace {
+
+int fault_status(riscv::ExceptionCause cause) {
+    using riscv::ExceptionCause;
+    switch (cause) {
+    case ExceptionCause::IllegalInstruction:
+    case ExceptionCause::Breakpoint: return StatusIllegalInstruction;
+    case ExceptionCause::InstructionMisaligned:
+    case ExceptionCause::LoadMisaligned:
+    case ExceptionCause::StoreMisaligned: return StatusBusError;
+    default: return StatusSegmentationFault;
+    }
+}
+
+[[noreturn]] void end_faulting_process(Thread& thread, const riscv::TrapFrame& frame) {
+    println("process {} ({}) killed: {} at pc {:#x}, address {:#x}", thread.process->pid, thread.process->name,
+            riscv::cause_name(frame.scause), frame.sepc, frame.stval);
+    exit_current_process(fault_status(static_cast<riscv::ExceptionCause>(frame.scause)));
+}
+
+} // namespace
+
+} // namespace kernel::proc
+
+using namespace kernel;
+
+extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
+    proc::Thread* thread = proc::current_thread();
+    riscv::TrapFrame& frame = context->frame;
+    if (frame.scause & riscv::CauseInterruptBit) {
+        riscv::handle_interrupt(frame.scause);
+        if ((frame.scause & ~riscv::CauseInterruptBit) == static_cast<uint64_t>(riscv::InterruptCause::Timer))
+            thread->yield_requested = true;  // preemption: the time slice is one tick
+    } else if (frame.scause == static_cast<uint64_t>(riscv::ExceptionCause::EnvironmentCallFromUser)) {
+        frame.sepc += 4;
+        frame.regs[10] = static_cast<uint64_t>(proc::dispatch_syscall(frame));
+    } else {
+        proc::end_faulting_process(*thread, frame);
+    }
+    if (thread->process->exit_requested.load()) proc::exit_current_thread();
+    if (thread->yield_requested) {
+        thread->yield_requested = false;
+        proc::yield_current_thread();
+    }
+    return context;
+}

@@ -1,0 +1,85 @@
+// Self-tests of user mode: programs from the initial archive run as processes, system calls check
+// their arguments, faults end only the faulting process, the timer preempts, nothing leaks.
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/arch/riscv/timer.hpp"
+#include "kernel/mm/memory.hpp"
+#include "kernel/proc/process.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/selftest/selftest.hpp"
+
+namespace kernel {
+
+namespace {
+
+Result<int> run(const char* path, const char* argument = nullptr) {
+    const char* arguments[] = {path, argument};
+    return proc::run_program(path, arguments, argument ? 2 : 1);
+}
+
+bool exits_with(const char* path, const char* argument, int expected) {
+    auto status = run(path, argument);
+    if (!status) {
+        println("    {} {}: {}", path, argument ? argument : "", error_name(status.error()));
+        return false;
+    }
+    if (*status != expected) println("    {} {}: exit status {}, expected {}", path, argument ? argument : "", *status, expected);
+    return *status == expected;
+}
+
+bool fails_with(const char* path, Error expected) {
+    const char* arguments[] = {path};
+    auto process = proc::spawn(path, arguments, 1);
+    if (process) {
+        println("    {}: spawned, expected {}", path, error_name(expected));
+        return false;
+    }
+    return process.error() == expected;
+}
+
+} // namespace
+
+bool selftest_user_programs() {
+    SELFTEST_CHECK(proc::init_archive());
+    SELFTEST_CHECK(exits_with("bin/hello", "warm-up", 0));  // heap slabs for process records stay cached
+    size_t free_before = mm::frames().free_frames();
+
+    SELFTEST_CHECK(exits_with("bin/hello", "one", 0));
+    SELFTEST_CHECK(exits_with("/bin/hello", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/badptr", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/fault", "store", proc::StatusSegmentationFault));
+    SELFTEST_CHECK(exits_with("bin/fault", "load", proc::StatusSegmentationFault));
+    SELFTEST_CHECK(exits_with("bin/fault", "exec", proc::StatusSegmentationFault));
+    SELFTEST_CHECK(exits_with("bin/fault", "kernel", proc::StatusSegmentationFault));
+    SELFTEST_CHECK(exits_with("bin/fault", "illegal", proc::StatusIllegalInstruction));
+    SELFTEST_CHECK(fails_with("bin/not-elf", Error::Malformed));
+    SELFTEST_CHECK(fails_with("bin/truncated-elf", Error::Malformed));
+    SELFTEST_CHECK(fails_with("bin/no-such-program", Error::NotFound));
+
+    size_t free_after = mm::frames().free_frames();
+    println("    free frames before {} after {}", free_before, free_after);
+    SELFTEST_CHECK(free_after == free_before);
+    return true;
+}
+
+bool selftest_preemption() {
+    SELFTEST_CHECK(proc::init_archive());
+    // One spinner more than there are harts: every hart is busy with a program that never makes a
+    // system call. hello can only run if the timer takes a hart away from a spinner.
+    uint32_t spinners[fdt::MaxHarts + 1];
+    size_t count = hart_count() + 1;
+    for (size_t i = 0; i < count; ++i) {
+        const char* arguments[] = {"bin/spin"};
+        auto process = proc::spawn("bin/spin", arguments, 1);
+        SELFTEST_CHECK(process);
+        spinners[i] = (*process)->pid;
+    }
+    SELFTEST_CHECK(exits_with("bin/hello", "preempted", 0));
+    for (size_t i = 0; i < count; ++i) SELFTEST_CHECK(proc::kill(spinners[i]));
+    for (size_t i = 0; i < count; ++i) {
+        auto status = proc::wait(spinners[i]);
+        SELFTEST_CHECK(status && *status == proc::StatusKilled);
+    }
+    return true;
+}
+
+} // namespace kernel
