@@ -1,0 +1,26 @@
+// The system-call handlers, one function each, grouped in files by family (syscall_io.cpp,
+// syscall_process.cpp, ...). syscall.cpp's table maps Linux riscv64 numbers (and the project's
+// reserved range, docs/syscalls.md) to them.
+//
+// A handler gets the calling thread and its six argument registers a0..a5 and returns the value
+// for a0: a result, or a negated Errno.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/proc/thread.hpp"
+
+namespace kernel::proc {
+
+using SyscallArguments = const uint64_t*;
+
+// syscall_io.cpp
+long sys_write(Thread& thread, SyscallArguments arguments);
+
+// syscall_process.cpp
+long sys_exit(Thread& thread, SyscallArguments arguments);
+long sys_getpid(Thread& thread, SyscallArguments arguments);
+long sys_gettid(Thread& thread, SyscallArguments arguments);
+long sys_sched_yield(Thread& thread, SyscallArguments arguments);
+
+} // namespace kernel::proc
