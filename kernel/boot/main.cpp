@@ -17,6 +17,7 @@
 #include "kernel/monitor/monitor.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/syscall_handlers.hpp"
 #include "kernel/rt/runtime.hpp"
 #include "kernel/selftest/selftest.hpp"
 
@@ -73,6 +74,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
         panic("memory setup failed: {}", error_name(memory.error()));
 
     riscv::timer::init(platform.timebase_frequency);
+    riscv::timer::set_tick_hook(proc::wake_sleepers);
+    proc::init_console_input();
     riscv::init_plic(platform.plic);
     if (console::irq() != 0)
         riscv::register_external_interrupt(console::irq(), current_hart()->plic_context, console::receive_interrupt);

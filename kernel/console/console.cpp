@@ -23,6 +23,7 @@ struct ConsoleState {
     size_t head = 0;                // next byte to read
     size_t count = 0;
     size_t dropped = 0;
+    void (*receive_hook)() = nullptr;
 };
 
 ConsoleState state;
@@ -89,16 +90,21 @@ void emergency_write(const char* text) {
 
 void receive_interrupt() {
     if (!state.uart) return;
-    LockGuard guard(state.receive_lock);
-    for (int c; (c = state.uart->get()) >= 0;) {
-        if (state.count == ReceiveRingSize) {
-            ++state.dropped;
-            continue;
+    {
+        LockGuard guard(state.receive_lock);
+        for (int c; (c = state.uart->get()) >= 0;) {
+            if (state.count == ReceiveRingSize) {
+                ++state.dropped;
+                continue;
+            }
+            state.ring[(state.head + state.count) % ReceiveRingSize] = static_cast<char>(c);
+            ++state.count;
         }
-        state.ring[(state.head + state.count) % ReceiveRingSize] = static_cast<char>(c);
-        ++state.count;
     }
+    if (state.receive_hook) state.receive_hook();
 }
+
+void set_receive_hook(void (*hook)()) { state.receive_hook = hook; }
 
 int try_read() {
     LockGuard guard(state.receive_lock);

@@ -23,6 +23,8 @@ void emergency_write(const char* text);
 
 // Receive side. Called by the UART interrupt handler for every byte received.
 void receive_interrupt();
+// Called (interrupts off) after receive_interrupt() put bytes in the ring. Set once at boot.
+void set_receive_hook(void (*hook)());
 // Takes one byte from the receive ring, or returns -1 if it is empty.
 int try_read();
 // Bytes dropped because the ring was full (reported, never silent).

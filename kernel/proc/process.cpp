@@ -10,6 +10,7 @@
 #include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/syscall_handlers.hpp"
 
 namespace kernel::proc {
 
@@ -26,6 +27,9 @@ exec::cpio::Archive* archive = nullptr;
 IrqSpinLock table_lock;
 Process* processes = nullptr;
 std::atomic<uint32_t> next_pid{1};
+
+// Parents in wait4. Woken whenever a process becomes Exited.
+WaitQueue child_exits;
 
 const char* base_name(const char* path) {
     const char* base = path;
@@ -138,7 +142,7 @@ bool for_each_program(void (*visit)(const char* name, size_t size)) {
     return visited.has_value();
 }
 
-Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count) {
+Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count, uint32_t parent_pid) {
     if (!archive) return Error::NotFound;
     if (argument_count == 0 || argument_count > MaxArguments) return Error::InvalidArgument;
     size_t argument_bytes = 0;
@@ -177,6 +181,7 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     __builtin_memcpy(process->name, name, length);
     process->pid = (*thread)->tid;
     process->live_threads.store(1);
+    process->parent_pid = parent_pid;
     {
         LockGuard guard(table_lock);
         process->next = processes;
@@ -186,9 +191,12 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     return process;
 }
 
-void exit_current_process(int status) {
+void exit_current_process(int status, bool killed) {
     Process* process = current_thread()->process;
-    if (!process->exit_requested.exchange(true)) process->exit_status = status;
+    if (!process->exit_requested.exchange(true)) {
+        process->exit_status = status;
+        process->killed = killed;
+    }
     exit_current_thread();
 }
 
@@ -199,8 +207,13 @@ void release_exited_thread(Thread& thread) {
     delete &thread;
     if (process->live_threads.fetch_sub(1) == 1) {
         process->address_space.destroy();
-        LockGuard guard(table_lock);
-        process->state = ProcessState::Exited;
+        {
+            LockGuard guard(table_lock);
+            process->state = ProcessState::Exited;
+            for (Process* p = processes; p; p = p->next)  // orphans are reaped by nobody but the kernel
+                if (p->parent_pid == process->pid) p->parent_pid = 0;
+        }
+        wake_all_locked(child_exits);
     }
 }
 
@@ -237,8 +250,48 @@ void for_each_process(void (*visit)(const Process&, void*), void* context) {
 Result<void> kill(uint32_t pid) {
     Process* process = find_process(pid);
     if (!process) return Error::NotFound;
-    if (!process->exit_requested.exchange(true)) process->exit_status = StatusKilled;
+    if (!process->exit_requested.exchange(true)) {
+        process->exit_status = StatusKilled;
+        process->killed = true;
+    }
+    wake_blocked_threads();
     return success();
+}
+
+Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
+    for (;;) {
+        child_exits.lock.lock();
+        bool any_child = false;
+        uint32_t exited = 0;
+        {
+            LockGuard guard(table_lock);
+            for (Process* p = processes; p; p = p->next) {
+                if (p->parent_pid != parent || (pid != -1 && p->pid != pid)) continue;
+                any_child = true;
+                if (p->state == ProcessState::Exited) {
+                    exited = p->pid;
+                    break;
+                }
+            }
+        }
+        if (!any_child || exited || no_hang) {
+            child_exits.lock.unlock();
+            if (!any_child) return Error::NotFound;
+            if (!exited) return ReapedChild{0, 0, false};
+            Process* child = find_process(exited);
+            ReapedChild result{exited, child->exit_status, child->killed};
+            (void)reap(exited);
+            return result;
+        }
+        sleep_on(child_exits);
+        if (current_thread()->process->exit_requested.load()) return Error::InvalidArgument;
+    }
+}
+
+void wake_blocked_threads() {
+    wake_all_locked(child_exits);
+    wake_all_sleepers();
+    wake_console_readers();
 }
 
 Result<int> wait(uint32_t pid) {

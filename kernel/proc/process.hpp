@@ -26,12 +26,14 @@ bool init_archive();
 // Creates a process running the archive's program `path` with the given arguments (argv[0] is
 // the path) and makes its first thread runnable. Errors: NotFound (no such program), Malformed
 // (not a valid executable: never loaded partly), NoMemory, InvalidArgument (too many or too long
-// arguments). Nothing is left allocated on failure.
-Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count);
+// arguments). Nothing is left allocated on failure. The parent (0: the kernel) may wait4 for it.
+Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count,
+                       uint32_t parent_pid = 0);
 
 // Ends the current thread's process with `status`. The address space is freed once its last thread
 // has left the hart.
-[[noreturn]] void exit_current_process(int status);
+// `killed`: ended by a fault, not by its own exit (wait4 reports a signal).
+[[noreturn]] void exit_current_process(int status, bool killed = false);
 
 // Called by the scheduler after an exited thread left the hart: frees its kernel stack and, for the
 // last thread of a process, the process's address space (the process record stays until reaped).
@@ -39,6 +41,19 @@ void release_exited_thread(Thread& thread);
 
 // Visits every regular file of the initial archive; false when there is none.
 bool for_each_program(void (*visit)(const char* name, size_t size));
+
+// wait4 for a process: reaps an exited child of `parent` (any child if pid is -1). Blocks until one
+// exits unless `no_hang`. Returns the child's pid and exit status; 0 pid with no_hang and none
+// exited; NotFound when `parent` has no such child.
+struct ReapedChild {
+    uint32_t pid;
+    int status;
+    bool killed;
+};
+Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang);
+
+// Wakes every thread blocked in the kernel, so that threads of an ending process notice it.
+void wake_blocked_threads();
 
 // Looks up a process; reap() removes an exited one from the table and frees its record.
 Process* find_process(uint32_t pid);

@@ -65,6 +65,7 @@ bool run_once() {
     back.current = nullptr;
     mm::activate_kernel_page_table();
     if (thread->state == ThreadState::Exited) release_exited_thread(*thread);
+    else if (thread->state == ThreadState::Blocked) thread->blocked_on->lock.unlock();  // now it may be woken
     else make_runnable(*thread);
     riscv::enable_interrupts();
     return true;
@@ -80,6 +81,69 @@ void yield_current_thread() {
     Thread* thread = current_thread();
     switch_context(&thread->context, &this_hart().context);
 }
+
+void sleep_on(WaitQueue& queue) {
+    Thread* thread = current_thread();
+    if (thread->process->exit_requested.load()) {
+        queue.lock.unlock();
+        return;
+    }
+    thread->next = nullptr;
+    if (queue.tail) queue.tail->next = thread;
+    else queue.head = thread;
+    queue.tail = thread;
+    thread->blocked_on = &queue;
+    {
+        LockGuard guard(run_queue_lock);
+        thread->state = ThreadState::Blocked;
+    }
+    switch_context(&thread->context, &this_hart().context);
+    thread->blocked_on = nullptr;
+}
+
+void wake_all(WaitQueue& queue) {
+    Thread* thread = queue.head;
+    queue.head = queue.tail = nullptr;
+    while (thread) {
+        Thread* next = thread->next;
+        make_runnable(*thread);
+        thread = next;
+    }
+}
+
+void wake_all_locked(WaitQueue& queue) {
+    bool enabled = riscv::save_and_disable_interrupts();
+    queue.lock.lock();
+    wake_all(queue);
+    queue.lock.unlock();
+    riscv::restore_interrupts(enabled);
+}
+
+namespace {
+// Threads in nanosleep. Each is woken at every tick past its wake_time; it re-checks and may sleep
+// again. The queue is short (one entry per sleeping thread), so a scan per tick is cheap.
+WaitQueue sleepers;
+} // namespace
+
+void sleep_until(uint64_t wake_time) {
+    Thread* thread = current_thread();
+    while (riscv::read_time() < wake_time && !thread->process->exit_requested.load()) {
+        sleepers.lock.lock();
+        thread->wake_time = wake_time;
+        sleep_on(sleepers);
+    }
+    thread->wake_time = 0;
+}
+
+void wake_sleepers(uint64_t now) {
+    if (!sleepers.lock.try_lock()) return;  // another hart is at it: the next tick will do
+    bool due = false;
+    for (Thread* t = sleepers.head; t && !due; t = t->next) due = t->wake_time <= now;
+    if (due) wake_all(sleepers);
+    sleepers.lock.unlock();
+}
+
+void wake_all_sleepers() { wake_all_locked(sleepers); }
 
 void exit_current_thread() {
     Thread* thread = current_thread();

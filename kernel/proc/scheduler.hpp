@@ -28,4 +28,19 @@ void yield_current_thread();
 // when it was the last thread).
 [[noreturn]] void exit_current_thread();
 
+// On a thread's kernel stack, interrupts off, holding queue.lock: waits on the queue. Returns, without
+// the lock, after a wake-up (or at once if the process is being ended).
+void sleep_on(WaitQueue& queue);
+// Makes every waiter runnable. The caller holds queue.lock.
+void wake_all(WaitQueue& queue);
+// Takes queue.lock and wakes every waiter.
+void wake_all_locked(WaitQueue& queue);
+
+// nanosleep: on a thread's kernel stack, waits until the timebase reaches `wake_time`.
+void sleep_until(uint64_t wake_time);
+// Called on every timer tick: wakes the sleepers whose time has come.
+void wake_sleepers(uint64_t now);
+// Wakes every thread in nanosleep (they re-check their time).
+void wake_all_sleepers();
+
 } // namespace kernel::proc

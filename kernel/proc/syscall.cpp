@@ -9,17 +9,33 @@ namespace {
 
 using Handler = long (*)(Thread& thread, SyscallArguments arguments);
 
-// Linux riscv64 numbers (asm-generic/unistd.h).
-constexpr size_t SyscallCount = 512;
+// Two ranges: Linux riscv64 numbers (asm-generic/unistd.h) below 512, and the project's own calls
+// from ProjectBase (docs/syscalls.md).
+constexpr size_t LinuxCount = 512;
+constexpr size_t ProjectBase = 1024;
+constexpr size_t ProjectCount = 32;
 struct Table {
-    Handler handlers[SyscallCount] = {};
+    Handler linux_calls[LinuxCount] = {};
+    Handler project_calls[ProjectCount] = {};
     constexpr Table() {
-        handlers[64] = sys_write;
-        handlers[93] = sys_exit;
-        handlers[94] = sys_exit;  // exit_group: one thread per process so far
-        handlers[124] = sys_sched_yield;
-        handlers[172] = sys_getpid;
-        handlers[178] = sys_gettid;
+        linux_calls[63] = sys_read;
+        linux_calls[64] = sys_write;
+        linux_calls[93] = sys_exit;
+        linux_calls[94] = sys_exit;  // exit_group: one thread per process so far
+        linux_calls[101] = sys_nanosleep;
+        linux_calls[113] = sys_clock_gettime;
+        linux_calls[124] = sys_sched_yield;
+        linux_calls[129] = sys_kill;
+        linux_calls[142] = sys_reboot;
+        linux_calls[172] = sys_getpid;
+        linux_calls[178] = sys_gettid;
+        linux_calls[260] = sys_wait4;
+        project_calls[0] = sys_spawn;
+    }
+    constexpr Handler find(uint64_t number) const {
+        if (number < LinuxCount) return linux_calls[number];
+        if (number >= ProjectBase && number < ProjectBase + ProjectCount) return project_calls[number - ProjectBase];
+        return nullptr;
     }
 };
 constexpr Table table;
@@ -28,8 +44,9 @@ constexpr Table table;
 
 long dispatch_syscall(riscv::TrapFrame& frame) {
     uint64_t number = frame.regs[17];
-    if (number >= SyscallCount || !table.handlers[number]) return -Errno::NoSystemCall;
-    return table.handlers[number](*current_thread(), &frame.regs[10]);
+    Handler handler = table.find(number);
+    if (!handler) return -Errno::NoSystemCall;
+    return handler(*current_thread(), &frame.regs[10]);
 }
 
 } // namespace kernel::proc

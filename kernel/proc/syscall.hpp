@@ -12,11 +12,17 @@ namespace kernel::proc {
 // Linux errno values; system calls return them negated (`return -Errno::Fault;`). Not the <errno.h>
 // names, which are macros.
 namespace Errno {
+constexpr long NoEntry = 2;        // ENOENT
+constexpr long Interrupted = 4;    // EINTR
+constexpr long ArgumentsTooLong = 7;  // E2BIG
+constexpr long NotExecutable = 8;  // ENOEXEC
 constexpr long BadFile = 9;        // EBADF
+constexpr long NoChild = 10;       // ECHILD
 constexpr long TryAgain = 11;      // EAGAIN
 constexpr long NoMemory = 12;      // ENOMEM
 constexpr long Fault = 14;         // EFAULT
 constexpr long Invalid = 22;       // EINVAL
+constexpr long NoProcess = 3;      // ESRCH
 constexpr long NoSystemCall = 38;  // ENOSYS
 } // namespace Errno
 

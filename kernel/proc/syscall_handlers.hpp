@@ -15,12 +15,23 @@ namespace kernel::proc {
 using SyscallArguments = const uint64_t*;
 
 // syscall_io.cpp
+long sys_read(Thread& thread, SyscallArguments arguments);
 long sys_write(Thread& thread, SyscallArguments arguments);
+void init_console_input();    // connects console input to readers blocked in read(0)
+void wake_console_readers();
+
+// syscall_time.cpp
+long sys_clock_gettime(Thread& thread, SyscallArguments arguments);
+long sys_nanosleep(Thread& thread, SyscallArguments arguments);
 
 // syscall_process.cpp
 long sys_exit(Thread& thread, SyscallArguments arguments);
 long sys_getpid(Thread& thread, SyscallArguments arguments);
 long sys_gettid(Thread& thread, SyscallArguments arguments);
 long sys_sched_yield(Thread& thread, SyscallArguments arguments);
+long sys_wait4(Thread& thread, SyscallArguments arguments);
+long sys_kill(Thread& thread, SyscallArguments arguments);
+long sys_reboot(Thread& thread, SyscallArguments arguments);
+long sys_spawn(Thread& thread, SyscallArguments arguments);  // project-specific
 
 } // namespace kernel::proc

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "kernel/arch/riscv/trap.hpp"
+#include "kernel/lib/spinlock.hpp"
 #include "kernel/mm/page_table.hpp"
 #include "kernel/proc/address_space.hpp"
 
@@ -26,10 +27,21 @@ struct Context {
 };
 static_assert(sizeof(Context) == 14 * 8, "context_switch.S layout");
 
-enum class ThreadState : uint8_t { Runnable, Running, Exited };
+enum class ThreadState : uint8_t { Runnable, Running, Blocked, Exited };
 enum class ProcessState : uint8_t { Alive, Exited };
 
 struct Process;
+struct Thread;
+
+// Threads waiting for something (console input, a child's exit, time). The waiter's condition is
+// guarded by `lock`; a thread sleeps with the lock held and the scheduler releases it only once the
+// thread is off its hart, so a wake-up can never find a thread that is still running. Waiters
+// re-check their condition after every wake-up (wake-ups may be spurious). Used with interrupts off.
+struct WaitQueue {
+    SpinLock lock;
+    Thread* head = nullptr;  // guarded by lock
+    Thread* tail = nullptr;
+};
 
 struct Thread {
     Context context;
@@ -40,7 +52,9 @@ struct Thread {
     uint32_t tid = 0;
     ThreadState state = ThreadState::Runnable;  // changed under the scheduler's lock
     bool yield_requested = false;        // set by the timer tick, honoured on the way back to user
-    Thread* next = nullptr;              // run-queue link (scheduler's lock)
+    Thread* next = nullptr;              // run-queue or wait-queue link
+    WaitQueue* blocked_on = nullptr;     // while Blocked
+    uint64_t wake_time = 0;              // nanosleep: timebase time to wake at (0: not sleeping)
 };
 
 constexpr size_t MaxProcessName = 32;
@@ -53,6 +67,8 @@ struct Process {
     int exit_status = 0;
     std::atomic<bool> exit_requested{false};  // set by exit or a fault; every thread leaves at its next trap
     std::atomic<uint32_t> live_threads{0};
+    uint32_t parent_pid = 0;             // 0: started by the kernel
+    bool killed = false;                 // ended by a fault or kill(), not by exit()
     Process* next = nullptr;             // process table link (process table lock)
 };
 

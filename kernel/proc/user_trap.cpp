@@ -27,7 +27,7 @@ int fault_status(riscv::ExceptionCause cause) {
 [[noreturn]] void end_faulting_process(Thread& thread, const riscv::TrapFrame& frame) {
     println("process {} ({}) killed: {} at pc {:#x}, address {:#x}", thread.process->pid, thread.process->name,
             riscv::cause_name(frame.scause), frame.sepc, frame.stval);
-    exit_current_process(fault_status(static_cast<riscv::ExceptionCause>(frame.scause)));
+    exit_current_process(fault_status(static_cast<riscv::ExceptionCause>(frame.scause)), true);
 }
 
 } // namespace

@@ -7,15 +7,35 @@
 
 namespace user {
 
-enum Syscall : long { Write = 64, Exit = 93, ExitGroup = 94, SchedYield = 124, GetPid = 172, GetTid = 178 };
-enum Errno : long { EBADF = 9, EFAULT = 14, ENOSYS = 38 };
+enum Syscall : long {
+    Read = 63,
+    Write = 64,
+    Exit = 93,
+    ExitGroup = 94,
+    Nanosleep = 101,
+    ClockGettime = 113,
+    SchedYield = 124,
+    Kill = 129,
+    Reboot = 142,
+    GetPid = 172,
+    GetTid = 178,
+    Wait4 = 260,
+    Spawn = 1024,  // project-specific (docs/syscalls.md)
+};
+enum Errno : long { ENOENT = 2, EINTR = 4, ENOEXEC = 8, EBADF = 9, ECHILD = 10, EFAULT = 14, EINVAL = 22, ENOSYS = 38 };
 
-inline long syscall(long number, long a0 = 0, long a1 = 0, long a2 = 0) {
+struct Timespec {
+    long seconds;
+    long nanoseconds;
+};
+
+inline long syscall(long number, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0) {
     register long r_a0 asm("a0") = a0;
     register long r_a1 asm("a1") = a1;
     register long r_a2 asm("a2") = a2;
+    register long r_a3 asm("a3") = a3;
     register long r_a7 asm("a7") = number;
-    asm volatile("ecall" : "+r"(r_a0) : "r"(r_a1), "r"(r_a2), "r"(r_a7) : "memory");
+    asm volatile("ecall" : "+r"(r_a0) : "r"(r_a1), "r"(r_a2), "r"(r_a3), "r"(r_a7) : "memory");
     return r_a0;
 }
 
@@ -29,5 +49,22 @@ inline long write(int fd, const void* buffer, size_t length) {
 inline long getpid() { return syscall(GetPid); }
 inline long gettid() { return syscall(GetTid); }
 inline long sched_yield() { return syscall(SchedYield); }
+inline long read(int fd, void* buffer, size_t length) {
+    return syscall(Read, fd, reinterpret_cast<long>(buffer), static_cast<long>(length));
+}
+inline long clock_gettime(long clock, Timespec* value) { return syscall(ClockGettime, clock, reinterpret_cast<long>(value)); }
+inline long nanosleep(const Timespec* request) { return syscall(Nanosleep, reinterpret_cast<long>(request), 0); }
+inline long wait4(long pid, int* status, long options) {
+    return syscall(Wait4, pid, reinterpret_cast<long>(status), options, 0);
+}
+inline long kill(long pid, long signal) { return syscall(Kill, pid, signal); }
+inline long spawn(const char* path, const char* const* argv) {
+    return syscall(Spawn, reinterpret_cast<long>(path), reinterpret_cast<long>(argv));
+}
+constexpr long WaitNoHang = 1;
+// Linux wait status decoding.
+constexpr bool exited_normally(int status) { return (status & 0x7f) == 0; }
+constexpr int exit_code(int status) { return (status >> 8) & 0xff; }
+constexpr int terminating_signal(int status) { return status & 0x7f; }
 
 } // namespace user

@@ -11,6 +11,7 @@ namespace {
 uint64_t timebase = 0;   // set once at boot
 uint64_t tick_interval = 0;
 uint64_t boot_time = 0;
+void (*tick_hook)(uint64_t now) = nullptr;
 
 void arm(Hart& hart, uint64_t when) {
     if (hart.has_sstc) write_stimecmp(when);
@@ -38,8 +39,12 @@ void start_on_this_hart() {
 void handle_interrupt() {
     Hart* hart = current_hart();
     hart->timer_ticks.fetch_add(1, std::memory_order_relaxed);
-    arm(*hart, read_time() + tick_interval);
+    uint64_t now = read_time();
+    arm(*hart, now + tick_interval);
+    if (tick_hook) tick_hook(now);
 }
+
+void set_tick_hook(void (*hook)(uint64_t now)) { tick_hook = hook; }
 
 uint64_t frequency() { return timebase; }
 uint64_t now() { return read_time(); }

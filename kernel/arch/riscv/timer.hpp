@@ -15,6 +15,8 @@ void init(uint64_t timebase_frequency);
 // Probes Sstc on the calling hart and arms its first tick.
 void start_on_this_hart();
 void handle_interrupt();
+// Called on every tick of every hart with the current time (interrupts off). Set once at boot.
+void set_tick_hook(void (*hook)(uint64_t now));
 
 uint64_t frequency();
 uint64_t now();                              // in timebase units
