@@ -48,12 +48,18 @@ using ArmFunction = void (*)(void* arm_context, ExecutorState* executor, Corouti
 
 inline constexpr std::uint32_t kNoIndex = 0xffff'ffffu;
 
-struct ControlBlock {
+// One cache line per coroutine: no block straddles two lines, and harts working on neighbouring
+// coroutines do not share a line.
+struct alignas(64) ControlBlock {
     // Guarded by ExecutorState::lock, except that resume_address is also written by the coroutine
     // itself while Running (the innermost suspended frame of a chain of awaited tasks).
     void* resume_address;  // std::coroutine_handle<>::address() of the frame to resume
     void* owner;           // opaque to the executor; handed back when the coroutine is cancelled
     PollThread* bound;     // non-null: runs only on this poll thread (its private ready queue)
+    // Written by the coroutine while Running (only its own poll thread reads them, after resume).
+    ArmFunction arm;
+    void* arm_context;
+    // Guarded by ExecutorState::lock.
     std::uint32_t generation;
     std::uint32_t next;    // ready-queue link, or free-list link while Free
     std::uint32_t prev;    // ready-queue link
@@ -61,16 +67,21 @@ struct ControlBlock {
     CoroutineState state;
     bool cancel_requested; // cancelled while Running: freed when it next suspends
     bool wake_pending;     // woken while arming: Ready instead of Pending at finish
-    // Written by the coroutine while Running (only its own poll thread reads them, after resume).
+    // Written by the coroutine while Running, like arm.
     SuspendReason suspend_reason;
     bool bind_request;     // bind to the current poll thread when it next suspends
     bool unbind_request;
-    ArmFunction arm;
-    void* arm_context;
     // Set by the poll thread (without the lock) while it runs `arm`; read by wakers under the lock.
     // A wake of a Running coroutine counts only inside this window: it was handed out by `arm`.
     // Outside it, a wake of a Running coroutine is a duplicate and is ignored.
     std::atomic<bool> arming;
+};
+static_assert(sizeof(ControlBlock) == 64, "a control block is one cache line");
+
+// A live coroutine as its own code sees it: its block (stable while it lives) and its ID.
+struct CoroutineRef {
+    ControlBlock* block = nullptr;
+    CoroutineId id;
 };
 
 } // namespace vdso

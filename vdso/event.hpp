@@ -61,68 +61,26 @@ public:
     Awaiter wait() { return Awaiter(*this); }
 
     // Wake the longest waiter. Returns how many were woken (0 or 1).
-    std::size_t notify_one() {
-        ScopedLock<SpinLock> guard(lock_);
-        if (head_ == nullptr) return 0;
-        wake_locked(*head_);
-        return 1;
-    }
-
-    std::size_t notify_all() {
-        ScopedLock<SpinLock> guard(lock_);
-        return wake_all_locked();
-    }
-
-    bool has_waiters() {
-        ScopedLock<SpinLock> guard(lock_);
-        return head_ != nullptr;
-    }
+    std::size_t notify_one();
+    // Wake every waiter. Returns how many were woken.
+    std::size_t notify_all();
+    bool has_waiters();
 
 protected:
-    std::size_t wake_all_locked() {
-        std::size_t woken = 0;
-        while (head_ != nullptr) {
-            wake_locked(*head_);
-            ++woken;
-        }
-        return woken;
-    }
+    std::size_t wake_all_locked();
     bool is_signalled() const { return signalled_.load(std::memory_order_acquire); }
 
     SpinLock lock_;
     std::atomic<bool> signalled_{false}; // Event only; a WaitQueue never sets it
 
 private:
-    void link_or_wake(Waiter& waiter) {
-        ScopedLock<SpinLock> guard(lock_);
-        if (signalled_.load(std::memory_order_relaxed)) {
-            executor_wake(*waiter.executor, waiter.id);
-            return;
-        }
-        waiter.next = nullptr;
-        waiter.previous = tail_;
-        (tail_ != nullptr ? tail_->next : head_) = &waiter;
-        tail_ = &waiter;
-        waiter.linked.store(true, std::memory_order_relaxed);
-    }
-    void unlink_locked(Waiter& waiter) {
-        (waiter.previous != nullptr ? waiter.previous->next : head_) = waiter.next;
-        (waiter.next != nullptr ? waiter.next->previous : tail_) = waiter.previous;
-        waiter.next = waiter.previous = nullptr;
-        waiter.linked.store(false, std::memory_order_release);
-    }
-    void unlink_if_linked(Waiter& waiter) {
-        ScopedLock<SpinLock> guard(lock_);
-        if (waiter.linked.load(std::memory_order_relaxed)) unlink_locked(waiter);
-    }
-    // Copy what we need out of the node before unlinking it: once unlinked and woken, its coroutine
-    // may run on another hart and destroy the node.
-    void wake_locked(Waiter& waiter) {
-        ExecutorState* executor = waiter.executor;
-        const CoroutineId id = waiter.id;
-        unlink_locked(waiter);
-        executor_wake(*executor, id);
-    }
+    // The arm step: link the waiter, or wake it at once if the event is already set.
+    void link_or_wake(Waiter& waiter);
+    void unlink_locked(Waiter& waiter);
+    void unlink_if_linked(Waiter& waiter);
+    // Copies what it needs out of the node before unlinking it: once unlinked and woken, its
+    // coroutine may run on another hart and destroy the node.
+    void wake_locked(Waiter& waiter);
 
     Waiter* head_ = nullptr; // guarded by lock_
     Waiter* tail_ = nullptr; // guarded by lock_
@@ -135,11 +93,7 @@ public:
     using WaitQueue::has_waiters;
 
     // Wake every waiter; later waits pass straight through until reset(). Returns how many woke.
-    std::size_t set() {
-        ScopedLock<SpinLock> guard(lock_);
-        signalled_.store(true, std::memory_order_release);
-        return wake_all_locked();
-    }
+    std::size_t set();
     void reset() { signalled_.store(false, std::memory_order_release); }
     bool is_set() const { return is_signalled(); }
 };

@@ -9,16 +9,16 @@ namespace {
 
 using Guard = ScopedLock<SpinLock>;
 
-ReadyQueue& queue_of(ExecutorState& state, ControlBlock& block) {
+[[gnu::always_inline]] inline ReadyQueue& queue_of(ExecutorState& state, ControlBlock& block) {
     return block.bound != nullptr ? block.bound->bound_ready : state.ready[block.priority];
 }
 
-std::uint32_t index_of(const ExecutorState& state, const ControlBlock& block) {
+[[gnu::always_inline]] inline std::uint32_t index_of(const ExecutorState& state, const ControlBlock& block) {
     return static_cast<std::uint32_t>(&block - state.blocks);
 }
 
 // Link a block at the tail of its queue and mark it Ready. Keeps "bit p <=> ready[p] non-empty".
-void push_ready(ExecutorState& state, ControlBlock& block) {
+[[gnu::always_inline]] inline void push_ready(ExecutorState& state, ControlBlock& block) {
     ReadyQueue& queue = queue_of(state, block);
     const std::uint32_t index = index_of(state, block);
     block.state = CoroutineState::Ready;
@@ -32,14 +32,15 @@ void push_ready(ExecutorState& state, ControlBlock& block) {
     }
     queue.tail = index;
     if (block.bound != nullptr) {
-        ++block.bound->bound_ready_count;
+        std::atomic<std::uint32_t>& count = block.bound->bound_ready_count;
+        count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     } else {
         ++state.ready_count;
     }
 }
 
 // Unlink a Ready block from wherever it is in its queue (head for fetch, anywhere for cancel).
-void unlink_ready(ExecutorState& state, ControlBlock& block) {
+[[gnu::always_inline]] inline void unlink_ready(ExecutorState& state, ControlBlock& block) {
     ReadyQueue& queue = queue_of(state, block);
     if (block.prev == kNoIndex) {
         queue.head = block.next;
@@ -53,7 +54,8 @@ void unlink_ready(ExecutorState& state, ControlBlock& block) {
     }
     block.next = block.prev = kNoIndex;
     if (block.bound != nullptr) {
-        --block.bound->bound_ready_count;
+        std::atomic<std::uint32_t>& count = block.bound->bound_ready_count;
+        count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     } else {
         --state.ready_count;
         if (queue.head == kNoIndex) state.ready_levels.clear(block.priority);
@@ -76,7 +78,7 @@ void free_slot(ExecutorState& state, ControlBlock& block) {
 
 // The paper's rule: after spawn / re_back (and yield, re-prioritise), report the highest ready
 // priority if it changed. A bound coroutine made ready counts with its own priority.
-void report_highest(ExecutorState& state, std::uint32_t also_ready = kNoPriority) {
+[[gnu::always_inline]] inline void report_highest(ExecutorState& state, std::uint32_t also_ready = kNoPriority) {
     std::uint32_t highest = state.ready_levels.highest();
     if (also_ready < highest) highest = also_ready;
     if (highest == state.published_priority) return;
@@ -86,11 +88,11 @@ void report_highest(ExecutorState& state, std::uint32_t also_ready = kNoPriority
     }
 }
 
-void report_after_ready(ExecutorState& state, const ControlBlock& block) {
+[[gnu::always_inline]] inline void report_after_ready(ExecutorState& state, const ControlBlock& block) {
     report_highest(state, block.bound != nullptr ? block.priority : kNoPriority);
 }
 
-FetchedCoroutine fetch_locked(ExecutorState& state, PollThread* thread) {
+[[gnu::always_inline]] inline FetchedCoroutine fetch_locked(ExecutorState& state, PollThread* thread) {
     const std::uint32_t shared_level = state.ready_levels.highest();
     std::uint32_t index = kNoIndex;
     if (thread != nullptr && thread->bound_ready.head != kNoIndex) {
@@ -108,10 +110,10 @@ FetchedCoroutine fetch_locked(ExecutorState& state, PollThread* thread) {
     block.arm = nullptr;
     block.bind_request = block.unbind_request = false;
     block.wake_pending = false;
-    return FetchedCoroutine{CoroutineId::make(index, block.generation), &block, block.resume_address};
+    return FetchedCoroutine{&block, CoroutineId::make(index, block.generation)};
 }
 
-void* finish_locked(ExecutorState& state, PollThread* thread, ControlBlock& block) {
+[[gnu::always_inline]] inline void* finish_locked(ExecutorState& state, PollThread* thread, ControlBlock& block) {
     if (block.cancel_requested || block.suspend_reason == SuspendReason::Exit) {
         void* owner = block.cancel_requested && block.suspend_reason != SuspendReason::Exit ? block.owner
                                                                                              : nullptr;
@@ -132,7 +134,7 @@ void* finish_locked(ExecutorState& state, PollThread* thread, ControlBlock& bloc
     return nullptr;
 }
 
-bool valid_live(const ExecutorState& state, CoroutineId id) {
+[[gnu::always_inline]] inline bool valid_live(const ExecutorState& state, CoroutineId id) {
     if (id.index() >= state.capacity) return false;
     const ControlBlock& block = state.blocks[id.index()];
     return block.generation == id.generation() && block.state != CoroutineState::Free;
@@ -161,7 +163,7 @@ Result<void> executor_init(ExecutorState& state, ControlBlock* blocks, std::uint
 }
 
 Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, void* owner,
-                                   std::uint32_t priority, CoroutineId* publish_id) {
+                                   std::uint32_t priority, CoroutineRef* publish) {
     if (priority >= kPriorityLevels) return Error::InvalidArgument;
     Guard guard(state.lock);
     if (state.free_head == kNoIndex) return Error::NoMemory;
@@ -176,26 +178,26 @@ Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, v
     block.cancel_requested = false;
     block.arm = nullptr;
     const CoroutineId id = CoroutineId::make(index, block.generation);
-    if (publish_id != nullptr) *publish_id = id;
+    if (publish != nullptr) *publish = CoroutineRef{&block, id};
     push_ready(state, block);
     report_highest(state);
     return id;
 }
 
 FetchedCoroutine executor_fetch(ExecutorState& state, PollThread* thread) {
-    const bool bound_ready = thread != nullptr && thread->bound_ready_count != 0;
+    const bool bound_ready = thread != nullptr && thread->bound_ready_count.load(std::memory_order_relaxed) != 0;
     if (!bound_ready && state.ready_levels.empty()) return {}; // lock-free peek
     Guard guard(state.lock);
     return fetch_locked(state, thread);
 }
 
-void* executor_finish(ExecutorState& state, PollThread* thread, const FetchedCoroutine& ran) {
+void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine ran) {
     Guard guard(state.lock);
     return finish_locked(state, thread, *ran.block);
 }
 
 FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thread,
-                                           const FetchedCoroutine& ran, void** cancelled_owner) {
+                                           FetchedCoroutine ran, void** cancelled_owner) {
     Guard guard(state.lock);
     *cancelled_owner = finish_locked(state, thread, *ran.block);
     return fetch_locked(state, thread);

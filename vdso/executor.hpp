@@ -8,7 +8,7 @@
 // Invariants, after every public call returns (checked by executor_check_invariants):
 //   * bit p of ready_levels is set  <=>  ready[p] is non-empty;
 //   * a block is linked in exactly one queue (ready[priority] or its bound thread's queue) iff Ready;
-//   * ready_count = number of Ready blocks; live_count = number of non-Free blocks;
+//   * ready_count = number of Ready unbound blocks; live_count = number of non-Free blocks;
 //   * free slots form a singly-linked list through `next`.
 // Concurrency: every field marked "guarded" is only touched with `lock` held. ready_levels may be
 // read without it (a relaxed peek, used to skip the lock when nothing is ready).
@@ -18,6 +18,7 @@
 // The hook runs with the lock held, so reports arrive in order; it must not call the executor.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -60,7 +61,8 @@ struct ReadyQueue {
 // One per poll thread, in that thread's memory: the private ready queue of coroutines bound to it.
 struct PollThread {
     ReadyQueue bound_ready; // guarded by the executor's lock
-    std::uint32_t bound_ready_count = 0;
+    // Written under the executor's lock; read without it by its own thread's lock-free peek.
+    std::atomic<std::uint32_t> bound_ready_count{0};
 };
 
 struct ExecutorState {
@@ -79,11 +81,11 @@ struct ExecutorState {
     FrameAllocator* frames = nullptr; // where coroutine frames come from (task.hpp)
 };
 
-// What fetch hands to the poll loop.
+// What fetch hands to the poll loop: 16 bytes, so it travels in two registers (the frame to resume
+// is block->resume_address; the block cannot be reused while its coroutine is Running).
 struct FetchedCoroutine {
-    CoroutineId id;
     ControlBlock* block = nullptr; // null: nothing ready
-    void* resume_address = nullptr;
+    CoroutineId id;
     explicit operator bool() const { return block != nullptr; }
 };
 
@@ -109,10 +111,10 @@ struct CancelOutcome {
 Result<void> executor_init(ExecutorState& state, ControlBlock* blocks, std::uint32_t capacity);
 
 // A new Ready coroutine at the tail of its level. NoMemory when the table is full,
-// InvalidArgument when priority >= kPriorityLevels. If `publish_id` is given, the new ID is stored
-// there under the lock, before any other thread can fetch the coroutine.
+// InvalidArgument when priority >= kPriorityLevels. If `publish` is given, the new ID and block are
+// stored there under the lock, before any other thread can fetch (and resume) the coroutine.
 Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, void* owner,
-                                   std::uint32_t priority, CoroutineId* publish_id = nullptr);
+                                   std::uint32_t priority, CoroutineRef* publish = nullptr);
 
 // Take the highest-priority Ready coroutine (FIFO within a level) and mark it Running. `thread`
 // (may be null) offers its bound coroutines too; a bound one wins when at least as urgent.
@@ -120,11 +122,11 @@ FetchedCoroutine executor_fetch(ExecutorState& state, PollThread* thread);
 
 // After a fetched coroutine has suspended: apply its SuspendReason (and bind requests).
 // Returns the owner of a coroutine whose cancellation was deferred (to release), else null.
-void* executor_finish(ExecutorState& state, PollThread* thread, const FetchedCoroutine& ran);
+void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine ran);
 
 // finish + fetch under one lock acquisition: the poll loop's fast path.
 FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thread,
-                                           const FetchedCoroutine& ran, void** cancelled_owner);
+                                           FetchedCoroutine ran, void** cancelled_owner);
 
 // The paper's re_back: Pending -> Ready. Harmless on anything else.
 WakeStatus executor_wake(ExecutorState& state, CoroutineId id);

@@ -132,6 +132,16 @@ Result<std::uint32_t> global_priority_pick_highest(GlobalPriorityTable& table) {
     return process;
 }
 
+void global_priority_publish_hook(void* binding, std::uint32_t priority) {
+    const auto& target = *static_cast<GlobalPriorityBinding*>(binding);
+    (void)global_priority_publish(*target.table, target.process, priority);
+}
+
+bool global_priority_should_yield_hook(void* binding) {
+    const auto& target = *static_cast<GlobalPriorityBinding*>(binding);
+    return global_priority_should_yield(*target.table, target.process);
+}
+
 bool global_priority_check_invariants(GlobalPriorityTable& table) {
     Guard guard(table.lock);
     std::uint32_t linked = 0;

@@ -65,6 +65,20 @@ inline bool global_priority_should_yield(const GlobalPriorityTable& table, std::
     return global_priority_highest(table) < global_priority_of(table, process);
 }
 
+// Connecting an executor to the table (the kernel's own executor; a process's executor reaches the
+// table through a system call instead, since it may only read it):
+//     GlobalPriorityBinding binding{&table, process};
+//     executor.hooks.highest_priority_changed = &global_priority_publish_hook;
+//     executor.hooks.highest_priority_context = &binding;
+//     executor.hooks.should_yield_hart = &global_priority_should_yield_hook;
+//     executor.hooks.should_yield_context = &binding;
+struct GlobalPriorityBinding {
+    GlobalPriorityTable* table;
+    std::uint32_t process;
+};
+void global_priority_publish_hook(void* binding, std::uint32_t priority);
+bool global_priority_should_yield_hook(void* binding);
+
 // For tests: the invariants above. O(capacity).
 bool global_priority_check_invariants(GlobalPriorityTable& table);
 

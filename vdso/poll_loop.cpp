@@ -7,8 +7,8 @@ namespace vdso {
 namespace {
 
 // Resume one fetched coroutine and, if it waits, run its arm function while it is still Running.
-void run_one(ExecutorState& state, const FetchedCoroutine& coroutine) {
-    std::coroutine_handle<>::from_address(coroutine.resume_address).resume();
+[[gnu::always_inline]] inline void run_one(ExecutorState& state, FetchedCoroutine coroutine) {
+    std::coroutine_handle<>::from_address(coroutine.block->resume_address).resume();
     ControlBlock& block = *coroutine.block;
     if (block.suspend_reason == SuspendReason::Wait && block.arm != nullptr) {
         block.arming.store(true, std::memory_order_relaxed);

@@ -24,11 +24,17 @@ inline void cpu_relax() {
 class SpinLock {
 public:
     void lock() {
-        while (locked_.exchange(1, std::memory_order_acquire) != 0) {
+        while (!try_lock()) {
             while (locked_.load(std::memory_order_relaxed) != 0) cpu_relax();
         }
     }
-    bool try_lock() { return locked_.exchange(1, std::memory_order_acquire) == 0; }
+    // Compare-and-swap rather than swap: measured faster on the host (docs/performance.md); on
+    // RISC-V both are one LR/SC or AMO sequence.
+    bool try_lock() {
+        std::uint32_t expected = 0;
+        return locked_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
+                                               std::memory_order_relaxed);
+    }
     void unlock() { locked_.store(0, std::memory_order_release); }
 
 private:

@@ -7,6 +7,7 @@
 // * Frames come from the FrameAllocator given to the executor: the first parameter of every coroutine
 //   function returning Task<T> is the ExecutorState& (or a FrameAllocator&) that pays for its frame:
 //       Task<int> add(ExecutorState& executor, int a, int b) { co_return a + b; }
+//   (for a member function or a lambda, the executor is the first parameter after the object).
 //   When the allocator is exhausted the call returns an invalid Task and spawn reports NoMemory.
 // * spawn(executor, task, priority) makes the task a root coroutine of the executor and returns a
 //   JoinHandle<T>. The frame is shared by the executor and the handle (a reference count of 2); the
@@ -32,8 +33,9 @@ namespace vdso {
 // Which coroutine a chain of tasks belongs to: set in the root at spawn, shared down the chain.
 struct CoroutineContext {
     ExecutorState* executor = nullptr;
-    CoroutineId id;
-    ControlBlock& block() const { return executor->blocks[id.index()]; }
+    CoroutineRef self; // published by executor_spawn before the coroutine can run
+    ControlBlock& block() const { return *self.block; }
+    CoroutineId id() const { return self.id; }
 };
 
 // join_state of a root: one of these, or the value of the joiner's CoroutineId (always >= 1 << 32).
@@ -52,6 +54,13 @@ public:
     template <typename... Args>
     static void* operator new(std::size_t size, FrameAllocator& allocator, Args&&...) noexcept {
         return frame_allocate(allocator, size);
+    }
+    // Member functions and lambdas: the object comes first, the executor second.
+    template <typename Object, typename... Args>
+        requires(!std::is_same_v<std::remove_cvref_t<Object>, ExecutorState> &&
+                 !std::is_same_v<std::remove_cvref_t<Object>, FrameAllocator>)
+    static void* operator new(std::size_t size, Object&, ExecutorState& executor, Args&&...) noexcept {
+        return executor.frames != nullptr ? frame_allocate(*executor.frames, size) : nullptr;
     }
     static void operator delete(void* frame, std::size_t) noexcept { frame_free(frame); }
 
@@ -93,17 +102,12 @@ inline void finish_root(PromiseBase& promise, std::uint64_t how) {
     if (joiner > kJoinCancelled) executor_wake(*promise.root_context.executor, CoroutineId{joiner});
 }
 
-// executor hook: destroy a cancelled root (its owner pointer is its PromiseBase).
-inline void release_cancelled_root(void*, void* owner) {
-    auto& promise = *static_cast<PromiseBase*>(owner);
-    finish_root(promise, kJoinCancelled);
-    release_root(promise);
-}
+// The executor's release_cancelled hook: finish a cancelled root (its owner pointer is its
+// PromiseBase) and drop the executor's reference to its frame.
+void release_cancelled_root(void* context, void* owner);
 
-inline void install_task_hooks(ExecutorState& executor) {
-    executor.hooks.release_cancelled = &release_cancelled_root;
-    executor.hooks.release_cancelled_context = nullptr;
-}
+// Connect the executor to this file's coroutine types (sets hooks.release_cancelled).
+void install_task_hooks(ExecutorState& executor);
 
 // Storage for a result that may not exist yet (no <optional>: it may throw in hosted builds).
 template <typename T>
@@ -299,7 +303,7 @@ Result<JoinHandle<T>> spawn(ExecutorState& executor, Task<T>&& task, std::uint32
     promise.root_frame = root.address();
     promise.references.store(2, std::memory_order_relaxed);
     Result<CoroutineId> id =
-        executor_spawn(executor, root.address(), &promise, priority, &promise.root_context.id);
+        executor_spawn(executor, root.address(), &promise, priority, &promise.root_context.self);
     if (!id) {
         root.destroy();
         return id.error();
@@ -309,14 +313,7 @@ Result<JoinHandle<T>> spawn(ExecutorState& executor, Task<T>&& task, std::uint32
 
 // Cancel a coroutine by ID: a Ready or Pending one is destroyed now, a Running one when it next
 // suspends. Stale IDs report Stale and change nothing.
-inline CancelStatus cancel(ExecutorState& executor, CoroutineId id) {
-    const CancelOutcome outcome = executor_cancel(executor, id);
-    if (outcome.status == CancelStatus::Cancelled && outcome.owner != nullptr &&
-        executor.hooks.release_cancelled != nullptr) {
-        executor.hooks.release_cancelled(executor.hooks.release_cancelled_context, outcome.owner);
-    }
-    return outcome.status;
-}
+CancelStatus cancel(ExecutorState& executor, CoroutineId id);
 
 // co_await yield_now(): back to the tail of this coroutine's ready queue.
 struct yield_now {
@@ -335,7 +332,7 @@ struct current_coroutine {
     template <typename Promise>
     bool await_suspend(std::coroutine_handle<Promise> frame) noexcept {
         const CoroutineContext* context = static_cast<PromiseBase&>(frame.promise()).context;
-        if (context != nullptr) id = context->id;
+        if (context != nullptr) id = context->id();
         return false;
     }
     CoroutineId await_resume() const noexcept { return id; }

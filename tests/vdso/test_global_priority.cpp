@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "executor_fixture.hpp"
 #include "vdso/global_priority.hpp"
 
 using namespace vdso;
@@ -132,4 +133,45 @@ TEST_CASE("global priority: random operations keep the invariants and pick like 
         REQUIRE(global_priority_highest(t.table) == expected);
         if (expected != kNoPriority) REQUIRE(global_priority_of(t.table, t.pick()) == expected);
     }
+}
+
+namespace {
+
+Task<> yield_times(ExecutorState&, int times, int& ran) {
+    for (int i = 0; i < times; ++i) {
+        ++ran;
+        co_await yield_now();
+    }
+}
+
+} // namespace
+
+TEST_CASE("global priority: an executor publishes its highest ready priority and yields the hart "
+          "to a more urgent process (paper 3.3.2)", "[vdso][global][poll]") {
+    TestTable t;
+    REQUIRE(global_priority_add(t.table, 1, 0)); // this process
+    REQUIRE(global_priority_add(t.table, 2, 0)); // another process
+    vdso_test::TestExecutor executor;
+    GlobalPriorityBinding binding{&t.table, 1};
+    executor.state.hooks.highest_priority_changed = &global_priority_publish_hook;
+    executor.state.hooks.highest_priority_context = &binding;
+    executor.state.hooks.should_yield_hart = &global_priority_should_yield_hook;
+    executor.state.hooks.should_yield_context = &binding;
+
+    int ran = 0;
+    auto handle = spawn(executor.state, yield_times(executor.state, 4, ran), 6);
+    REQUIRE(handle);
+    CHECK(global_priority_of(t.table, 1) == 6); // spawn published it
+    CHECK(t.pick() == 1);
+    // Another process becomes more urgent: after the current coroutine the poll loop gives up the hart.
+    REQUIRE(global_priority_publish(t.table, 2, 2));
+    CHECK(run_until_idle(executor.state, nullptr) == PollOutcome::YieldHart);
+    CHECK(ran == 1);
+    // It goes idle: ours runs to the end, then reports that nothing is ready.
+    REQUIRE(global_priority_publish(t.table, 2, kNoPriority));
+    executor.state.hooks.idle = [](void*) { return false; };
+    CHECK(run_poll_loop(executor.state, nullptr) == PollOutcome::Stopped);
+    CHECK(ran == 4);
+    CHECK(global_priority_of(t.table, 1) == kNoPriority);
+    CHECK(global_priority_check_invariants(t.table));
 }
