@@ -31,6 +31,11 @@ struct Table {
         linux_calls[178] = sys_gettid;
         linux_calls[260] = sys_wait4;
         project_calls[0] = sys_spawn;
+        project_calls[1] = sys_list_programs;
+        project_calls[2] = sys_process_list;
+        project_calls[3] = sys_set_priority;
+        project_calls[4] = sys_get_priority;
+        project_calls[5] = sys_set_priority_cap;
     }
     constexpr Handler find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];

@@ -12,6 +12,7 @@ namespace kernel::proc {
 // Linux errno values; system calls return them negated (`return -Errno::Fault;`). Not the <errno.h>
 // names, which are macros.
 namespace Errno {
+constexpr long NotPermitted = 1;   // EPERM
 constexpr long NoEntry = 2;        // ENOENT
 constexpr long Interrupted = 4;    // EINTR
 constexpr long ArgumentsTooLong = 7;  // E2BIG

@@ -32,6 +32,12 @@ long sys_sched_yield(Thread& thread, SyscallArguments arguments);
 long sys_wait4(Thread& thread, SyscallArguments arguments);
 long sys_kill(Thread& thread, SyscallArguments arguments);
 long sys_reboot(Thread& thread, SyscallArguments arguments);
-long sys_spawn(Thread& thread, SyscallArguments arguments);  // project-specific
+// project-specific, numbered from 1024 (docs/syscalls.md)
+long sys_spawn(Thread& thread, SyscallArguments arguments);
+long sys_list_programs(Thread& thread, SyscallArguments arguments);
+long sys_process_list(Thread& thread, SyscallArguments arguments);
+long sys_set_priority(Thread& thread, SyscallArguments arguments);
+long sys_get_priority(Thread& thread, SyscallArguments arguments);
+long sys_set_priority_cap(Thread& thread, SyscallArguments arguments);
 
 } // namespace kernel::proc

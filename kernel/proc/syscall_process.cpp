@@ -109,3 +109,121 @@ long sys_spawn(Thread& thread, SyscallArguments a) {
 }
 
 } // namespace kernel::proc
+
+namespace kernel::proc {
+
+namespace {
+
+// The caller may change itself and its children.
+bool may_control(const Process& caller, const Process& target) {
+    return target.pid == caller.pid || target.parent_pid == caller.pid;
+}
+
+struct ProcessRecord {  // one entry of process_list, documented in docs/syscalls.md
+    uint32_t pid;
+    uint32_t parent_pid;
+    uint8_t priority;
+    uint8_t priority_cap;
+    uint8_t exited;
+    uint8_t reserved;
+    uint32_t user_pages;
+    char name[MaxProcessName];
+};
+static_assert(sizeof(ProcessRecord) == 48);
+
+} // namespace
+
+// list_programs(buffer, size): the archive's regular files, one name per line. Returns the bytes
+// written, or -EINVAL if they do not fit (nothing is cut silently).
+long sys_list_programs(Thread& thread, SyscallArguments a) {
+    struct Listing {
+        char text[2048];
+        size_t used = 0;
+        bool overflow = false;
+    } listing;
+    static Listing* current;  // for the capture-less visitor; serialised by listing_lock
+    static SpinLock listing_lock;
+    LockGuard guard(listing_lock);
+    current = &listing;
+    bool present = for_each_program([](const char* name, size_t) {
+        size_t length = __builtin_strlen(name);
+        if (current->used + length + 1 > sizeof(current->text)) {
+            current->overflow = true;
+            return;
+        }
+        __builtin_memcpy(current->text + current->used, name, length);
+        current->text[current->used + length] = '\n';
+        current->used += length + 1;
+    });
+    if (!present) return -Errno::NoEntry;
+    if (listing.overflow || listing.used > a[1]) return -Errno::Invalid;
+    if (!thread.process->address_space.copy_to_user(a[0], listing.text, listing.used)) return -Errno::Fault;
+    return static_cast<long>(listing.used);
+}
+
+// process_list(records, capacity): fills up to `capacity` ProcessRecords; returns how many
+// processes exist (may exceed capacity: call again with more room).
+long sys_process_list(Thread& thread, SyscallArguments a) {
+    constexpr size_t MaxRecords = 64;
+    struct Gather {
+        ProcessRecord records[MaxRecords];
+        size_t count = 0;
+    };
+    static Gather gather;  // serialised by gather_lock; too big for the kernel stack
+    static SpinLock gather_lock;
+    LockGuard guard(gather_lock);
+    gather.count = 0;
+    for_each_process(
+        [](const Process& process, void*) {
+            if (gather.count < MaxRecords) {
+                ProcessRecord& record = gather.records[gather.count];
+                record = {};
+                record.pid = process.pid;
+                record.parent_pid = process.parent_pid;
+                record.priority = process.priority;
+                record.priority_cap = process.priority_cap;
+                record.exited = process.state == ProcessState::Exited;
+                record.user_pages = static_cast<uint32_t>(process.address_space.user_pages());
+                __builtin_memcpy(record.name, process.name, MaxProcessName);
+            }
+            ++gather.count;
+        },
+        nullptr);
+    size_t copied = gather.count < a[1] ? gather.count : a[1];
+    if (copied > MaxRecords) copied = MaxRecords;
+    if (!thread.process->address_space.copy_to_user(a[0], gather.records, copied * sizeof(ProcessRecord)))
+        return -Errno::Fault;
+    return static_cast<long>(gather.count);
+}
+
+// set_priority(pid, priority): 0 is the highest of PriorityLevels; a value above the target's cap
+// is clamped to the cap. Returns the priority set.
+long sys_set_priority(Thread& thread, SyscallArguments a) {
+    Process* target = a[0] == 0 ? thread.process : find_process(static_cast<uint32_t>(a[0]));
+    if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;
+    if (!may_control(*thread.process, *target)) return -Errno::NotPermitted;
+    if (a[1] >= PriorityLevels) return -Errno::Invalid;
+    uint8_t priority = static_cast<uint8_t>(a[1]);
+    target->priority = priority < target->priority_cap ? target->priority_cap : priority;
+    return target->priority;
+}
+
+long sys_get_priority(Thread& thread, SyscallArguments a) {
+    Process* target = a[0] == 0 ? thread.process : find_process(static_cast<uint32_t>(a[0]));
+    if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;
+    return target->priority;
+}
+
+// set_priority_cap(pid, cap): only a parent may cap a child, and a cap can only be lowered (made
+// numerically larger); the child's priority is clamped at once.
+long sys_set_priority_cap(Thread& thread, SyscallArguments a) {
+    Process* target = find_process(static_cast<uint32_t>(a[0]));
+    if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;
+    if (target->parent_pid != thread.process->pid) return -Errno::NotPermitted;
+    if (a[1] >= PriorityLevels || a[1] < target->priority_cap) return -Errno::Invalid;
+    target->priority_cap = static_cast<uint8_t>(a[1]);
+    if (target->priority < target->priority_cap) target->priority = target->priority_cap;
+    return 0;
+}
+
+} // namespace kernel::proc

@@ -58,6 +58,8 @@ struct Thread {
 };
 
 constexpr size_t MaxProcessName = 32;
+constexpr uint8_t PriorityLevels = 64;
+constexpr uint8_t DefaultPriority = 16;
 
 struct Process {
     uint32_t pid = 0;
@@ -68,6 +70,8 @@ struct Process {
     std::atomic<bool> exit_requested{false};  // set by exit or a fault; every thread leaves at its next trap
     std::atomic<uint32_t> live_threads{0};
     uint32_t parent_pid = 0;             // 0: started by the kernel
+    uint8_t priority = DefaultPriority;  // 0 is the highest; never above (numerically below) the cap
+    uint8_t priority_cap = 0;            // the highest priority this process may take
     bool killed = false;                 // ended by a fault or kill(), not by exit()
     Process* next = nullptr;             // process table link (process table lock)
 };
