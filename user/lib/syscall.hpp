@@ -20,7 +20,12 @@ enum Syscall : long {
     GetPid = 172,
     GetTid = 178,
     Wait4 = 260,
-    Spawn = 1024,  // project-specific (docs/syscalls.md)
+    Spawn = 1024,  // project-specific from here on (docs/syscalls.md)
+    ListPrograms = 1025,
+    ProcessList = 1026,
+    SetPriority = 1027,
+    GetPriority = 1028,
+    SetPriorityCap = 1029,
 };
 enum Errno : long { ENOENT = 2, EINTR = 4, ENOEXEC = 8, EBADF = 9, ECHILD = 10, EFAULT = 14, EINVAL = 22, ENOSYS = 38 };
 
@@ -60,6 +65,30 @@ inline long wait4(long pid, int* status, long options) {
 inline long kill(long pid, long signal) { return syscall(Kill, pid, signal); }
 inline long spawn(const char* path, const char* const* argv) {
     return syscall(Spawn, reinterpret_cast<long>(path), reinterpret_cast<long>(argv));
+}
+// One entry of process_list (kernel/proc/syscall_process.cpp).
+struct ProcessRecord {
+    uint32_t pid;
+    uint32_t parent_pid;
+    uint8_t priority;
+    uint8_t priority_cap;
+    uint8_t exited;
+    uint8_t reserved;
+    uint32_t user_pages;
+    char name[32];
+};
+inline long list_programs(char* buffer, size_t size) {
+    return syscall(ListPrograms, reinterpret_cast<long>(buffer), static_cast<long>(size));
+}
+inline long process_list(ProcessRecord* records, size_t capacity) {
+    return syscall(ProcessList, reinterpret_cast<long>(records), static_cast<long>(capacity));
+}
+inline long set_priority(long pid, long priority) { return syscall(SetPriority, pid, priority); }
+inline long get_priority(long pid) { return syscall(GetPriority, pid); }
+inline long set_priority_cap(long pid, long cap) { return syscall(SetPriorityCap, pid, cap); }
+[[noreturn]] inline void power_off() {
+    syscall(Reboot, 0xfee1dead, 672274793, 0x4321fedc);
+    exit(1);
 }
 constexpr long WaitNoHang = 1;
 // Linux wait status decoding.
