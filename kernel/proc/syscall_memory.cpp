@@ -35,8 +35,8 @@ long to_errno(Error error) {
     }
 }
 
-// PROT_* to page-table permissions. W implies R (Sv39 has no write-only pages) and so does X
-// (as Linux on RISC-V without execute-only support). 0 means PROT_NONE (a reservation).
+// PROT_* to page-table permissions. W implies R (Sv39 has no write-only pages); X implies R too,
+// so that code can read constants placed beside it. 0 means PROT_NONE (a reservation).
 uint64_t page_permissions(uint64_t protection) {
     uint64_t permissions = 0;
     if (protection & ProtRead) permissions |= mm::pte::Read;
