@@ -170,6 +170,7 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
         return created.error();
     }
     if (auto loaded = load_segments(process->address_space, *plan, program->data); !loaded) return fail(loaded.error());
+    process->address_space.start_program_break(plan->highest_address);  // brk: just above the image
     auto sp = build_user_stack(process->address_space, arguments, argument_count);
     if (!sp) return fail(sp.error());
     auto thread = create_thread(*process, plan->entry, *sp, argument_count, *sp + 8);

@@ -29,6 +29,9 @@ struct Table {
         linux_calls[142] = sys_reboot;
         linux_calls[172] = sys_getpid;
         linux_calls[178] = sys_gettid;
+        linux_calls[214] = sys_brk;
+        linux_calls[215] = sys_munmap;
+        linux_calls[222] = sys_mmap;
         linux_calls[260] = sys_wait4;
         project_calls[0] = sys_spawn;
         project_calls[1] = sys_list_programs;

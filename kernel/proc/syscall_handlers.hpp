@@ -24,6 +24,11 @@ void wake_console_readers();
 long sys_clock_gettime(Thread& thread, SyscallArguments arguments);
 long sys_nanosleep(Thread& thread, SyscallArguments arguments);
 
+// syscall_memory.cpp
+long sys_brk(Thread& thread, SyscallArguments arguments);
+long sys_mmap(Thread& thread, SyscallArguments arguments);
+long sys_munmap(Thread& thread, SyscallArguments arguments);
+
 // syscall_process.cpp
 long sys_exit(Thread& thread, SyscallArguments arguments);
 long sys_getpid(Thread& thread, SyscallArguments arguments);

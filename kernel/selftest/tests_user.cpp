@@ -52,6 +52,8 @@ bool selftest_user_programs() {
     SELFTEST_CHECK(exits_with("bin/fault", "exec", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "kernel", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "illegal", proc::StatusIllegalInstruction));
+    SELFTEST_CHECK(exits_with("bin/memtest", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/memfault", nullptr, proc::StatusSegmentationFault));
     SELFTEST_CHECK(fails_with("bin/not-elf", Error::Malformed));
     SELFTEST_CHECK(fails_with("bin/truncated-elf", Error::Malformed));
     SELFTEST_CHECK(fails_with("bin/no-such-program", Error::NotFound));
