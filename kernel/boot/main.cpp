@@ -76,6 +76,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     riscv::timer::init(platform.timebase_frequency);
     riscv::timer::set_tick_hook(proc::wake_sleepers);
     proc::init_console_input();
+    proc::init_scheduler();
     riscv::init_plic(platform.plic);
     if (console::irq() != 0)
         riscv::register_external_interrupt(console::irq(), current_hart()->plic_context, console::receive_interrupt);

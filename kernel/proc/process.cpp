@@ -28,6 +28,9 @@ IrqSpinLock table_lock;
 Process* processes = nullptr;
 std::atomic<uint32_t> next_pid{1};
 
+// Slots: a process's index in the scheduler's priority table. Guarded by table_lock.
+Process* slots[MaxProcesses];
+
 // Parents in wait4. Woken whenever a process becomes Exited.
 WaitQueue child_exits;
 
@@ -89,6 +92,13 @@ Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* argume
     return sp;
 }
 
+// Frees a thread that never ran (spawn failing after the thread was made).
+void release_unstarted_thread(Thread& thread) {
+    (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(thread.kernel_stack_bottom)),
+                            KernelStackFrames);
+    delete &thread;
+}
+
 [[noreturn]] void start_user_thread() { return_to_user(current_thread()->user); }
 
 Result<Thread*> create_thread(Process& process, uint64_t entry, uint64_t sp, uint64_t argc, uint64_t argv) {
@@ -142,7 +152,8 @@ bool for_each_program(void (*visit)(const char* name, size_t size)) {
     return visited.has_value();
 }
 
-Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count, uint32_t parent_pid) {
+Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count,
+                       const SpawnOptions& options) {
     if (!archive) return Error::NotFound;
     if (argument_count == 0 || argument_count > MaxArguments) return Error::InvalidArgument;
     size_t argument_bytes = 0;
@@ -182,12 +193,22 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     __builtin_memcpy(process->name, name, length);
     process->pid = (*thread)->tid;
     process->live_threads.store(1);
-    process->parent_pid = parent_pid;
+    process->parent_pid = options.parent_pid;
     {
         LockGuard guard(table_lock);
+        uint32_t slot = 0;
+        while (slot < MaxProcesses && slots[slot]) ++slot;
+        if (slot == MaxProcesses) {
+            release_unstarted_thread(**thread);
+            return fail(Error::NoMemory);
+        }
+        slots[slot] = process;
+        process->slot = slot;
         process->next = processes;
         processes = process;
     }
+    (void)add_process(*process);
+    set_process_priority(*process, options.priority, options.priority_cap);
     make_runnable(**thread);
     return process;
 }
@@ -218,6 +239,11 @@ void release_exited_thread(Thread& thread) {
     }
 }
 
+Process* process_in_slot(uint32_t slot) {
+    LockGuard guard(table_lock);
+    return slot < MaxProcesses ? slots[slot] : nullptr;
+}
+
 Process* find_process(uint32_t pid) {
     LockGuard guard(table_lock);
     for (Process* p = processes; p; p = p->next)
@@ -238,6 +264,11 @@ Result<int> reap(uint32_t pid) {
         }
     }
     if (!found) return Error::NotFound;
+    remove_process(*found);
+    {
+        LockGuard guard(table_lock);
+        slots[found->slot] = nullptr;
+    }
     int status = found->exit_status;
     delete found;
     return status;

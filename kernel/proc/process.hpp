@@ -26,9 +26,18 @@ bool init_archive();
 // Creates a process running the archive's program `path` with the given arguments (argv[0] is
 // the path) and makes its first thread runnable. Errors: NotFound (no such program), Malformed
 // (not a valid executable: never loaded partly), NoMemory, InvalidArgument (too many or too long
-// arguments). Nothing is left allocated on failure. The parent (0: the kernel) may wait4 for it.
+// arguments), NoMemory also when the process table is full. Nothing is left allocated on
+// failure. The parent (0: the kernel) may wait4 for it.
+struct SpawnOptions {
+    uint32_t parent_pid = 0;         // 0: the kernel
+    uint8_t priority = DefaultPriority;
+    uint8_t priority_cap = 0;        // the highest priority the process may take
+};
 Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count,
-                       uint32_t parent_pid = 0);
+                       const SpawnOptions& options = {});
+
+// The process in a slot of the process table (the scheduler's priority table uses slots).
+Process* process_in_slot(uint32_t slot);
 
 // Ends the current thread's process with `status`. The address space is freed once its last thread
 // has left the hart.
