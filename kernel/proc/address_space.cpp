@@ -1,6 +1,7 @@
 #include "kernel/proc/address_space.hpp"
 
 #include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
 #include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
 
@@ -32,13 +33,23 @@ Result<void> AddressSpace::create() {
 }
 
 void AddressSpace::release_pages(uint64_t va, uint64_t end) {
-    for (; va < end; va += PageSize) {
-        auto translation = table_.translate(va);
-        if (!translation) continue;
-        (void)table_.unmap(va, PageSize);
-        riscv::flush_tlb_page(va);  // other harts flush when they next load this satp (scheduler)
-        (void)mm::frames().free(translation->physical);
-        mapped_pages_.fetch_sub(1, std::memory_order_relaxed);
+    // Frames are freed in batches, each only after no hart can still reach it through a stale TLB
+    // entry: this hart flushes; while threads of the process may run on other harts, so do they
+    // (with one thread, other harts flush when they next load this satp: the scheduler does).
+    constexpr size_t Batch = 32;
+    mm::PhysicalAddress frames[Batch];
+    while (va < end) {
+        size_t count = 0;
+        for (; va < end && count < Batch; va += PageSize) {
+            auto translation = table_.translate(va);
+            if (!translation) continue;
+            (void)table_.unmap(va, PageSize);
+            riscv::flush_tlb_page(va);
+            frames[count++] = translation->physical;
+        }
+        if (count && shared_across_harts_) flush_tlb_on_all_harts();
+        for (size_t i = 0; i < count; ++i) (void)mm::frames().free(frames[i]);
+        mapped_pages_.fetch_sub(count, std::memory_order_relaxed);
     }
 }
 

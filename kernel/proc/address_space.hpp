@@ -88,6 +88,8 @@ public:
     void destroy();
 
     uint64_t satp() const { return table_.satp(); }
+    // Set once a second thread exists: unmapping then waits for every hart to flush its TLB.
+    void set_shared_across_harts() { shared_across_harts_ = true; }
     const mm::PageTable& page_table() const { return table_; }
     size_t user_pages() const { return mapped_pages_.load(std::memory_order_relaxed); }
     size_t region_count() const { return region_count_; }
@@ -110,6 +112,7 @@ private:
     void insert_region_at(size_t index, const Region& region);
 
     mm::PageTable table_;
+    bool shared_across_harts_ = false;
     Region regions_[MaxRegions] = {};
     size_t region_count_ = 0;
     std::atomic<size_t> mapped_pages_{0};

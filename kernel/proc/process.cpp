@@ -213,12 +213,30 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     return process;
 }
 
+Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers) {
+    Process& process = *current_thread()->process;
+    auto thread = create_thread(process, registers.sepc, registers.regs[2], 0, 0);
+    if (!thread) return thread.error();
+    (*thread)->user->frame = registers;
+    process.live_threads.fetch_add(1);
+    process.address_space.set_shared_across_harts();
+    make_runnable(**thread);
+    return *thread;
+}
+
+void exit_current_thread_of_process(int status) {
+    Process* process = current_thread()->process;
+    if (process->live_threads.load() == 1) exit_current_process(status);
+    exit_current_thread();
+}
+
 void exit_current_process(int status, bool killed) {
     Process* process = current_thread()->process;
     if (!process->exit_requested.exchange(true)) {
         process->exit_status = status;
         process->killed = killed;
     }
+    if (process->live_threads.load() > 1) wake_blocked_threads();  // its other threads must notice
     exit_current_thread();
 }
 
@@ -322,6 +340,7 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
 
 void wake_blocked_threads() {
     wake_all_locked(child_exits);
+    wake_futex_waiters();
     wake_all_sleepers();
     wake_console_readers();
 }

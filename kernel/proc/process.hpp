@@ -39,6 +39,14 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
 // The process in a slot of the process table (the scheduler's priority table uses slots).
 Process* process_in_slot(uint32_t slot);
 
+// Creates another thread in the current thread's process, starting in user mode with `registers`
+// (a copy of the creating thread's frame with sp, tp and a0 adjusted by the caller), and makes it
+// runnable. NoMemory when no kernel stack or record can be had.
+Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers);
+
+// Ends the calling thread only (exit); when it is the last one, the process ends with `status`.
+[[noreturn]] void exit_current_thread_of_process(int status);
+
 // Ends the current thread's process with `status`. The address space is freed once its last thread
 // has left the hart.
 // `killed`: ended by a fault, not by its own exit (wait4 reports a signal).

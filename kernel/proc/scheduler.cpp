@@ -5,6 +5,7 @@
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/process.hpp"
+#include "kernel/proc/syscall_handlers.hpp"
 #include "vdso/global_priority.hpp"
 
 namespace kernel::proc {
@@ -152,6 +153,25 @@ void wake_all(WaitQueue& queue) {
     }
 }
 
+size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* context, size_t limit) {
+    size_t woken = 0;
+    Thread* previous = nullptr;
+    for (Thread* thread = queue.head; thread && woken < limit;) {
+        Thread* next = thread->next;
+        if (matches(*thread, context)) {
+            if (previous) previous->next = next;
+            else queue.head = next;
+            if (queue.tail == thread) queue.tail = previous;
+            make_runnable(*thread);
+            ++woken;
+        } else {
+            previous = thread;
+        }
+        thread = next;
+    }
+    return woken;
+}
+
 void wake_all_locked(WaitQueue& queue) {
     bool enabled = riscv::save_and_disable_interrupts();
     queue.lock.lock();
@@ -188,6 +208,7 @@ void wake_all_sleepers() { wake_all_locked(sleepers); }
 
 void exit_current_thread() {
     Thread* thread = current_thread();
+    clear_child_tid_at_exit(*thread);
     {
         LockGuard guard(run_queue_lock);
         thread->state = ThreadState::Exited;

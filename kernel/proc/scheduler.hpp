@@ -47,6 +47,9 @@ void yield_current_thread();
 void sleep_on(WaitQueue& queue);
 // Makes every waiter runnable. The caller holds queue.lock.
 void wake_all(WaitQueue& queue);
+// Makes runnable up to `limit` waiters for which matches(thread, context) holds; returns how many.
+// The caller holds queue.lock.
+size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* context, size_t limit);
 // Takes queue.lock and wakes every waiter.
 void wake_all_locked(WaitQueue& queue);
 

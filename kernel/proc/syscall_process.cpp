@@ -5,7 +5,6 @@
 
 namespace kernel::proc {
 
-long sys_exit(Thread&, SyscallArguments a) { exit_current_process(static_cast<int>(a[0] & 0xff)); }
 long sys_getpid(Thread& thread, SyscallArguments) { return thread.process->pid; }
 long sys_gettid(Thread& thread, SyscallArguments) { return thread.tid; }
 long sys_sched_yield(Thread& thread, SyscallArguments) {

@@ -55,6 +55,8 @@ struct Thread {
     Thread* next = nullptr;              // run-queue or wait-queue link
     WaitQueue* blocked_on = nullptr;     // while Blocked
     uint64_t wake_time = 0;              // nanosleep: timebase time to wake at (0: not sleeping)
+    uint64_t clear_child_tid = 0;        // CLONE_CHILD_CLEARTID: user address zeroed and futex-woken at exit
+    uint64_t futex_address = 0;          // futex wait: the user address waited on (0: not waiting)
 };
 
 constexpr size_t MaxProcessName = 32;

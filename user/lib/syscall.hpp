@@ -107,6 +107,18 @@ inline long set_priority_cap(long pid, long cap) { return syscall(SetPriorityCap
     syscall(Reboot, 0xfee1dead, 672274793, 0x4321fedc);
     exit(1);
 }
+// Threads (user/lib/thread.S): runs entry(argument) on a new thread; *child_tid holds its id until
+// it ends, then 0 (futex-woken): join_thread waits for that.
+extern "C" long spawn_thread(int (*entry)(void*), void* argument, void* stack_top, int* child_tid);
+inline long futex_wait(int* address, int value) {
+    return syscall(98, reinterpret_cast<long>(address), 128 /* FUTEX_WAIT | PRIVATE */, value, 0);
+}
+inline long futex_wake(int* address, int count) {
+    return syscall(98, reinterpret_cast<long>(address), 129 /* FUTEX_WAKE | PRIVATE */, count, 0);
+}
+inline void join_thread(int* child_tid) {
+    for (int tid; (tid = __atomic_load_n(child_tid, __ATOMIC_ACQUIRE)) != 0;) futex_wait(child_tid, tid);
+}
 constexpr long WaitNoHang = 1;
 // Linux wait status decoding.
 constexpr bool exited_normally(int status) { return (status & 0x7f) == 0; }
