@@ -12,7 +12,7 @@ std::uint32_t clamp(std::uint32_t requested, std::uint32_t cap) {
 }
 
 void unlink(GlobalPriorityTable& table, std::uint32_t process) {
-    ProcessPriority& entry = table.processes[process];
+    ProcessPriority& entry = global_priority_entries(table)[process];
     const std::uint32_t level = entry.effective.load(std::memory_order_relaxed);
     if (level == kNoPriority) return;
     std::atomic<std::uint32_t>& cursor = table.cursor[level];
@@ -20,8 +20,8 @@ void unlink(GlobalPriorityTable& table, std::uint32_t process) {
         cursor.store(kNoIndex, std::memory_order_relaxed);
         table.levels.clear(level);
     } else {
-        table.processes[entry.previous].next = entry.next;
-        table.processes[entry.next].previous = entry.previous;
+        global_priority_entries(table)[entry.previous].next = entry.next;
+        global_priority_entries(table)[entry.next].previous = entry.previous;
         if (cursor.load(std::memory_order_relaxed) == process) {
             cursor.store(entry.next, std::memory_order_relaxed);
         }
@@ -32,7 +32,7 @@ void unlink(GlobalPriorityTable& table, std::uint32_t process) {
 
 // Insert just before the cursor: the process gets its turn after every process already waiting.
 void link(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t level) {
-    ProcessPriority& entry = table.processes[process];
+    ProcessPriority& entry = global_priority_entries(table)[process];
     entry.effective.store(static_cast<std::uint8_t>(level), std::memory_order_relaxed);
     if (level == kNoPriority) return;
     std::atomic<std::uint32_t>& cursor = table.cursor[level];
@@ -43,15 +43,15 @@ void link(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t level
         table.levels.set(level);
         return;
     }
-    ProcessPriority& before = table.processes[first];
+    ProcessPriority& before = global_priority_entries(table)[first];
     entry.next = first;
     entry.previous = before.previous;
-    table.processes[before.previous].next = process;
+    global_priority_entries(table)[before.previous].next = process;
     before.previous = process;
 }
 
 void relink(GlobalPriorityTable& table, std::uint32_t process) {
-    ProcessPriority& entry = table.processes[process];
+    ProcessPriority& entry = global_priority_entries(table)[process];
     const std::uint32_t level = clamp(entry.requested, entry.cap);
     if (level == entry.effective.load(std::memory_order_relaxed)) return;
     unlink(table, process);
@@ -59,7 +59,7 @@ void relink(GlobalPriorityTable& table, std::uint32_t process) {
 }
 
 bool valid(const GlobalPriorityTable& table, std::uint32_t process) {
-    return process < table.capacity && table.processes[process].in_use;
+    return process < table.capacity && global_priority_entries(table)[process].in_use;
 }
 
 } // namespace
@@ -67,7 +67,7 @@ bool valid(const GlobalPriorityTable& table, std::uint32_t process) {
 Result<void> global_priority_init(GlobalPriorityTable& table, ProcessPriority* processes,
                                   std::uint32_t capacity) {
     if (processes == nullptr || capacity == 0 || capacity == kNoIndex) return Error::InvalidArgument;
-    table.processes = processes;
+    table.entries_offset = reinterpret_cast<char*>(processes) - reinterpret_cast<char*>(&table);
     table.capacity = capacity;
     for (std::uint32_t process = 0; process < capacity; ++process) {
         ProcessPriority& entry = processes[process];
@@ -84,7 +84,7 @@ Result<void> global_priority_init(GlobalPriorityTable& table, ProcessPriority* p
 Result<void> global_priority_add(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap) {
     if (process >= table.capacity || cap >= kPriorityLevels) return Error::InvalidArgument;
     Guard guard(table.lock);
-    ProcessPriority& entry = table.processes[process];
+    ProcessPriority& entry = global_priority_entries(table)[process];
     if (entry.in_use) return Error::AlreadyExists;
     entry.in_use = true;
     entry.cap = static_cast<std::uint8_t>(cap);
@@ -97,7 +97,7 @@ Result<void> global_priority_publish(GlobalPriorityTable& table, std::uint32_t p
     if (priority > kNoPriority) return Error::InvalidArgument;
     Guard guard(table.lock);
     if (!valid(table, process)) return Error::NotFound;
-    table.processes[process].requested = static_cast<std::uint8_t>(priority);
+    global_priority_entries(table)[process].requested = static_cast<std::uint8_t>(priority);
     relink(table, process);
     return kernel::success();
 }
@@ -106,7 +106,7 @@ Result<void> global_priority_set_cap(GlobalPriorityTable& table, std::uint32_t p
     if (cap >= kPriorityLevels) return Error::InvalidArgument;
     Guard guard(table.lock);
     if (!valid(table, process)) return Error::NotFound;
-    table.processes[process].cap = static_cast<std::uint8_t>(cap);
+    global_priority_entries(table)[process].cap = static_cast<std::uint8_t>(cap);
     relink(table, process);
     return kernel::success();
 }
@@ -115,7 +115,7 @@ Result<void> global_priority_remove(GlobalPriorityTable& table, std::uint32_t pr
     Guard guard(table.lock);
     if (!valid(table, process)) return Error::NotFound;
     unlink(table, process);
-    ProcessPriority& entry = table.processes[process];
+    ProcessPriority& entry = global_priority_entries(table)[process];
     entry.in_use = false;
     entry.requested = kNoPriority;
     entry.cap = 0;
@@ -128,7 +128,7 @@ Result<std::uint32_t> global_priority_pick_highest(GlobalPriorityTable& table) {
     if (level == kNoPriority) return Error::NotFound;
     std::atomic<std::uint32_t>& cursor = table.cursor[level];
     const std::uint32_t process = cursor.load(std::memory_order_relaxed);
-    cursor.store(table.processes[process].next, std::memory_order_relaxed);
+    cursor.store(global_priority_entries(table)[process].next, std::memory_order_relaxed);
     return process;
 }
 
@@ -151,16 +151,16 @@ bool global_priority_check_invariants(GlobalPriorityTable& table) {
         if (first == kNoIndex) continue;
         std::uint32_t process = first;
         do {
-            const ProcessPriority& entry = table.processes[process];
+            const ProcessPriority& entry = global_priority_entries(table)[process];
             if (!entry.in_use || entry.effective.load(std::memory_order_relaxed) != level) return false;
-            if (table.processes[entry.next].previous != process) return false;
+            if (global_priority_entries(table)[entry.next].previous != process) return false;
             if (++linked > table.capacity) return false;
             process = entry.next;
         } while (process != first);
     }
     std::uint32_t listed = 0;
     for (std::uint32_t process = 0; process < table.capacity; ++process) {
-        const ProcessPriority& entry = table.processes[process];
+        const ProcessPriority& entry = global_priority_entries(table)[process];
         const std::uint32_t effective = entry.effective.load(std::memory_order_relaxed);
         if (effective != kNoPriority) ++listed;
         if (entry.in_use && effective != clamp(entry.requested, entry.cap)) return false;

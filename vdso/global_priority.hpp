@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "kernel/lib/result.hpp"
@@ -33,11 +34,20 @@ struct ProcessPriority {
 
 struct GlobalPriorityTable {
     SpinLock lock; // taken by writers only
-    ProcessPriority* processes = nullptr;
+    // Where the per-process entries are, as a byte offset from this table, not a pointer: the table and
+    // its entries are mapped read-only into every process at another address than the kernel's.
+    std::ptrdiff_t entries_offset = 0;
     std::uint32_t capacity = 0;
     PriorityBitmap<kPriorityLevels> levels;
     std::atomic<std::uint32_t> cursor[kPriorityLevels]; // next process to pick at each level
 };
+
+inline ProcessPriority* global_priority_entries(GlobalPriorityTable& table) {
+    return reinterpret_cast<ProcessPriority*>(reinterpret_cast<char*>(&table) + table.entries_offset);
+}
+inline const ProcessPriority* global_priority_entries(const GlobalPriorityTable& table) {
+    return reinterpret_cast<const ProcessPriority*>(reinterpret_cast<const char*>(&table) + table.entries_offset);
+}
 
 // --- writer API (the kernel) ---
 Result<void> global_priority_init(GlobalPriorityTable& table, ProcessPriority* processes,
@@ -58,7 +68,7 @@ inline std::uint32_t global_priority_highest(const GlobalPriorityTable& table) {
 }
 inline std::uint32_t global_priority_of(const GlobalPriorityTable& table, std::uint32_t process) {
     if (process >= table.capacity) return kNoPriority;
-    return table.processes[process].effective.load(std::memory_order_relaxed);
+    return global_priority_entries(table)[process].effective.load(std::memory_order_relaxed);
 }
 // True when some process is strictly more urgent than `process`: the poll loop's should_yield_hart.
 inline bool global_priority_should_yield(const GlobalPriorityTable& table, std::uint32_t process) {

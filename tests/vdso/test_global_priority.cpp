@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <map>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -174,4 +176,30 @@ TEST_CASE("global priority: an executor publishes its highest ready priority and
     CHECK(ran == 4);
     CHECK(global_priority_of(t.table, 1) == kNoPriority);
     CHECK(global_priority_check_invariants(t.table));
+}
+
+TEST_CASE("global priority: readers work on a copy mapped at another address", "[vdso][global]") {
+    // The kernel maps the table and its entries read-only into every process, at another virtual
+    // address than its own: nothing in the block may be an absolute pointer.
+    struct Block {
+        GlobalPriorityTable table;
+        ProcessPriority entries[8];
+    };
+    auto original = std::make_unique<Block>();
+    REQUIRE(global_priority_init(original->table, original->entries, 8));
+    REQUIRE(global_priority_add(original->table, 2, 0));
+    REQUIRE(global_priority_add(original->table, 5, 0));
+    REQUIRE(global_priority_publish(original->table, 2, 9));
+    REQUIRE(global_priority_publish(original->table, 5, 4));
+
+    std::vector<unsigned char> mapped(sizeof(Block) + 64);
+    std::memcpy(mapped.data() + 64, original.get(), sizeof(Block));
+    const auto& view = *reinterpret_cast<const GlobalPriorityTable*>(mapped.data() + 64);
+    std::memset(static_cast<void*>(original.get()), 0xff, sizeof(Block));  // a reader following a pointer
+    original.reset();                                                      // into it would see garbage
+    CHECK(global_priority_highest(view) == 4);
+    CHECK(global_priority_of(view, 2) == 9);
+    CHECK(global_priority_of(view, 5) == 4);
+    CHECK(global_priority_should_yield(view, 2));
+    CHECK_FALSE(global_priority_should_yield(view, 5));
 }
