@@ -43,6 +43,9 @@ public:
 
     uint64_t satp() const { return table_.satp(); }
     const mm::PageTable& page_table() const { return table_; }
+    // For mappings of frames owned elsewhere (the vDSO's, kernel/vdso/vdso.cpp). They are not regions:
+    // destroy() frees their table pages, never their frames.
+    mm::PageTable& page_table() { return table_; }
     size_t user_pages() const;
 
 private:

@@ -44,5 +44,6 @@ bool selftest_console_receive();
 bool selftest_fatal_fault();
 bool selftest_user_programs();
 bool selftest_preemption();
+bool selftest_vdso();
 
 } // namespace kernel
