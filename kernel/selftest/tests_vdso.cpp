@@ -1,5 +1,6 @@
 // Self-test of the vDSO: the kernel runs coroutines on the image's code through its bindings, the
-// image is hermetic at run time too, and one physical copy serves the kernel half and every process.
+// image is hermetic at run time too, one physical copy serves the kernel half and every process, and a
+// process runs it.
 #include <coroutine>
 #include <cstddef>
 #include <string_view>
@@ -7,6 +8,7 @@
 #include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/address_space.hpp"
+#include "kernel/proc/process.hpp"
 #include "kernel/selftest/selftest.hpp"
 #include "kernel/vdso/binding.hpp"
 #include "kernel/vdso/vdso.hpp"
@@ -224,6 +226,17 @@ bool one_physical_copy() {
     return true;
 }
 
+// bin/vdso finds the image through AT_SYSINFO_EHDR, binds it by name and runs coroutines on an
+// executor in its own memory, from the same frames.
+bool user_process_runs_the_image() {
+    SELFTEST_CHECK(proc::init_archive());
+    const char* arguments[] = {"bin/vdso"};
+    auto status = proc::run_program("bin/vdso", arguments, 1);
+    if (!status) println("    bin/vdso: {}", error_name(status.error()));
+    SELFTEST_CHECK(status && *status == 0);
+    return true;
+}
+
 } // namespace
 
 bool selftest_vdso() {
@@ -233,6 +246,7 @@ bool selftest_vdso() {
     size_t free_before = mm::frames().free_frames();
     SELFTEST_CHECK(one_physical_copy());
     SELFTEST_CHECK(mm::frames().free_frames() == free_before);  // the test address space left nothing
+    SELFTEST_CHECK(user_process_runs_the_image());
     return true;
 }
 
