@@ -20,6 +20,7 @@
 #include "kernel/proc/syscall_handlers.hpp"
 #include "kernel/rt/runtime.hpp"
 #include "kernel/selftest/selftest.hpp"
+#include "kernel/vdso/vdso.hpp"
 
 extern "C" char boot_stack_top[];
 
@@ -72,6 +73,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
 
     if (auto memory = mm::init(platform, device_tree, device_tree_size); !memory)
         panic("memory setup failed: {}", error_name(memory.error()));
+    vdso::init();  // before any process: every address space maps it
 
     riscv::timer::init(platform.timebase_frequency);
     riscv::timer::set_tick_hook(proc::wake_sleepers);

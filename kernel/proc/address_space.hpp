@@ -93,6 +93,9 @@ public:
     const mm::PageTable& page_table() const { return table_; }
     size_t user_pages() const { return mapped_pages_.load(std::memory_order_relaxed); }
     size_t region_count() const { return region_count_; }
+    // For mappings of frames owned elsewhere (the vDSO's, kernel/vdso/vdso.cpp). They are not regions:
+    // destroy() frees their table pages, never their frames.
+    mm::PageTable& page_table() { return table_; }
 
 private:
     struct Region {

@@ -11,13 +11,15 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/vdso/vdso.hpp"
 
 namespace kernel::proc {
 
 namespace {
 
 constexpr size_t KernelStackFrames = 4;  // 16 KiB
-constexpr uint64_t AuxPageSize = 6, AuxNull = 0;
+// Auxiliary vector keys (Linux's AT_*): AT_SYSINFO_EHDR is where the vDSO's ELF header is mapped.
+constexpr uint64_t AuxPageSize = 6, AuxSysinfoElfHeader = 33, AuxNull = 0;
 
 // The initial archive, once init_archive() validated it (Archive has no empty state).
 alignas(exec::cpio::Archive) unsigned char archive_storage[sizeof(exec::cpio::Archive)];
@@ -67,10 +69,10 @@ Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* argume
     size_t string_bytes = 0;
     for (size_t i = 0; i < count; ++i) string_bytes += __builtin_strlen(arguments[i]) + 1;
     uint64_t strings = (top - string_bytes) & ~uint64_t{15};
-    size_t words = 1 + (count + 1) + 1 + 4;  // argc, argv + NULL, envp NULL, two auxv pairs
+    size_t words = 1 + (count + 1) + 1 + 6;  // argc, argv + NULL, envp NULL, three auxv pairs
     uint64_t sp = (strings - words * 8) & ~uint64_t{15};
 
-    alignas(8) unsigned char buffer[MaxArgumentBytes + (MaxArguments + 8) * 8 + 32] = {};
+    alignas(8) unsigned char buffer[MaxArgumentBytes + (MaxArguments + 10) * 8 + 32] = {};
     if (top - sp > sizeof(buffer)) return Error::InvalidArgument;
     auto* word = reinterpret_cast<uint64_t*>(buffer);
     size_t w = 0;
@@ -86,6 +88,8 @@ Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* argume
     word[w++] = 0;  // envp: empty
     word[w++] = AuxPageSize;
     word[w++] = mm::PageSize;
+    word[w++] = AuxSysinfoElfHeader;
+    word[w++] = vdso::UserVdsoBase;
     word[w++] = AuxNull;
     word[w++] = 0;
     if (auto copied = space.copy_to_user(sp, buffer, top - sp); !copied) return copied.error();
@@ -180,6 +184,7 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
         delete process;
         return created.error();
     }
+    if (auto mapped = vdso::map_into(process->address_space); !mapped) return fail(mapped.error());
     if (auto loaded = load_segments(process->address_space, *plan, program->data); !loaded) return fail(loaded.error());
     process->address_space.start_program_break(plan->highest_address);  // brk: just above the image
     auto sp = build_user_stack(process->address_space, arguments, argument_count);

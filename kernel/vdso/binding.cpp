@@ -1,0 +1,81 @@
+#include "kernel/vdso/binding.hpp"
+
+#include "kernel/console/log.hpp"
+#include "kernel/mm/memory.hpp"
+#include "kernel/vdso/vdso.hpp"
+
+namespace kernel::vdso {
+
+namespace {
+
+constexpr size_t MaxBoundSymbols = sizeof(ExecutorFunctions) / sizeof(void (*)());
+
+ExecutorFunctions functions{};
+BoundSymbol symbols[MaxBoundSymbols] = {};
+size_t symbol_count = 0;
+void* kernel_executor_state = nullptr;
+
+// Resolves `name` at COKERNEL_1.0 and points `slot` at it inside the mapping at `base`. The symbol
+// must lie in the executable part of the mapped span: anything else means the image and vdso_api.h
+// disagree, and the kernel would jump into data.
+template <typename Function>
+void bind(Function& slot, const char* name, const exec::SharedObject& object, uint64_t base) {
+    auto offset = exec::find_symbol(object, name, COKERNEL_VDSO_VERSION);
+    if (!offset) panic("vdso: entry point {}@{}: {}", name, COKERNEL_VDSO_VERSION, error_name(offset.error()));
+    bool executable = false;
+    for (size_t i = 0; i < object.segment_count; ++i) {
+        const exec::LoadSegment& segment = object.segments[i];
+        if (segment.execute && *offset >= segment.virtual_address &&
+            *offset < segment.virtual_address + segment.memory_size)
+            executable = true;
+    }
+    if (!executable || *offset >= mapped_size()) panic("vdso: entry point {} at {:#x} is not code", name, *offset);
+    if (symbol_count == MaxBoundSymbols) panic("vdso: more entry points than ExecutorFunctions has");
+    symbols[symbol_count++] = BoundSymbol{name, *offset};
+    slot = reinterpret_cast<Function>(base + *offset);
+}
+
+void create_kernel_executor() {
+    size_t state_size = functions.executor_state_size();
+    size_t state_alignment = functions.executor_state_alignment();
+    size_t block_size = functions.control_block_size();
+    void* state = mm::heap().allocate(state_size, state_alignment < 16 ? 16 : state_alignment);
+    void* blocks = mm::heap().allocate(KernelCoroutineCapacity * block_size, block_size);
+    if (state == nullptr || blocks == nullptr) panic("vdso: no memory for the kernel executor");
+    if (int status = functions.executor_init(state, blocks, KernelCoroutineCapacity); status != 0)
+        panic("vdso: kernel executor init failed ({})", status);
+    kernel_executor_state = state;
+}
+
+} // namespace
+
+void bind_kernel_entry_points(const exec::SharedObject& object, uint64_t base) {
+    bind(functions.executor_state_size, "cokernel_executor_state_size", object, base);
+    bind(functions.executor_state_alignment, "cokernel_executor_state_alignment", object, base);
+    bind(functions.control_block_size, "cokernel_control_block_size", object, base);
+    bind(functions.executor_init, "cokernel_executor_init", object, base);
+    bind(functions.executor_set_hooks, "cokernel_executor_set_hooks", object, base);
+    bind(functions.executor_spawn, "cokernel_executor_spawn", object, base);
+    bind(functions.executor_wake, "cokernel_executor_wake", object, base);
+    bind(functions.executor_set_priority, "cokernel_executor_set_priority", object, base);
+    bind(functions.executor_cancel, "cokernel_executor_cancel", object, base);
+    bind(functions.executor_state_of, "cokernel_executor_state_of", object, base);
+    bind(functions.executor_highest_ready, "cokernel_executor_highest_ready", object, base);
+    bind(functions.executor_check_invariants, "cokernel_executor_check_invariants", object, base);
+    bind(functions.coroutine_record_suspension, "cokernel_coroutine_record_suspension", object, base);
+    bind(functions.poll_once, "cokernel_poll_once", object, base);
+    bind(functions.run_until_idle, "cokernel_run_until_idle", object, base);
+    if (symbol_count != MaxBoundSymbols) panic("vdso: {} of {} entry points bound", symbol_count, MaxBoundSymbols);
+    create_kernel_executor();
+}
+
+const ExecutorFunctions& executor_functions() { return functions; }
+
+const BoundSymbol* bound_symbols(size_t& count) {
+    count = symbol_count;
+    return symbols;
+}
+
+void* kernel_executor() { return kernel_executor_state; }
+
+} // namespace kernel::vdso
