@@ -21,6 +21,22 @@ Result<int> FileTable::install(File& file, bool close_on_exec) {
     return Error::NotFound;
 }
 
+Result<void> FileTable::install_at(int64_t fd, File& file, bool close_on_exec) {
+    if (fd < 0 || static_cast<uint64_t>(fd) >= Capacity) {
+        file.release();
+        return Error::NotFound;
+    }
+    File* replaced;
+    {
+        LockGuard guard(lock_);
+        replaced = files_[fd];
+        files_[fd] = &file;
+        close_on_exec_[fd] = close_on_exec;
+    }
+    if (replaced) replaced->release();
+    return success();
+}
+
 File* FileTable::get(int64_t fd) {
     LockGuard guard(lock_);
     if (fd < 0 || static_cast<uint64_t>(fd) >= Capacity || !files_[fd]) return nullptr;

@@ -57,6 +57,9 @@ public:
     // Puts `file` (whose reference the table takes over) in the lowest free slot and returns it.
     // NotFound when every slot is in use (the caller's -EMFILE); the reference is then dropped.
     Result<int> install(File& file, bool close_on_exec);
+    // Puts `file` (whose reference the table takes over) in slot `fd`, closing what was there (dup3).
+    // NotFound if `fd` is out of range; the reference is then dropped.
+    Result<void> install_at(int64_t fd, File& file, bool close_on_exec);
     // A new reference to the file in slot `fd` (release() it when done), or nullptr if the slot is
     // empty or out of range.
     File* get(int64_t fd);

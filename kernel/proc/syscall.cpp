@@ -18,6 +18,7 @@ struct Table {
     Handler linux_calls[LinuxCount] = {};
     Handler project_calls[ProjectCount] = {};
     constexpr Table() {
+        linux_calls[24] = sys_dup3;
         linux_calls[57] = sys_close;
         linux_calls[59] = sys_pipe2;
         linux_calls[63] = sys_read;

@@ -18,6 +18,7 @@ using SyscallArguments = const uint64_t*;
 long sys_read(Thread& thread, SyscallArguments arguments);
 long sys_write(Thread& thread, SyscallArguments arguments);
 long sys_close(Thread& thread, SyscallArguments arguments);
+long sys_dup3(Thread& thread, SyscallArguments arguments);
 long sys_pipe2(Thread& thread, SyscallArguments arguments);
 // console_file.cpp
 void init_console_input();    // connects console input to readers blocked in a console read

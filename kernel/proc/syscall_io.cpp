@@ -39,6 +39,19 @@ long sys_close(Thread& thread, SyscallArguments a) {
     return 0;
 }
 
+// dup3(old_fd, new_fd, flags): new_fd names the file of old_fd (closing what it named before);
+// flags 0 or O_CLOEXEC (for new_fd). Returns new_fd.
+long sys_dup3(Thread& thread, SyscallArguments a) {
+    int64_t old_fd = static_cast<int64_t>(a[0]), new_fd = static_cast<int64_t>(a[1]);
+    uint64_t flags = a[2];
+    if ((flags & ~OpenCloseOnExec) || old_fd == new_fd) return -Errno::Invalid;
+    FileTable& files = thread.process->files;
+    File* file = files.get(old_fd);  // the reference the new slot takes over
+    if (!file) return -Errno::BadFile;
+    if (!files.install_at(new_fd, *file, flags & OpenCloseOnExec)) return -Errno::BadFile;
+    return new_fd;
+}
+
 // pipe2(fds, flags): fds[0] the read end, fds[1] the write end (two ints); flags 0 or O_CLOEXEC.
 long sys_pipe2(Thread& thread, SyscallArguments a) {
     uint64_t user_fds = a[0], flags = a[1];

@@ -8,6 +8,7 @@
 namespace user {
 
 enum Syscall : long {
+    Dup3 = 24,
     Close = 57,
     Pipe2 = 59,
     Read = 63,
@@ -81,6 +82,7 @@ inline long read(int fd, void* buffer, size_t length) {
     return syscall(Read, fd, reinterpret_cast<long>(buffer), static_cast<long>(length));
 }
 inline long close(int fd) { return syscall(Close, fd); }
+inline long dup3(int old_fd, int new_fd, int flags = 0) { return syscall(Dup3, old_fd, new_fd, flags); }
 // fds[0]: the read end, fds[1]: the write end.
 inline long pipe2(int fds[2], int flags = 0) { return syscall(Pipe2, reinterpret_cast<long>(fds), flags); }
 // Returns only on failure (a negative errno); envp may be NULL.

@@ -112,6 +112,27 @@ void check_errors() {
     expect("close the other", user::close(fds[1]), 0);
 }
 
+// dup3: a second descriptor for a pipe end keeps it open.
+void check_dup3() {
+    expect("dup3 same descriptor", user::dup3(1, 1), -user::EINVAL);
+    expect("dup3 unknown flag", user::dup3(1, 10, 0x4), -user::EINVAL);
+    expect("dup3 from a closed descriptor", user::dup3(20, 10), -user::EBADF);
+    expect("dup3 to descriptor 32", user::dup3(1, 32), -user::EBADF);
+    expect("dup3 to -1", user::dup3(1, -1), -user::EBADF);
+    int fds[2];
+    expect("pipe2 for dup3", user::pipe2(fds, 0), 0);
+    expect("dup3 write end to 10", user::dup3(fds[1], 10), 10);
+    expect("dup3 read end over 10 and back", user::dup3(fds[0], 10) == 10 && user::dup3(fds[1], 10) == 10, 1);
+    expect("close the original write end", user::close(fds[1]), 0);
+    char byte = 0;
+    expect("write through the copy", user::write(10, "d", 1), 1);
+    expect("read it", user::read(fds[0], &byte, 1), 1);
+    expect("the byte", byte, 'd');
+    expect("close the copy", user::close(10), 0);
+    expect("end of file once both are closed", user::read(fds[0], &byte, 1), 0);
+    user::close(fds[0]);
+}
+
 // Descriptors run out at 32 per process; a failed pipe2 leaves no descriptor behind.
 void check_table_full() {
     int fds[2];
@@ -210,6 +231,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     check_errors();
+    check_dup3();
     check_table_full();
     check_transfer();
     check_broken_pipe();
