@@ -1,5 +1,7 @@
 #include "kernel/proc/address_space.hpp"
 
+#include <utility>
+
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/exec/elf.hpp"
@@ -30,6 +32,17 @@ Result<void> AddressSpace::create() {
     mapped_pages_.store(0, std::memory_order_relaxed);
     break_start_ = break_ = 0;
     return success();
+}
+
+void AddressSpace::swap(AddressSpace& other) {
+    std::swap(table_, other.table_);
+    std::swap(regions_, other.regions_);
+    std::swap(region_count_, other.region_count_);
+    std::swap(break_start_, other.break_start_);
+    std::swap(break_, other.break_);
+    size_t pages = mapped_pages_.load(std::memory_order_relaxed);
+    mapped_pages_.store(other.mapped_pages_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    other.mapped_pages_.store(pages, std::memory_order_relaxed);
 }
 
 void AddressSpace::release_pages(uint64_t va, uint64_t end) {

@@ -86,6 +86,9 @@ public:
     Result<void> check_user_range(uint64_t va, size_t size, Access access) const;
     // Frees every user frame and every table page. The address space is empty afterwards.
     void destroy();
+    // Exchanges the whole contents (table, regions, break) with `other`: execve installs a new image
+    // prepared in a separate address space this way. Neither may be in use by another thread.
+    void swap(AddressSpace& other);
 
     uint64_t satp() const { return table_.satp(); }
     // Set once a second thread exists: unmapping then waits for every hart to flush its TLB.

@@ -9,6 +9,7 @@
 #include "kernel/exec/cpio.hpp"
 #include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/pipe.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
 #include "kernel/vdso/vdso.hpp"
@@ -96,6 +97,58 @@ Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* argume
     return sp;
 }
 
+void set_name(Process& process, const char* path) {
+    const char* name = base_name(path);
+    size_t length = __builtin_strlen(name);
+    if (length >= MaxProcessName) length = MaxProcessName - 1;
+    __builtin_memcpy(process.name, name, length);
+    process.name[length] = '\0';
+}
+
+// Where a loaded program starts.
+struct ProgramImage {
+    uint64_t entry;
+    uint64_t stack_pointer;  // at argc; argv follows at stack_pointer + 8
+};
+
+// The one loader, for spawn and execve: creates `space` and loads the archive's program `path` into
+// it (segments, program break, stack with the arguments). Errors: NotFound (no such program),
+// Malformed (not a valid executable), InvalidArgument (no arguments, too many, too long), NoMemory.
+// On failure `space` is left destroyed (nothing allocated).
+Result<ProgramImage> load_program(AddressSpace& space, const char* path, const char* const* arguments,
+                                  size_t argument_count) {
+    if (!archive) return Error::NotFound;
+    if (argument_count == 0 || argument_count > MaxArguments) return Error::InvalidArgument;
+    size_t argument_bytes = 0;
+    for (size_t i = 0; i < argument_count; ++i) argument_bytes += __builtin_strlen(arguments[i]) + 1;
+    if (argument_bytes > MaxArgumentBytes) return Error::InvalidArgument;
+
+    auto program = archive->find(path);
+    if (!program || !program->is_regular_file()) return Error::NotFound;
+    exec::Diagnostic diagnostic;
+    auto plan = exec::plan_executable(program->data, program->size, diagnostic);
+    if (!plan) {
+        println("{}: not a valid executable: {} (offset {:#x})", path, diagnostic.message, diagnostic.offset);
+        return Error::Malformed;
+    }
+    if (auto created = space.create(); !created) return created.error();
+    if (auto mapped = vdso::map_into(space); !mapped) {
+        space.destroy();
+        return mapped.error();
+    }
+    if (auto loaded = load_segments(space, *plan, program->data); !loaded) {
+        space.destroy();
+        return loaded.error();
+    }
+    space.start_program_break(plan->highest_address);  // brk: just above the image
+    auto sp = build_user_stack(space, arguments, argument_count);
+    if (!sp) {
+        space.destroy();
+        return sp.error();
+    }
+    return ProgramImage{plan->entry, *sp};
+}
+
 // Frees a thread that never ran (spawn failing after the thread was made).
 void release_unstarted_thread(Thread& thread) {
     (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(thread.kernel_stack_bottom)),
@@ -158,44 +211,30 @@ bool for_each_program(void (*visit)(const char* name, size_t size)) {
 
 Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count,
                        const SpawnOptions& options) {
-    if (!archive) return Error::NotFound;
-    if (argument_count == 0 || argument_count > MaxArguments) return Error::InvalidArgument;
-    size_t argument_bytes = 0;
-    for (size_t i = 0; i < argument_count; ++i) argument_bytes += __builtin_strlen(arguments[i]) + 1;
-    if (argument_bytes > MaxArgumentBytes) return Error::InvalidArgument;
-
-    auto program = archive->find(path);
-    if (!program || !program->is_regular_file()) return Error::NotFound;
-    exec::Diagnostic diagnostic;
-    auto plan = exec::plan_executable(program->data, program->size, diagnostic);
-    if (!plan) {
-        println("{}: not a valid executable: {} (offset {:#x})", path, diagnostic.message, diagnostic.offset);
-        return Error::Malformed;
-    }
-
     Process* process = new (std::nothrow) Process;
     if (!process) return Error::NoMemory;
+    auto image = load_program(process->address_space, path, arguments, argument_count);
+    if (!image) {
+        delete process;
+        return image.error();
+    }
     auto fail = [&](Error error) -> Result<Process*> {
+        process->files.close_all();
         process->address_space.destroy();
         delete process;
         return error;
     };
-    if (auto created = process->address_space.create(); !created) {
-        delete process;
-        return created.error();
-    }
-    if (auto mapped = vdso::map_into(process->address_space); !mapped) return fail(mapped.error());
-    if (auto loaded = load_segments(process->address_space, *plan, program->data); !loaded) return fail(loaded.error());
-    process->address_space.start_program_break(plan->highest_address);  // brk: just above the image
-    auto sp = build_user_stack(process->address_space, arguments, argument_count);
-    if (!sp) return fail(sp.error());
-    auto thread = create_thread(*process, plan->entry, *sp, argument_count, *sp + 8);
+    auto thread = create_thread(*process, image->entry, image->stack_pointer, argument_count, image->stack_pointer + 8);
     if (!thread) return fail(thread.error());
-
-    const char* name = base_name(path);
-    size_t length = __builtin_strlen(name);
-    if (length >= MaxProcessName) length = MaxProcessName - 1;
-    __builtin_memcpy(process->name, name, length);
+    if (options.inherit_files) {
+        process->files.inherit_from(*options.inherit_files);
+    } else {
+        for (int fd = 0; fd < 3; ++fd) {  // stdin, stdout, stderr: the console
+            console_file().acquire();
+            (void)process->files.install(console_file(), false);  // never full: the table is empty
+        }
+    }
+    set_name(*process, path);
     process->pid = (*thread)->tid;
     process->live_threads.store(1);
     process->parent_pid = options.parent_pid;
@@ -235,6 +274,28 @@ void exit_current_thread_of_process(int status) {
     exit_current_thread();
 }
 
+Result<void> execute(Thread& thread, const char* path, const char* const* arguments, size_t argument_count) {
+    Process& process = *thread.process;
+    if (process.live_threads.load() != 1) return Error::InvalidArgument;
+    // On the kernel stack (about 1.6 KiB), not the heap: nothing is left cached after an execve.
+    AddressSpace fresh;
+    auto image = load_program(fresh, path, arguments, argument_count);
+    if (!image) return image.error();
+    // Nothing can fail from here on.
+    process.address_space.swap(fresh);
+    riscv::write_satp_and_flush(process.address_space.satp());
+    fresh.destroy();  // the old program's frames and tables
+    process.files.close_on_exec();
+    set_name(process, path);
+    riscv::TrapFrame& frame = thread.user->frame;
+    frame = {};
+    frame.sepc = image->entry;
+    frame.regs[2] = image->stack_pointer;
+    frame.regs[11] = image->stack_pointer + 8;           // argv (a0, argc, is the call's result)
+    frame.sstatus = riscv::SstatusSpie;                  // user mode (SPP = 0), interrupts on after sret
+    return success();
+}
+
 void exit_current_process(int status, bool killed) {
     Process* process = current_thread()->process;
     if (!process->exit_requested.exchange(true)) {
@@ -251,6 +312,7 @@ void release_exited_thread(Thread& thread) {
                             KernelStackFrames);
     delete &thread;
     if (process->live_threads.fetch_sub(1) == 1) {
+        process->files.close_all();  // pipe ends: the other side sees end of file or -EPIPE
         process->address_space.destroy();
         {
             LockGuard guard(table_lock);
@@ -348,6 +410,7 @@ void wake_blocked_threads() {
     wake_futex_waiters();
     wake_all_sleepers();
     wake_console_readers();
+    wake_pipe_waiters();
 }
 
 Result<int> wait(uint32_t pid) {

@@ -32,9 +32,20 @@ struct SpawnOptions {
     uint32_t parent_pid = 0;         // 0: the kernel
     uint8_t priority = DefaultPriority;
     uint8_t priority_cap = 0;        // the highest priority the process may take
+    // The child's descriptors: the same files in the same slots as this table's, except the
+    // close-on-exec ones; nullptr: the console at 0, 1 and 2.
+    FileTable* inherit_files = nullptr;
 };
 Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count,
                        const SpawnOptions& options = {});
+
+// execve: replaces the program of the calling thread's process, which must have no other thread
+// (InvalidArgument otherwise), with the archive's program `path` and the given arguments. The new
+// image is loaded completely into a new address space first, so on failure (the errors of spawn)
+// the caller is unchanged. On success the old address space is freed, close-on-exec descriptors
+// are closed, and the thread's user registers are set so that it starts at the new entry on the
+// new stack (a1 = argv; a0 = argc is what the system call returns). The pid stays.
+Result<void> execute(Thread& thread, const char* path, const char* const* arguments, size_t argument_count);
 
 // The process in a slot of the process table (the scheduler's priority table uses slots).
 Process* process_in_slot(uint32_t slot);

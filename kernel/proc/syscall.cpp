@@ -18,6 +18,9 @@ struct Table {
     Handler linux_calls[LinuxCount] = {};
     Handler project_calls[ProjectCount] = {};
     constexpr Table() {
+        linux_calls[24] = sys_dup3;
+        linux_calls[57] = sys_close;
+        linux_calls[59] = sys_pipe2;
         linux_calls[63] = sys_read;
         linux_calls[64] = sys_write;
         linux_calls[93] = sys_exit_thread;
@@ -33,6 +36,7 @@ struct Table {
         linux_calls[178] = sys_gettid;
         linux_calls[214] = sys_brk;
         linux_calls[215] = sys_munmap;
+        linux_calls[221] = sys_execve;
         linux_calls[222] = sys_mmap;
         linux_calls[220] = sys_clone;
         linux_calls[260] = sys_wait4;

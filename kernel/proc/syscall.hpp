@@ -25,6 +25,8 @@ constexpr long Fault = 14;         // EFAULT
 constexpr long Exists = 17;        // EEXIST
 constexpr long NoDevice = 19;      // ENODEV
 constexpr long Invalid = 22;       // EINVAL
+constexpr long TooManyFiles = 24;  // EMFILE
+constexpr long BrokenPipe = 32;    // EPIPE
 constexpr long NoProcess = 3;      // ESRCH
 constexpr long NoSystemCall = 38;  // ENOSYS
 } // namespace Errno

@@ -17,8 +17,15 @@ using SyscallArguments = const uint64_t*;
 // syscall_io.cpp
 long sys_read(Thread& thread, SyscallArguments arguments);
 long sys_write(Thread& thread, SyscallArguments arguments);
-void init_console_input();    // connects console input to readers blocked in read(0)
+long sys_close(Thread& thread, SyscallArguments arguments);
+long sys_dup3(Thread& thread, SyscallArguments arguments);
+long sys_pipe2(Thread& thread, SyscallArguments arguments);
+// console_file.cpp
+void init_console_input();    // connects console input to readers blocked in a console read
 void wake_console_readers();
+
+// syscall_exec.cpp (and sys_spawn, below)
+long sys_execve(Thread& thread, SyscallArguments arguments);
 
 // syscall_time.cpp
 long sys_clock_gettime(Thread& thread, SyscallArguments arguments);

@@ -1,70 +1,86 @@
-// System calls of the I/O family: the console as file descriptors 0, 1 and 2.
-#include "kernel/console/console.hpp"
-#include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
+// System calls of the I/O family: read, write and close on a process's file descriptors
+// (kernel/proc/file.hpp), and pipe2.
+#include "kernel/proc/file.hpp"
+#include "kernel/proc/pipe.hpp"
 #include "kernel/proc/syscall.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
 
 namespace kernel::proc {
 
 namespace {
-constexpr size_t WriteChunk = 256;
+
+// Runs `operation` on the file behind `fd`, holding a reference to it for the call's duration.
+template <typename Operation>
+long with_file(Thread& thread, uint64_t fd, Operation operation) {
+    File* file = thread.process->files.get(static_cast<int64_t>(fd));
+    if (!file) return -Errno::BadFile;
+    long result = operation(*file);
+    file->release();
+    return result;
 }
 
-long sys_write(Thread& thread, SyscallArguments a) {
-    uint64_t fd = a[0], buffer = a[1], length = a[2];
-    if (fd != 1 && fd != 2) return -Errno::BadFile;
-    const AddressSpace& space = thread.process->address_space;
-    // The whole buffer is checked first: a bad pointer writes nothing.
-    if (!space.check_user_range(buffer, length, Access::Read)) return -Errno::Fault;
-    char chunk[WriteChunk];
-    for (uint64_t done = 0; done < length;) {
-        size_t size = length - done < WriteChunk ? length - done : WriteChunk;
-        if (!space.copy_from_user(chunk, buffer + done, size)) return -Errno::Fault;
-        console::write(chunk, size);
-        done += size;
-    }
-    return static_cast<long>(length);
-}
+constexpr uint64_t OpenCloseOnExec = 0x80000;  // O_CLOEXEC (asm-generic/fcntl.h)
 
-} // namespace kernel::proc
-
-namespace kernel::proc {
-
-namespace {
-// Threads waiting in read(0) for console input; woken by the UART's receive interrupt.
-WaitQueue console_readers;
-constexpr size_t ReadChunk = 256;
 } // namespace
 
-void wake_console_readers() { wake_all_locked(console_readers); }
-
-void init_console_input() { console::set_receive_hook(wake_console_readers); }
-
+// read(fd, buffer, length)
 long sys_read(Thread& thread, SyscallArguments a) {
-    uint64_t fd = a[0], buffer = a[1], length = a[2];
-    if (fd != 0) return -Errno::BadFile;
+    return with_file(thread, a[0], [&](File& file) { return file.read(thread, a[1], a[2]); });
+}
+
+// write(fd, buffer, length)
+long sys_write(Thread& thread, SyscallArguments a) {
+    return with_file(thread, a[0], [&](File& file) { return file.write(thread, a[1], a[2]); });
+}
+
+// close(fd)
+long sys_close(Thread& thread, SyscallArguments a) {
+    if (!thread.process->files.close(static_cast<int64_t>(a[0]))) return -Errno::BadFile;
+    return 0;
+}
+
+// dup3(old_fd, new_fd, flags): new_fd names the file of old_fd (closing what it named before);
+// flags 0 or O_CLOEXEC (for new_fd). Returns new_fd.
+long sys_dup3(Thread& thread, SyscallArguments a) {
+    int64_t old_fd = static_cast<int64_t>(a[0]), new_fd = static_cast<int64_t>(a[1]);
+    uint64_t flags = a[2];
+    if ((flags & ~OpenCloseOnExec) || old_fd == new_fd) return -Errno::Invalid;
+    FileTable& files = thread.process->files;
+    File* file = files.get(old_fd);  // the reference the new slot takes over
+    if (!file) return -Errno::BadFile;
+    if (!files.install_at(new_fd, *file, flags & OpenCloseOnExec)) return -Errno::BadFile;
+    return new_fd;
+}
+
+// pipe2(fds, flags): fds[0] the read end, fds[1] the write end (two ints); flags 0 or O_CLOEXEC.
+long sys_pipe2(Thread& thread, SyscallArguments a) {
+    uint64_t user_fds = a[0], flags = a[1];
+    if (flags & ~OpenCloseOnExec) return -Errno::Invalid;
     const AddressSpace& space = thread.process->address_space;
-    if (!space.check_user_range(buffer, length, Access::Write)) return -Errno::Fault;
-    if (length == 0) return 0;
-    // Wait for the first byte; then take what is there, without waiting for more.
-    int first;
-    for (;;) {
-        console_readers.lock.lock();
-        first = console::try_read();
-        if (first >= 0) {
-            console_readers.lock.unlock();
-            break;
-        }
-        sleep_on(console_readers);
-        if (thread.process->exit_requested.load()) return -Errno::Interrupted;
+    int fds[2];
+    if (!space.check_user_range(user_fds, sizeof(fds), Access::Write)) return -Errno::Fault;
+    auto pipe = create_pipe();
+    if (!pipe) return -Errno::NoMemory;
+    FileTable& files = thread.process->files;
+    bool close_on_exec = flags & OpenCloseOnExec;
+    auto read_fd = files.install(*pipe->read_end, close_on_exec);
+    if (!read_fd) {
+        pipe->write_end->release();
+        return -Errno::TooManyFiles;
     }
-    char chunk[ReadChunk];
-    size_t count = 0;
-    chunk[count++] = static_cast<char>(first);
-    for (int c; count < length && count < ReadChunk && (c = console::try_read()) >= 0;) chunk[count++] = static_cast<char>(c);
-    if (!space.copy_to_user(buffer, chunk, count)) return -Errno::Fault;
-    return static_cast<long>(count);
+    auto write_fd = files.install(*pipe->write_end, close_on_exec);
+    if (!write_fd) {
+        (void)files.close(*read_fd);
+        return -Errno::TooManyFiles;
+    }
+    fds[0] = *read_fd;
+    fds[1] = *write_fd;
+    if (!space.copy_to_user(user_fds, fds, sizeof(fds))) {  // only if another thread unmapped it meanwhile
+        (void)files.close(fds[0]);
+        (void)files.close(fds[1]);
+        return -Errno::Fault;
+    }
+    return 0;
 }
 
 } // namespace kernel::proc

@@ -20,31 +20,6 @@ long sys_sched_yield(Thread& thread, SyscallArguments) {
 
 namespace kernel::proc {
 
-namespace {
-
-constexpr size_t MaxPath = 256;
-
-// Copies a NUL-terminated string of at most capacity-1 bytes from user memory.
-Result<size_t> copy_string_from_user(const AddressSpace& space, char* destination, size_t capacity, uint64_t source) {
-    for (size_t i = 0; i < capacity; ++i) {
-        if (!space.copy_from_user(&destination[i], source + i, 1)) return Error::InvalidArgument;
-        if (destination[i] == '\0') return i;
-    }
-    return Error::Truncated;
-}
-
-long errno_of(Error error) {
-    switch (error) {
-    case Error::NotFound: return -Errno::NoEntry;
-    case Error::Malformed: return -Errno::NotExecutable;
-    case Error::NoMemory: return -Errno::NoMemory;
-    case Error::Truncated: return -Errno::ArgumentsTooLong;
-    default: return -Errno::Invalid;
-    }
-}
-
-} // namespace
-
 // wait4(pid, wstatus, options, rusage): pid > 0 or -1; options WNOHANG (1) only; rusage must be NULL.
 long sys_wait4(Thread& thread, SyscallArguments a) {
     int64_t pid = static_cast<int64_t>(a[0]);
@@ -79,36 +54,6 @@ long sys_reboot(Thread&, SyscallArguments a) {
     if (a[2] != PowerOff) return -Errno::Invalid;
     println("power off requested by a process");
     sbi::shutdown(sbi::ResetReason::None);
-}
-
-// spawn(path, argv): creates a process running the archive's program `path` with the NULL-terminated
-// argv (argv[0] included) as a child of the caller; returns its pid.
-long sys_spawn(Thread& thread, SyscallArguments a) {
-    const AddressSpace& space = thread.process->address_space;
-    char path[MaxPath];
-    auto path_length = copy_string_from_user(space, path, sizeof(path), a[0]);
-    if (!path_length) return path_length.error() == Error::Truncated ? -Errno::ArgumentsTooLong : -Errno::Fault;
-    char strings[MaxArgumentBytes];
-    const char* arguments[MaxArguments];
-    size_t count = 0, used = 0;
-    for (;; ++count) {
-        uint64_t pointer;
-        if (!space.copy_from_user(&pointer, a[1] + count * 8, sizeof(pointer))) return -Errno::Fault;
-        if (pointer == 0) break;
-        if (count == MaxArguments) return -Errno::ArgumentsTooLong;
-        auto length = copy_string_from_user(space, strings + used, sizeof(strings) - used, pointer);
-        if (!length) return length.error() == Error::Truncated ? -Errno::ArgumentsTooLong : -Errno::Fault;
-        arguments[count] = strings + used;
-        used += *length + 1;
-    }
-    if (count == 0) return -Errno::Invalid;
-    SpawnOptions options;  // a child starts at its parent's priority and cap
-    options.parent_pid = thread.process->pid;
-    options.priority = thread.process->priority;
-    options.priority_cap = thread.process->priority_cap;
-    auto child = spawn(path, arguments, count, options);
-    if (!child) return errno_of(child.error());
-    return (*child)->pid;
 }
 
 } // namespace kernel::proc

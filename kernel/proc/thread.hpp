@@ -16,6 +16,7 @@
 #include "kernel/lib/spinlock.hpp"
 #include "kernel/mm/page_table.hpp"
 #include "kernel/proc/address_space.hpp"
+#include "kernel/proc/file.hpp"
 
 namespace kernel::proc {
 
@@ -79,6 +80,7 @@ struct Process {
     uint8_t priority_cap = 0;            // the highest priority this process may take
     bool killed = false;                 // ended by a fault or kill(), not by exit()
     Process* next = nullptr;             // process table link (process table lock)
+    FileTable files;                     // descriptors; emptied when the last thread has exited
 };
 
 extern "C" void switch_context(Context* from, const Context* to);

@@ -4,6 +4,7 @@
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/pipe.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/selftest/selftest.hpp"
@@ -57,6 +58,9 @@ bool selftest_user_programs() {
     SELFTEST_CHECK(exits_with("bin/fault", "illegal", proc::StatusIllegalInstruction));
     SELFTEST_CHECK(exits_with("bin/memtest", nullptr, 0));
     SELFTEST_CHECK(exits_with("bin/memfault", nullptr, proc::StatusSegmentationFault));
+    SELFTEST_CHECK(exits_with("bin/pipetest", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/exectest", nullptr, 0));  // ends as bin/hello
+    SELFTEST_CHECK(proc::pipe_count() == 0);                  // every pipe freed with its last end
     SELFTEST_CHECK(fails_with("bin/not-elf", Error::Malformed));
     SELFTEST_CHECK(fails_with("bin/truncated-elf", Error::Malformed));
     SELFTEST_CHECK(fails_with("bin/no-such-program", Error::NotFound));

@@ -8,6 +8,9 @@
 namespace user {
 
 enum Syscall : long {
+    Dup3 = 24,
+    Close = 57,
+    Pipe2 = 59,
     Read = 63,
     Write = 64,
     Exit = 93,
@@ -21,6 +24,7 @@ enum Syscall : long {
     GetTid = 178,
     Brk = 214,
     Munmap = 215,
+    Execve = 221,
     Mmap = 222,
     Wait4 = 260,
     Spawn = 1024,  // project-specific from here on (docs/syscalls.md)
@@ -31,9 +35,12 @@ enum Syscall : long {
     SetPriorityCap = 1029,
 };
 enum Errno : long {
-    EPERM = 1, ENOENT = 2, EINTR = 4, ENOEXEC = 8, EBADF = 9, ECHILD = 10, ENOMEM = 12, EFAULT = 14, EEXIST = 17,
-    ENODEV = 19, EINVAL = 22, ENOSYS = 38,
+    EPERM = 1, ENOENT = 2, EINTR = 4, E2BIG = 7, ENOEXEC = 8, EBADF = 9, ECHILD = 10, ENOMEM = 12, EFAULT = 14,
+    EEXIST = 17, ENODEV = 19, EINVAL = 22, EMFILE = 24, EPIPE = 32, ENOSYS = 38,
 };
+
+// pipe2() flags, Linux's values.
+constexpr int O_CLOEXEC = 0x80000;
 
 // mmap() arguments, Linux's values.
 enum Protection : int { PROT_NONE = 0x0, PROT_READ = 0x1, PROT_WRITE = 0x2, PROT_EXEC = 0x4 };
@@ -73,6 +80,14 @@ inline long gettid() { return syscall(GetTid); }
 inline long sched_yield() { return syscall(SchedYield); }
 inline long read(int fd, void* buffer, size_t length) {
     return syscall(Read, fd, reinterpret_cast<long>(buffer), static_cast<long>(length));
+}
+inline long close(int fd) { return syscall(Close, fd); }
+inline long dup3(int old_fd, int new_fd, int flags = 0) { return syscall(Dup3, old_fd, new_fd, flags); }
+// fds[0]: the read end, fds[1]: the write end.
+inline long pipe2(int fds[2], int flags = 0) { return syscall(Pipe2, reinterpret_cast<long>(fds), flags); }
+// Returns only on failure (a negative errno); envp may be NULL.
+inline long execve(const char* path, const char* const* argv, const char* const* envp = nullptr) {
+    return syscall(Execve, reinterpret_cast<long>(path), reinterpret_cast<long>(argv), reinterpret_cast<long>(envp));
 }
 inline long clock_gettime(long clock, Timespec* value) { return syscall(ClockGettime, clock, reinterpret_cast<long>(value)); }
 inline long nanosleep(const Timespec* request) { return syscall(Nanosleep, reinterpret_cast<long>(request), 0); }

@@ -1,0 +1,87 @@
+#include "kernel/proc/file.hpp"
+
+#include "kernel/proc/syscall.hpp"
+
+namespace kernel::proc {
+
+long File::read(Thread&, uint64_t, uint64_t) { return -Errno::BadFile; }
+long File::write(Thread&, uint64_t, uint64_t) { return -Errno::BadFile; }
+
+Result<int> FileTable::install(File& file, bool close_on_exec) {
+    {
+        LockGuard guard(lock_);
+        for (size_t fd = 0; fd < Capacity; ++fd) {
+            if (files_[fd]) continue;
+            files_[fd] = &file;
+            close_on_exec_[fd] = close_on_exec;
+            return static_cast<int>(fd);
+        }
+    }
+    file.release();
+    return Error::NotFound;
+}
+
+Result<void> FileTable::install_at(int64_t fd, File& file, bool close_on_exec) {
+    if (fd < 0 || static_cast<uint64_t>(fd) >= Capacity) {
+        file.release();
+        return Error::NotFound;
+    }
+    File* replaced;
+    {
+        LockGuard guard(lock_);
+        replaced = files_[fd];
+        files_[fd] = &file;
+        close_on_exec_[fd] = close_on_exec;
+    }
+    if (replaced) replaced->release();
+    return success();
+}
+
+File* FileTable::get(int64_t fd) {
+    LockGuard guard(lock_);
+    if (fd < 0 || static_cast<uint64_t>(fd) >= Capacity || !files_[fd]) return nullptr;
+    files_[fd]->acquire();
+    return files_[fd];
+}
+
+Result<void> FileTable::close(int64_t fd) {
+    File* file;
+    {
+        LockGuard guard(lock_);
+        if (fd < 0 || static_cast<uint64_t>(fd) >= Capacity || !files_[fd]) return Error::NotFound;
+        file = files_[fd];
+        files_[fd] = nullptr;
+    }
+    file->release();
+    return success();
+}
+
+void FileTable::close_matching(bool only_close_on_exec) {
+    File* closed[Capacity];
+    size_t count = 0;
+    {
+        LockGuard guard(lock_);
+        for (size_t fd = 0; fd < Capacity; ++fd) {
+            if (!files_[fd] || (only_close_on_exec && !close_on_exec_[fd])) continue;
+            closed[count++] = files_[fd];
+            files_[fd] = nullptr;
+        }
+    }
+    for (size_t i = 0; i < count; ++i) closed[i]->release();
+}
+
+void FileTable::close_all() { close_matching(false); }
+void FileTable::close_on_exec() { close_matching(true); }
+
+void FileTable::inherit_from(FileTable& parent) {
+    LockGuard parent_guard(parent.lock_);
+    LockGuard guard(lock_);  // never contended: the child does not run yet
+    for (size_t fd = 0; fd < Capacity; ++fd) {
+        if (!parent.files_[fd] || parent.close_on_exec_[fd]) continue;
+        parent.files_[fd]->acquire();
+        files_[fd] = parent.files_[fd];
+        close_on_exec_[fd] = false;
+    }
+}
+
+} // namespace kernel::proc

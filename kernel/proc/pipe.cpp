@@ -1,0 +1,184 @@
+#include "kernel/proc/pipe.hpp"
+
+#include <new>
+
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/irq_lock.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/syscall.hpp"
+#include "kernel/proc/thread.hpp"
+
+namespace kernel::proc {
+
+namespace {
+
+class Pipe;
+
+// One end of a pipe: the File a descriptor holds. Both ends live inside their Pipe.
+class PipeEnd final : public File {
+public:
+    PipeEnd(Pipe& pipe, bool is_read_end) : pipe_(pipe), is_read_end_(is_read_end) {}
+    long read(Thread& thread, uint64_t buffer, uint64_t length) override;
+    long write(Thread& thread, uint64_t buffer, uint64_t length) override;
+
+private:
+    void last_reference_dropped() override;
+    Pipe& pipe_;
+    bool is_read_end_;
+};
+
+size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
+
+class Pipe {
+public:
+    Pipe() : read_end(*this, true), write_end(*this, false) {}
+    long read(Thread& thread, uint64_t buffer, uint64_t length);
+    long write(Thread& thread, uint64_t buffer, uint64_t length);
+    // An end lost its last reference: wakes both sides; frees the pipe when both ends are closed.
+    void end_closed(bool is_read_end);
+    void wake_waiters() { wake_all_locked(waiters_); }
+
+    PipeEnd read_end;
+    PipeEnd write_end;
+    Pipe* previous = nullptr;  // links of the list of every pipe (pipes_lock)
+    Pipe* next = nullptr;
+
+private:
+    // Readers waiting for a byte or end of file, writers for room or for the reader to go. Its lock
+    // guards every field below; whoever changes them wakes every waiter (they re-check).
+    WaitQueue waiters_;
+    // The bytes in the pipe are ring_[(head_ + i) % PipeCapacity] for i in [0, used_); used_ <= PipeCapacity.
+    size_t head_ = 0;
+    size_t used_ = 0;
+    // Whether the end still has a reference; once false, never true again.
+    bool reader_open_ = true;
+    bool writer_open_ = true;
+    uint8_t ring_[PipeCapacity];
+};
+
+// Every pipe, so that kill can wake threads blocked in one. Lock order: pipes_lock, then a pipe's
+// waiters_.lock.
+IrqSpinLock pipes_lock;
+Pipe* pipes = nullptr;
+size_t pipes_alive = 0;
+
+long Pipe::read(Thread& thread, uint64_t buffer, uint64_t length) {
+    const AddressSpace& space = thread.process->address_space;
+    if (!space.check_user_range(buffer, length, Access::Write)) return -Errno::Fault;
+    if (length == 0) return 0;
+    for (;;) {
+        waiters_.lock.lock();
+        if (used_ > 0) break;
+        if (!writer_open_) {
+            waiters_.lock.unlock();
+            return 0;  // end of file
+        }
+        sleep_on(waiters_);
+        if (thread.process->exit_requested.load()) return -Errno::Interrupted;
+    }
+    // At most two pieces (the ring wraps); the bytes are consumed only if both are copied.
+    size_t count = smaller(length, used_);
+    size_t first = smaller(count, PipeCapacity - head_);
+    bool copied = space.copy_to_user(buffer, ring_ + head_, first) &&
+                  (first == count || space.copy_to_user(buffer + first, ring_, count - first));
+    if (copied) {
+        head_ = (head_ + count) % PipeCapacity;
+        used_ -= count;
+        wake_all(waiters_);
+    }
+    waiters_.lock.unlock();
+    return copied ? static_cast<long>(count) : -Errno::Fault;
+}
+
+long Pipe::write(Thread& thread, uint64_t buffer, uint64_t length) {
+    const AddressSpace& space = thread.process->address_space;
+    if (!space.check_user_range(buffer, length, Access::Read)) return -Errno::Fault;
+    // A write of at most PipeCapacity bytes waits for room for all of it (atomic, like PIPE_BUF);
+    // a longer one takes whatever room there is, piece by piece.
+    size_t room_needed = length <= PipeCapacity ? length : 1;
+    uint64_t done = 0;
+    // Having written some bytes, a failure returns their count, as Linux does.
+    auto fail = [&done](long error) { return done ? static_cast<long>(done) : error; };
+    while (done < length) {
+        waiters_.lock.lock();
+        while (reader_open_ && PipeCapacity - used_ < room_needed) {
+            sleep_on(waiters_);
+            if (thread.process->exit_requested.load()) return fail(-Errno::Interrupted);
+            waiters_.lock.lock();
+        }
+        if (!reader_open_) {
+            waiters_.lock.unlock();
+            return fail(-Errno::BrokenPipe);
+        }
+        size_t count = smaller(length - done, PipeCapacity - used_);
+        size_t tail = (head_ + used_) % PipeCapacity;
+        size_t first = smaller(count, PipeCapacity - tail);
+        bool copied = space.copy_from_user(ring_ + tail, buffer + done, first) &&
+                      (first == count || space.copy_from_user(ring_, buffer + done + first, count - first));
+        if (copied) {
+            used_ += count;
+            done += count;
+            wake_all(waiters_);
+        }
+        waiters_.lock.unlock();
+        if (!copied) return fail(-Errno::Fault);
+    }
+    return static_cast<long>(done);
+}
+
+void Pipe::end_closed(bool is_read_end) {
+    bool enabled = riscv::save_and_disable_interrupts();
+    waiters_.lock.lock();
+    (is_read_end ? reader_open_ : writer_open_) = false;
+    bool both_closed = !reader_open_ && !writer_open_;  // true for exactly one caller
+    wake_all(waiters_);
+    waiters_.lock.unlock();
+    riscv::restore_interrupts(enabled);
+    if (!both_closed) return;
+    {
+        LockGuard guard(pipes_lock);
+        (previous ? previous->next : pipes) = next;
+        if (next) next->previous = previous;
+        --pipes_alive;
+    }
+    delete this;
+}
+
+long PipeEnd::read(Thread& thread, uint64_t buffer, uint64_t length) {
+    return is_read_end_ ? pipe_.read(thread, buffer, length) : -Errno::BadFile;
+}
+
+long PipeEnd::write(Thread& thread, uint64_t buffer, uint64_t length) {
+    return is_read_end_ ? -Errno::BadFile : pipe_.write(thread, buffer, length);
+}
+
+void PipeEnd::last_reference_dropped() { pipe_.end_closed(is_read_end_); }
+
+} // namespace
+
+Result<PipeEnds> create_pipe() {
+    Pipe* pipe = new (std::nothrow) Pipe;
+    if (!pipe) return Error::NoMemory;
+    pipe->read_end.acquire();
+    pipe->write_end.acquire();
+    {
+        LockGuard guard(pipes_lock);
+        pipe->next = pipes;
+        if (pipes) pipes->previous = pipe;
+        pipes = pipe;
+        ++pipes_alive;
+    }
+    return PipeEnds{&pipe->read_end, &pipe->write_end};
+}
+
+void wake_pipe_waiters() {
+    LockGuard guard(pipes_lock);
+    for (Pipe* pipe = pipes; pipe; pipe = pipe->next) pipe->wake_waiters();
+}
+
+size_t pipe_count() {
+    LockGuard guard(pipes_lock);
+    return pipes_alive;
+}
+
+} // namespace kernel::proc
