@@ -85,6 +85,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     start_interrupts_on_this_hart();
     current_hart()->online.store(true, std::memory_order_release);
     start_secondary_harts();
+    proc::start_switch_coroutines();
 
     print_banner(platform, uart);
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");

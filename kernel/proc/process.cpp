@@ -424,7 +424,7 @@ Result<int> wait(uint32_t pid) {
             exited = p->state == ProcessState::Exited;
         }
         if (exited) return reap(pid);
-        if (!run_once()) riscv::wait_for_interrupt();
+        if (!run_kernel_step()) riscv::wait_for_interrupt();
     }
 }
 

@@ -26,6 +26,7 @@ HartScheduler per_hart[fdt::MaxHarts];
 IrqSpinLock run_queue_lock;
 vdso::ProcessPriority priority_entries[MaxProcesses];
 vdso::GlobalPriorityTable priorities;
+std::atomic<uint32_t> runnable_threads{0};  // threads in the run queues (changed under run_queue_lock)
 
 void publish(Process& process) {
     uint32_t priority = process.runnable_head ? process.priority : vdso::kNoPriority;
@@ -41,6 +42,7 @@ Thread* dequeue() {
     process->runnable_head = thread->next;
     if (!process->runnable_head) process->runnable_tail = nullptr;
     publish(*process);
+    runnable_threads.fetch_sub(1, std::memory_order_relaxed);
     thread->next = nullptr;
     thread->state = ThreadState::Running;
     return thread;
@@ -85,8 +87,11 @@ void make_runnable(Thread& thread) {
     if (process.runnable_tail) process.runnable_tail->next = &thread;
     else process.runnable_head = &thread;
     process.runnable_tail = &thread;
+    runnable_threads.fetch_add(1, std::memory_order_relaxed);
     if (was_empty) publish(process);
 }
+
+bool threads_waiting() { return runnable_threads.load(std::memory_order_relaxed) != 0; }
 
 Thread* current_thread() {
     Hart* hart = current_hart();
@@ -97,7 +102,7 @@ bool run_once() {
     Thread* thread = dequeue();
     if (!thread) return false;
     HartScheduler& scheduler = this_hart();
-    riscv::disable_interrupts();  // a thread runs kernel code with interrupts off until sret
+    bool interrupts_were_on = riscv::save_and_disable_interrupts();  // a thread's kernel code runs with them off
     scheduler.current = thread;
     thread->user->kernel_tp = reinterpret_cast<uint64_t>(current_hart());
     riscv::write_satp_and_flush(thread->process->address_space.satp());
@@ -109,14 +114,8 @@ bool run_once() {
     if (thread->state == ThreadState::Exited) release_exited_thread(*thread);
     else if (thread->state == ThreadState::Blocked) thread->blocked_on->lock.unlock();  // now it may be woken
     else make_runnable(*thread);
-    riscv::enable_interrupts();
+    riscv::restore_interrupts(interrupts_were_on);
     return true;
-}
-
-void run_scheduler() {
-    for (;;) {
-        if (!run_once()) riscv::wait_for_interrupt();
-    }
 }
 
 void yield_current_thread() {

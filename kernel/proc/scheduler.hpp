@@ -1,11 +1,10 @@
 // The thread scheduler: a run queue of user threads shared by all harts.
 //
-// This is the thread half of the paper's "switch coroutine": each hart's scheduler picks the process
-// of highest priority through the global priority table (vdso/global_priority.hpp: O(1), round-robin
-// among equals, clamped to each process's cap), runs the first of its runnable threads on its
-// address space and kernel stack, and gets the hart back when the thread yields, is preempted by the
-// timer tick (the time slice is one tick), blocks, or exits. It does not run as a coroutine of the
-// kernel executor yet.
+// run_once() is the body of the paper's "switch coroutine" (kernel/proc/switch_coroutine.cpp): it
+// picks the process of highest priority through the global priority table (vdso/global_priority.hpp:
+// O(1), round-robin among equals, clamped to each process's cap), runs the first of its runnable
+// threads on its address space and kernel stack, and gets the hart back when the thread yields, is
+// preempted by the timer tick (the time slice is one tick), blocks, or exits.
 #pragma once
 
 #include "kernel/lib/result.hpp"
@@ -27,11 +26,22 @@ bool higher_priority_ready(const Process& process);
 void make_runnable(Thread& thread);
 
 // Runs one runnable thread until it gives the hart back. False (at once) if none was runnable.
-// Called with interrupts enabled; returns with interrupts enabled.
+// Returns with interrupts as they were.
 bool run_once();
+// Whether any thread is runnable (a hint: it may change at once).
+bool threads_waiting();
 
-// A hart's loop: run threads, wait for interrupts when there are none.
+// A hart's loop (kernel/proc/switch_coroutine.cpp): the kernel executor's poll loop, in which the
+// switch coroutines run user threads; waits for interrupts when nothing is ready.
 [[noreturn]] void run_scheduler();
+// One step of that loop: runs one ready kernel coroutine (a switch coroutine runs a user thread for
+// a time slice). False when nothing was ready. Interrupts as they were. Code that waits in the kernel
+// outside a thread (self-tests, the monitor) calls it so its hart keeps scheduling.
+bool run_kernel_step();
+// Time slices given to user threads by switch coroutines since boot.
+uint64_t switch_coroutine_runs();
+// Spawns the switch coroutines (one per hart) in the kernel executor. Once, at boot.
+void start_switch_coroutines();
 
 // The thread running on this hart (nullptr in the scheduler itself or outside any thread).
 Thread* current_thread();

@@ -44,6 +44,7 @@ bool selftest_user_programs() {
     SELFTEST_CHECK(proc::init_archive());
     SELFTEST_CHECK(exits_with("bin/hello", "warm-up", 0));  // heap slabs for process records stay cached
     size_t free_before = mm::frames().free_frames();
+    uint64_t slices_before = proc::switch_coroutine_runs();
 
     SELFTEST_CHECK(exits_with("bin/hello", "one", 0));
     SELFTEST_CHECK(exits_with("/bin/hello", nullptr, 0));
@@ -65,6 +66,9 @@ bool selftest_user_programs() {
     SELFTEST_CHECK(fails_with("bin/truncated-elf", Error::Malformed));
     SELFTEST_CHECK(fails_with("bin/no-such-program", Error::NotFound));
 
+    // Every time slice went through a switch coroutine of the kernel executor.
+    println("    {} time slices given by switch coroutines", proc::switch_coroutine_runs() - slices_before);
+    SELFTEST_CHECK(proc::switch_coroutine_runs() > slices_before + 10);
     size_t free_after = mm::frames().free_frames();
     println("    free frames before {} after {}", free_before, free_after);
     SELFTEST_CHECK(free_after == free_before);
@@ -115,7 +119,7 @@ bool selftest_priorities() {
     // 300 ms (30 ticks per hart) during which this hart also schedules.
     uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * 3 / 10;
     while (riscv::timer::now() < deadline)
-        if (!proc::run_once()) riscv::wait_for_interrupt();
+        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
     proc::Process* low_process = proc::find_process(low_pid);
     SELFTEST_CHECK(low_process && low_process->state == proc::ProcessState::Alive);
     SELFTEST_CHECK(low_process->live_threads.load() == 1);

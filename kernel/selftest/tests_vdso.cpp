@@ -11,6 +11,7 @@
 #include "kernel/proc/process.hpp"
 #include "kernel/selftest/selftest.hpp"
 #include "kernel/vdso/binding.hpp"
+#include "kernel/vdso/kernel_coroutine.hpp"
 #include "kernel/vdso/vdso.hpp"
 
 namespace kernel {
@@ -18,6 +19,10 @@ namespace kernel {
 namespace {
 
 using vdso::executor_functions;
+using vdso::KernelCoroutine;
+using vdso::WaitForWake;
+using vdso::YieldToExecutor;
+using vdso::spawn;
 
 // What the probe coroutines write: one character per step, in the order the executor ran them.
 struct Trace {
@@ -28,79 +33,23 @@ struct Trace {
     }
 };
 
-// A root coroutine driven by the executor in the vDSO through the C interface. It is spawned with its
-// frame's address (std::coroutine_handle::address(), whose first word is the resume function in the
-// kernel's text); it learns its control block and ID through spawn's `publish`, and records every
-// suspension with the bound cokernel_coroutine_record_suspension before suspending. The frame comes
-// from the kernel heap and destroys itself when the body ends (final_suspend never suspends).
-struct ProbeCoroutine {
-    struct promise_type {
-        cokernel_coroutine_ref self{};
-
-        static void* operator new(size_t size) noexcept { return mm::heap().allocate(size); }
-        static void operator delete(void* frame, size_t) noexcept { mm::heap().free(frame); }
-        static ProbeCoroutine get_return_object_on_allocation_failure() { return {}; }
-        ProbeCoroutine get_return_object() { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
-        std::suspend_always initial_suspend() noexcept { return {}; }
-        std::suspend_never final_suspend() noexcept { return {}; }
-        // Runs before the frame goes away: the executor frees the slot once resume() returns.
-        void return_void() {
-            executor_functions().coroutine_record_suspension(self.block, nullptr, COKERNEL_SUSPEND_EXIT, nullptr,
-                                                             nullptr);
-        }
-        void unhandled_exception() noexcept { __builtin_trap(); }
-    };
-    std::coroutine_handle<promise_type> handle;
-};
-
-// co_await YieldToExecutor{}: back to the tail of the coroutine's priority level.
-struct YieldToExecutor {
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<ProbeCoroutine::promise_type> frame) const noexcept {
-        executor_functions().coroutine_record_suspension(frame.promise().self.block, frame.address(),
-                                                         COKERNEL_SUSPEND_YIELD, nullptr, nullptr);
-    }
-    void await_resume() const noexcept {}
-};
-
-// co_await WaitForWake{&slot}: Pending until someone wakes the ID that `arm` stored in *slot.
-struct WaitForWake {
-    uint64_t* waiter_slot;
-    static void arm(void* context, void*, uint64_t id) { *static_cast<uint64_t*>(context) = id; }
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<ProbeCoroutine::promise_type> frame) const noexcept {
-        executor_functions().coroutine_record_suspension(frame.promise().self.block, frame.address(),
-                                                         COKERNEL_SUSPEND_WAIT, &WaitForWake::arm, waiter_slot);
-    }
-    void await_resume() const noexcept {}
-};
-
-ProbeCoroutine stepper(Trace& trace, char first, char second) {
+KernelCoroutine stepper(Trace& trace, char first, char second) {
     trace.add(first);
     co_await YieldToExecutor{};
     trace.add(second);
 }
 
-ProbeCoroutine waiter(Trace& trace, uint64_t& waiter_id) {
+KernelCoroutine waiter(Trace& trace, uint64_t& waiter_id) {
     trace.add('W');
     co_await WaitForWake{&waiter_id};
     trace.add('w');
 }
 
-ProbeCoroutine waker(Trace& trace, void* executor, const uint64_t& waiter_id, int& wake_status, int& again) {
+KernelCoroutine waker(Trace& trace, void* executor, const uint64_t& waiter_id, int& wake_status, int& again) {
     wake_status = executor_functions().executor_wake(executor, waiter_id);
     again = executor_functions().executor_wake(executor, waiter_id);  // now Ready: a duplicate
     trace.add('K');
     co_return;
-}
-
-bool spawn(void* executor, ProbeCoroutine coroutine, uint32_t priority, uint64_t* id = nullptr) {
-    if (!coroutine.handle) return false;
-    auto& promise = coroutine.handle.promise();
-    int status = executor_functions().executor_spawn(executor, coroutine.handle.address(), &promise, priority,
-                                                     &promise.self, id);
-    if (status != 0) coroutine.handle.destroy();
-    return status == 0;
 }
 
 bool inside_kernel_mapping(void* function) {
@@ -128,7 +77,14 @@ bool entry_points_are_in_the_image() {
 // C runs and yields, alone; K wakes W, which outranks A and runs next; A last.
 bool coroutines_run_in_priority_order() {
     const auto& functions = executor_functions();
-    void* executor = vdso::kernel_executor();
+    // An executor of its own: the kernel's holds the switch coroutines, which other harts poll.
+    auto owned = vdso::create_executor(32);
+    SELFTEST_CHECK(owned);
+    void* executor = owned->state;
+    struct Release {
+        vdso::OwnedExecutor& executor;
+        ~Release() { vdso::destroy_executor(executor); }
+    } release{*owned};
     SELFTEST_CHECK(executor != nullptr);
     SELFTEST_CHECK(functions.executor_highest_ready(executor) == COKERNEL_NO_PRIORITY);
 
@@ -150,8 +106,8 @@ bool coroutines_run_in_priority_order() {
     SELFTEST_CHECK(functions.executor_cancel(executor, cancelled_id, &owner) == COKERNEL_CANCEL_CANCELLED);
     SELFTEST_CHECK(owner != nullptr);
     // The owner is the promise: destroy the never-run frame.
-    std::coroutine_handle<ProbeCoroutine::promise_type>::from_promise(
-        *static_cast<ProbeCoroutine::promise_type*>(owner)).destroy();
+    std::coroutine_handle<KernelCoroutine::promise_type>::from_promise(
+        *static_cast<KernelCoroutine::promise_type*>(owner)).destroy();
     SELFTEST_CHECK(functions.executor_check_invariants(executor) == 1);
 
     size_t resumed = 0;

@@ -36,15 +36,9 @@ void bind(Function& slot, const char* name, const exec::SharedObject& object, ui
 }
 
 void create_kernel_executor() {
-    size_t state_size = functions.executor_state_size();
-    size_t state_alignment = functions.executor_state_alignment();
-    size_t block_size = functions.control_block_size();
-    void* state = mm::heap().allocate(state_size, state_alignment < 16 ? 16 : state_alignment);
-    void* blocks = mm::heap().allocate(KernelCoroutineCapacity * block_size, block_size);
-    if (state == nullptr || blocks == nullptr) panic("vdso: no memory for the kernel executor");
-    if (int status = functions.executor_init(state, blocks, KernelCoroutineCapacity); status != 0)
-        panic("vdso: kernel executor init failed ({})", status);
-    kernel_executor_state = state;
+    auto executor = create_executor(KernelCoroutineCapacity);
+    if (!executor) panic("vdso: no memory for the kernel executor");
+    kernel_executor_state = executor->state;
 }
 
 } // namespace
@@ -77,5 +71,25 @@ const BoundSymbol* bound_symbols(size_t& count) {
 }
 
 void* kernel_executor() { return kernel_executor_state; }
+
+Result<OwnedExecutor> create_executor(uint32_t capacity) {
+    const ExecutorFunctions& bound = executor_functions();
+    size_t state_alignment = bound.executor_state_alignment();
+    size_t block_size = bound.control_block_size();
+    OwnedExecutor executor;
+    executor.state = mm::heap().allocate(bound.executor_state_size(), state_alignment < 16 ? 16 : state_alignment);
+    executor.blocks = mm::heap().allocate(capacity * block_size, block_size);
+    if (!executor.state || !executor.blocks || bound.executor_init(executor.state, executor.blocks, capacity) != 0) {
+        destroy_executor(executor);
+        return Error::NoMemory;
+    }
+    return executor;
+}
+
+void destroy_executor(OwnedExecutor& executor) {
+    if (executor.state) mm::heap().free(executor.state);
+    if (executor.blocks) mm::heap().free(executor.blocks);
+    executor = {};
+}
 
 } // namespace kernel::vdso

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "kernel/exec/elf.hpp"
+#include "kernel/lib/result.hpp"
 #include "vdso/vdso_api.h"
 
 namespace kernel::vdso {
@@ -45,10 +46,19 @@ const ExecutorFunctions& executor_functions();
 const BoundSymbol* bound_symbols(size_t& count);
 
 // The kernel's own executor (the kernel counts as one address space): its state, in kernel heap
-// memory, over KernelCoroutineCapacity control blocks. No hooks yet (the switch coroutine and the
-// global priority table are not wired to it).
+// memory, over KernelCoroutineCapacity control blocks. Its poll loop is every hart's scheduler loop;
+// the switch coroutines (kernel/proc/switch_coroutine.cpp) live in it.
 constexpr uint32_t KernelCoroutineCapacity = 256;
 void* kernel_executor();
+
+// An executor in kernel heap memory, for a kernel subsystem or a test of its own: state and
+// `capacity` control blocks. NoMemory when the heap cannot hold it.
+struct OwnedExecutor {
+    void* state = nullptr;
+    void* blocks = nullptr;
+};
+Result<OwnedExecutor> create_executor(uint32_t capacity);
+void destroy_executor(OwnedExecutor& executor);  // only when no coroutine is left in it
 
 // Called by vdso::init(): binds every entry point (panics naming a missing one) and creates the
 // kernel executor.

@@ -20,6 +20,13 @@
     .section .text.boot, "ax"
     .global _start
 _start:
+    /* Only one hart boots the kernel. Under load, OpenSBI may send a hart that had not yet reached its
+     * HSM stopped state here as well: that hart stops itself through SBI HSM (hart_stop), so that the
+     * kernel can start it later like any other secondary hart. */
+    lla     t0, boot_lottery
+    li      t1, 1
+    amoswap.w t1, t1, (t0)
+    bnez    t1, .Lnot_the_boot_hart
     csrw    sie, zero
     csrw    sscratch, zero
     lla     t0, boot_page_table
@@ -48,6 +55,13 @@ _start:
     call    kernel_main         /* (hart id, device-tree physical address); never returns */
 3:  wfi
     j       3b
+
+.Lnot_the_boot_hart:
+    li      a7, 0x48534d        /* SBI HSM */
+    li      a6, 1               /* hart_stop: does not return on success */
+    ecall
+5:  wfi
+    j       5b
 
     .global _secondary_start
 _secondary_start:
@@ -101,6 +115,11 @@ boot_page_table:
     .fill   510 - 256 - 64, 8, 0
     .dword  GIGAPAGE(2, PTE_KERNEL_RWX)
     .dword  0
+
+    .section .data
+    .balign 4
+boot_lottery:                   /* in .data, not .bss: the winner zeroes .bss */
+    .word   0
 
     .section .bss
     .balign 16

@@ -94,7 +94,13 @@ void start_secondary_harts() {
         Hart& hart = new_hart_record(candidate.hart_id);
         hart.kernel_stack_bottom = reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(*stack));
         hart.kernel_stack_top = hart.kernel_stack_bottom + SecondaryStackFrames * mm::PageSize;
+        // A hart the firmware has not yet put in its stopped state answers "already available":
+        // wait for it (boot.S stops such a hart if the firmware sent it to the kernel's entry).
         auto result = sbi::hart_start(hart.hart_id, entry, reinterpret_cast<uint64_t>(&hart));
+        for (int attempt = 0; result.error == sbi::ErrorAlreadyAvailable && attempt < 200; ++attempt) {
+            riscv::timer::busy_wait_microseconds(10'000);
+            result = sbi::hart_start(hart.hart_id, entry, reinterpret_cast<uint64_t>(&hart));
+        }
         if (result.error != 0) {
             println("hart {}: SBI hart_start failed ({}), left stopped", hart.hart_id, result.error);
             (void)mm::frames().free(*stack, SecondaryStackFrames);

@@ -14,6 +14,7 @@ struct Result {
 };
 
 constexpr long ErrorNotSupported = -2;
+constexpr long ErrorAlreadyAvailable = -6;
 
 Result call(uint64_t extension, uint64_t function, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
             uint64_t a3 = 0);

@@ -1,0 +1,89 @@
+// The switch coroutines: user space inside the kernel executor (paper §3.3).
+//
+// Every hart runs the poll loop of the kernel executor (which is the vDSO's code). One switch
+// coroutine per hart lives in that executor at SwitchPriority: when resumed it runs one user thread
+// (run_once: the highest-priority process's next thread) until the thread gives the hart back, then
+// yields, so that kernel coroutines of higher priority run between user time slices. When no thread
+// is runnable it waits (Pending, costing nothing) and the hart's loop wakes it once threads are
+// runnable again.
+//
+// Interrupts: the loop calls into the executor only with interrupts off (an interrupt handler never
+// touches the executor, and the executor's lock is never held across an interrupt), and opens a
+// window after every coroutine so that pending interrupts are taken.
+#include <atomic>
+
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/console/log.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/vdso/binding.hpp"
+#include "kernel/vdso/kernel_coroutine.hpp"
+
+namespace kernel::proc {
+
+namespace {
+
+// Kernel coroutines above this priority run before user threads (0 is the highest).
+constexpr uint32_t SwitchPriority = 32;
+
+// The ID of each waiting switch coroutine (0: running or ready). Written by the executor's arm
+// (atomic store), taken by wake_switch_coroutines (atomic exchange): each wait is woken once.
+uint64_t waiting_switch[fdt::MaxHarts];
+size_t switch_count = 0;
+uint64_t threads_run_by_switch = 0;  // time slices given by switch coroutines (atomic adds)
+
+vdso::KernelCoroutine switch_coroutine(size_t index) {
+    for (;;) {
+        if (run_once()) {
+            __atomic_fetch_add(&threads_run_by_switch, 1, __ATOMIC_RELAXED);
+            co_await vdso::YieldToExecutor{};
+            continue;
+        }
+        co_await vdso::WaitForWake{&waiting_switch[index]};
+    }
+}
+
+void wake_switch_coroutines() {
+    for (size_t i = 0; i < switch_count; ++i) {
+        uint64_t id = __atomic_exchange_n(&waiting_switch[i], 0, __ATOMIC_ACQUIRE);
+        if (id) vdso::executor_functions().executor_wake(vdso::kernel_executor(), id);
+    }
+}
+
+} // namespace
+
+void start_switch_coroutines() {
+    for (size_t i = 0; i < hart_count(); ++i) {
+        if (!vdso::spawn(vdso::kernel_executor(), switch_coroutine(i), SwitchPriority))
+            panic("cannot spawn switch coroutine {}: kernel executor or heap exhausted", i);
+        ++switch_count;
+    }
+}
+
+uint64_t switch_coroutine_runs() { return __atomic_load_n(&threads_run_by_switch, __ATOMIC_RELAXED); }
+
+bool run_kernel_step() {
+    bool interrupts_were_on = riscv::save_and_disable_interrupts();
+    int outcome = vdso::executor_functions().poll_once(vdso::kernel_executor(), nullptr);
+    if (outcome == COKERNEL_POLL_NOTHING_READY && threads_waiting()) {
+        wake_switch_coroutines();
+        outcome = vdso::executor_functions().poll_once(vdso::kernel_executor(), nullptr);
+    }
+    riscv::restore_interrupts(interrupts_were_on);
+    return outcome != COKERNEL_POLL_NOTHING_READY;
+}
+
+void run_scheduler() {
+    riscv::disable_interrupts();
+    for (;;) {
+        if (!run_kernel_step()) {
+            // wfi returns when an interrupt enabled in sie is pending, even with SIE off: nothing
+            // that arrives between the check in run_kernel_step and here is missed.
+            riscv::wait_for_interrupt();
+        }
+        riscv::enable_interrupts();  // take what is pending
+        riscv::disable_interrupts();
+    }
+}
+
+} // namespace kernel::proc
