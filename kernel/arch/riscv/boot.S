@@ -57,11 +57,15 @@ _start:
     j       3b
 
 .Lnot_the_boot_hart:
+    /* hart_stop does not return when it succeeds; while the firmware still has this hart in a state
+     * it cannot stop from, try again after a pause. */
     li      a7, 0x48534d        /* SBI HSM */
-    li      a6, 1               /* hart_stop: does not return on success */
+    li      a6, 1               /* hart_stop */
     ecall
-5:  wfi
-    j       5b
+    li      t0, 1000000
+5:  addi    t0, t0, -1
+    bnez    t0, 5b
+    j       .Lnot_the_boot_hart
 
     .global _secondary_start
 _secondary_start:

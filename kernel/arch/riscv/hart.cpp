@@ -15,7 +15,7 @@ namespace kernel {
 namespace {
 
 constexpr size_t SecondaryStackFrames = 4;           // 16 KiB kernel stack per hart
-constexpr uint64_t StartTimeoutMicroseconds = 5'000'000;
+constexpr uint64_t StartTimeoutMicroseconds = 10'000'000;  // generous: QEMU on a loaded host is slow
 
 // One record per hart the kernel runs on; harts_used of them are valid. Written by the boot hart
 // before the hart it describes starts; afterwards each hart writes only its own record.
@@ -112,7 +112,9 @@ void start_secondary_harts() {
     while (online_hart_count() < harts_used && riscv::timer::now() < deadline) {
     }
     for (size_t i = 0; i < harts_used; ++i)
-        if (!harts[i].online.load()) println("hart {}: did not come online within 5 s", harts[i].hart_id);
+        if (!harts[i].online.load())
+            println("hart {}: did not come online within 10 s (SBI HSM status {})", harts[i].hart_id,
+                    sbi::hart_status(harts[i].hart_id).value);
 }
 
 void send_ipi(Hart& target, IpiReason reason) {
