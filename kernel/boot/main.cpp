@@ -78,6 +78,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     riscv::timer::init(platform.timebase_frequency);
     riscv::timer::set_tick_hook(proc::wake_sleepers);
     proc::init_console_input();
+    proc::init_scheduler();
     riscv::init_plic(platform.plic);
     if (console::irq() != 0)
         riscv::register_external_interrupt(console::irq(), current_hart()->plic_context, console::receive_interrupt);
@@ -92,6 +93,14 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     if (args.has("selftest")) {
         bool passed = run_selftests(args.value("selftest"));
         sbi::shutdown(passed ? sbi::ResetReason::None : sbi::ResetReason::SystemFailure);
+    }
+    // User space: init (which starts the shell), unless the kernel monitor is asked for or there is
+    // no init in the archive.
+    if (!args.has("monitor")) {
+        const char* init[] = {"bin/init"};
+        auto started = proc::spawn("bin/init", init, 1);
+        if (started) proc::run_scheduler();
+        println("cannot start bin/init ({}): falling back to the kernel monitor", error_name(started.error()));
     }
     run_monitor();
 }

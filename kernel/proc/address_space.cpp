@@ -1,10 +1,22 @@
 #include "kernel/proc/address_space.hpp"
 
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
 
 namespace kernel::proc {
 
 using mm::PageSize;
+
+static_assert(UserMapLimit == exec::UserLimit, "mmap()s and program segments share one upper bound");
+static_assert(UserMapMinimum == exec::UserBase, "mmap()s and program segments share one lower bound");
+static_assert(UserMapAreaTop < UserMapLimit && UserStackTop - UserStackSize >= UserMapLimit);
+
+namespace {
+constexpr uint64_t PermissionBits = mm::pte::Read | mm::pte::Write | mm::pte::Execute;
+uint64_t page_up(uint64_t value) { return (value + PageSize - 1) & ~(PageSize - 1); }
+} // namespace
 
 Result<void> AddressSpace::create() {
     auto table = mm::PageTable::create(mm::frames(), mm::physical_map());
@@ -15,40 +27,179 @@ Result<void> AddressSpace::create() {
         return shared.error();
     }
     region_count_ = 0;
+    mapped_pages_.store(0, std::memory_order_relaxed);
+    break_start_ = break_ = 0;
     return success();
 }
 
-void AddressSpace::release_region(const Region& region) {
-    for (uint64_t va = region.base; va < region.base + region.size; va += PageSize) {
-        auto translation = table_.translate(va);
-        if (!translation) continue;
-        (void)table_.unmap(va, PageSize);
-        (void)mm::frames().free(translation->physical);
+void AddressSpace::release_pages(uint64_t va, uint64_t end) {
+    // Frames are freed in batches, each only after no hart can still reach it through a stale TLB
+    // entry: this hart flushes; while threads of the process may run on other harts, so do they
+    // (with one thread, other harts flush when they next load this satp: the scheduler does).
+    constexpr size_t Batch = 32;
+    mm::PhysicalAddress frames[Batch];
+    while (va < end) {
+        size_t count = 0;
+        for (; va < end && count < Batch; va += PageSize) {
+            auto translation = table_.translate(va);
+            if (!translation) continue;
+            (void)table_.unmap(va, PageSize);
+            riscv::flush_tlb_page(va);
+            frames[count++] = translation->physical;
+        }
+        if (count && shared_across_harts_) flush_tlb_on_all_harts();
+        for (size_t i = 0; i < count; ++i) (void)mm::frames().free(frames[i]);
+        mapped_pages_.fetch_sub(count, std::memory_order_relaxed);
     }
+}
+
+void AddressSpace::remove_region_at(size_t index) {
+    for (size_t i = index; i + 1 < region_count_; ++i) regions_[i] = regions_[i + 1];
+    --region_count_;
+}
+
+void AddressSpace::insert_region_at(size_t index, const Region& region) {
+    for (size_t i = region_count_; i > index; --i) regions_[i] = regions_[i - 1];
+    regions_[index] = region;
+    ++region_count_;
+}
+
+bool AddressSpace::can_record(uint64_t base, uint64_t size, uint64_t permissions) const {
+    if (region_count_ < MaxRegions) return true;
+    for (size_t i = 0; i < region_count_; ++i) {
+        const Region& r = regions_[i];
+        if (r.permissions == permissions && (r.end() == base || r.base == base + size)) return true;
+    }
+    return false;
+}
+
+void AddressSpace::record(uint64_t base, uint64_t size, uint64_t permissions) {
+    size_t index = 0;  // first region above the new one
+    while (index < region_count_ && regions_[index].base < base) ++index;
+    bool joins_previous = index > 0 && regions_[index - 1].end() == base && regions_[index - 1].permissions == permissions;
+    bool joins_next = index < region_count_ && regions_[index].base == base + size &&
+                      regions_[index].permissions == permissions;
+    if (joins_previous && joins_next) {
+        regions_[index - 1].size += size + regions_[index].size;
+        remove_region_at(index);
+    } else if (joins_previous) {
+        regions_[index - 1].size += size;
+    } else if (joins_next) {
+        regions_[index].base = base;
+        regions_[index].size += size;
+    } else {
+        insert_region_at(index, Region{base, size, permissions});
+    }
+}
+
+bool AddressSpace::is_free(uint64_t va, uint64_t size) const {
+    for (size_t i = 0; i < region_count_; ++i)
+        if (regions_[i].base < va + size && va < regions_[i].end()) return false;
+    return true;
+}
+
+Result<uint64_t> AddressSpace::find_free_range(uint64_t size, uint64_t low, uint64_t high) const {
+    if (size == 0 || low >= high || high - low < size) return Error::NotFound;
+    // Walk the gaps from the top: `top` is the end of the gap being looked at.
+    uint64_t top = high;
+    for (size_t i = region_count_; i-- > 0;) {
+        const Region& r = regions_[i];
+        if (r.base >= top) continue;  // above the window, or above the gap being looked at
+        uint64_t gap_bottom = r.end() > low ? r.end() : low;
+        if (r.end() < top && top - gap_bottom >= size) return top - size;
+        top = r.base;
+        if (top <= low || top - low < size) return Error::NotFound;
+    }
+    return top - low >= size ? Result<uint64_t>(top - size) : Result<uint64_t>(Error::NotFound);
 }
 
 Result<void> AddressSpace::map_anonymous(uint64_t va, uint64_t size, uint64_t flags) {
     if (va % PageSize || size % PageSize || size == 0) return Error::InvalidArgument;
-    if (region_count_ == MaxRegions) return Error::NoMemory;
-    Region region{va, 0};
+    if (va < UserMapMinimum || va >= UserSpaceEnd || size > UserSpaceEnd - va) return Error::InvalidArgument;
+    uint64_t permissions = flags & PermissionBits;
+    if (!is_free(va, size)) return Error::AlreadyExists;
+    if (!can_record(va, size, permissions)) return Error::NoMemory;
+    if (permissions == 0) {  // PROT_NONE: reserved, nothing to map
+        record(va, size, permissions);
+        return success();
+    }
     for (uint64_t offset = 0; offset < size; offset += PageSize) {
         auto frame = mm::frames().allocate_zeroed();
-        Result<void> mapped = frame ? table_.map(va + offset, *frame, PageSize, flags | mm::pte::User)
+        Result<void> mapped = frame ? table_.map(va + offset, *frame, PageSize, permissions | mm::pte::User)
                                     : Result<void>(frame.error());
         if (!mapped) {
             if (frame) (void)mm::frames().free(*frame);
-            release_region(region);
+            release_pages(va, va + offset);
             return mapped.error();
         }
-        region.size += PageSize;
+        mapped_pages_.fetch_add(1, std::memory_order_relaxed);
     }
-    regions_[region_count_++] = region;
+    record(va, size, permissions);
+    return success();
+}
+
+Result<void> AddressSpace::unmap(uint64_t va, uint64_t size) {
+    if (va % PageSize || size % PageSize || size == 0) return Error::InvalidArgument;
+    if (va >= UserSpaceEnd || size > UserSpaceEnd - va) return Error::InvalidArgument;
+    uint64_t end = va + size;
+    // Only a region sticking out on both sides needs a second slot; check before changing anything.
+    if (region_count_ == MaxRegions) {
+        for (size_t i = 0; i < region_count_; ++i)
+            if (regions_[i].base < va && regions_[i].end() > end) return Error::NoMemory;
+    }
+    for (size_t i = 0; i < region_count_;) {
+        Region& r = regions_[i];
+        if (r.end() <= va || r.base >= end) {
+            ++i;
+            continue;
+        }
+        uint64_t cut_start = r.base > va ? r.base : va;
+        uint64_t cut_end = r.end() < end ? r.end() : end;
+        if (r.permissions != 0) release_pages(cut_start, cut_end);
+        if (cut_start == r.base && cut_end == r.end()) {
+            remove_region_at(i);  // the next region moved to index i
+            continue;
+        }
+        if (cut_start == r.base) {
+            r.size = r.end() - cut_end;
+            r.base = cut_end;
+        } else if (cut_end == r.end()) {
+            r.size = cut_start - r.base;
+        } else {  // split: the part above the hole becomes a region of its own
+            Region above{cut_end, r.end() - cut_end, r.permissions};
+            r.size = cut_start - r.base;
+            insert_region_at(i + 1, above);
+        }
+        ++i;
+    }
+    return success();
+}
+
+void AddressSpace::start_program_break(uint64_t start) {
+    break_start_ = page_up(start);
+    break_ = break_start_;
+}
+
+uint64_t AddressSpace::break_limit() const {
+    return break_start_ < UserMapLimit - MaxBreakSize ? break_start_ + MaxBreakSize : UserMapLimit;
+}
+
+Result<void> AddressSpace::set_program_break(uint64_t new_break) {
+    if (new_break < break_start_ || new_break > break_limit()) return Error::InvalidArgument;
+    uint64_t mapped_end = page_up(break_), new_end = page_up(new_break);
+    if (new_end > mapped_end) {
+        if (auto mapped = map_anonymous(mapped_end, new_end - mapped_end, mm::pte::Read | mm::pte::Write); !mapped)
+            return mapped;
+    } else if (new_end < mapped_end) {
+        if (auto unmapped = unmap(new_end, mapped_end - new_end); !unmapped) return unmapped;
+    }
+    break_ = new_break;
     return success();
 }
 
 Result<void> AddressSpace::check_user_range(uint64_t va, size_t size, Access access) const {
     if (size == 0) return success();
-    if (va + size < va || va + size > 0x0000004000000000ull) return Error::InvalidArgument;
+    if (va + size < va || va + size > UserSpaceEnd) return Error::InvalidArgument;
     for (uint64_t page = va & ~(PageSize - 1); page < va + size; page += PageSize) {
         auto translation = table_.translate(page);
         if (!translation) return Error::InvalidArgument;
@@ -91,15 +242,11 @@ Result<void> AddressSpace::copy_to_user_image(uint64_t destination, const void* 
     return copy(destination, const_cast<void*>(source), size, true, false);
 }
 
-size_t AddressSpace::user_pages() const {
-    size_t pages = 0;
-    for (size_t i = 0; i < region_count_; ++i) pages += regions_[i].size / PageSize;
-    return pages;
-}
-
 void AddressSpace::destroy() {
-    for (size_t i = 0; i < region_count_; ++i) release_region(regions_[i]);
+    for (size_t i = 0; i < region_count_; ++i)
+        if (regions_[i].permissions != 0) release_pages(regions_[i].base, regions_[i].end());
     region_count_ = 0;
+    break_start_ = break_ = 0;
     if (table_.root()) table_.destroy();
     table_ = mm::PageTable();
 }

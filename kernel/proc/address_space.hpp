@@ -2,11 +2,23 @@
 // user regions it owns.
 //
 // Every user page is a frame of its own, allocated zeroed when its region is mapped and freed when
-// the address space is destroyed. User memory is read and written by the kernel through the direct
-// map after a page-table lookup that checks the U bit and the permission, so a bad user pointer is
-// an error (-EFAULT for the caller), never a kernel fault.
+// it is unmapped or the address space is destroyed. User memory is read and written by the kernel
+// through the direct map after a page-table lookup that checks the U bit and the permission, so a
+// bad user pointer is an error (-EFAULT for the caller), never a kernel fault.
+//
+// Invariants of the region table (regions_[0, region_count_)):
+//   * regions are sorted by base, page-aligned, non-empty and never overlap;
+//   * every page of a region with permissions != 0 is mapped (U plus exactly those permissions) to
+//     a frame of its own; a region with permissions == 0 (PROT_NONE) is reserved: none of its pages
+//     is mapped; no page outside every region is mapped;
+//   * two adjacent regions with the same permissions are merged, so a growing heap stays one region;
+//   * mapped_pages_ counts the mapped pages (the frames this table owns besides table pages).
+// Not internally locked: only the process's own (single) thread changes it, in its system calls, or
+// the kernel before the first thread runs / after the last one left. Other harts only read
+// user_pages(), which is one atomic word.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -15,22 +27,56 @@
 
 namespace kernel::proc {
 
-// User half of Sv39 as processes see it (kernel/exec/elf.hpp keeps program segments below
-// UserImageLimit; the top GiB holds the stack and, later, the vDSO).
+// Layout of the user half of Sv39 as processes see it:
+//   [UserMapMinimum, ...)        program segments (kernel/exec/elf.hpp: below UserMapLimit), then the
+//                                program break (heap), which may grow up to MaxBreakSize;
+//   [..., UserMapAreaTop)        where the kernel places mmap()s without an address, top-down, above
+//                                the break's limit first;
+//   [UserMapLimit, UserSpaceEnd) the top GiB: the stack (and, later, the vDSO).
+constexpr uint64_t UserMapMinimum = 0x10000;                // lowest mappable address: null stays a fault
+constexpr uint64_t UserMapAreaTop = 0x0000003f00000000ull;  // kernel-chosen mappings end at or below this
+constexpr uint64_t UserMapLimit = 0x0000003fc0000000ull;    // == exec::UserLimit; mmap()s end at or below
+constexpr uint64_t UserSpaceEnd = 0x0000004000000000ull;    // end of the Sv39 user half
 constexpr uint64_t UserStackTop = 0x0000003ff0000000ull;
 constexpr uint64_t UserStackSize = 64 * 1024;
+constexpr uint64_t MaxBreakSize = uint64_t{1} << 30;        // the heap grows at most 1 GiB past its start
 
 enum class Access : uint8_t { Read, Write };
 
 class AddressSpace {
 public:
-    static constexpr size_t MaxRegions = 24;
+    static constexpr size_t MaxRegions = 64;
 
     // A page table sharing the kernel half, with no user mapping.
     Result<void> create();
-    // Maps zeroed frames at [va, va + size) (page-aligned) with R/W/X from `flags` plus U.
+    // Maps zeroed frames at [va, va + size) (page-aligned, inside the user half) with R/W/X from
+    // `flags` plus U; flags without R, W or X reserve the range (PROT_NONE) without mapping a page.
+    // Errors: InvalidArgument (misaligned, empty, outside the user half), AlreadyExists (part of the
+    // range belongs to a region), NoMemory (no frame, no table page, or the region table is full).
     // On failure nothing of this call stays mapped or allocated.
     Result<void> map_anonymous(uint64_t va, uint64_t size, uint64_t flags);
+    // Unmaps [va, va + size) (page-aligned, inside the user half) and frees its frames; regions
+    // partly inside are trimmed or split, holes are skipped. NoMemory, changing nothing, if a region
+    // must be split and the region table is full.
+    Result<void> unmap(uint64_t va, uint64_t size);
+    // True if no region meets [va, va + size).
+    bool is_free(uint64_t va, uint64_t size) const;
+    // The highest page-aligned start of a free range of `size` bytes inside [low, high); NotFound
+    // if there is none.
+    Result<uint64_t> find_free_range(uint64_t size, uint64_t low, uint64_t high) const;
+
+    // The program break (brk): it starts at `start` (the page-aligned end of the highest program
+    // segment, set once at spawn) and may move within [start, break_limit()). The pages of
+    // [start, page-rounded break) are mapped read-write.
+    void start_program_break(uint64_t start);
+    uint64_t program_break() const { return break_; }
+    uint64_t break_start() const { return break_start_; }
+    uint64_t break_limit() const;
+    // Moves the break, mapping zeroed pages when it grows and unmapping when it shrinks.
+    // InvalidArgument outside [start, limit], AlreadyExists if growing would run into another
+    // mapping, NoMemory; the break is unchanged on failure.
+    Result<void> set_program_break(uint64_t new_break);
+
     // Copies between kernel memory and user memory. InvalidArgument (the caller's -EFAULT) if any
     // byte is not mapped user memory with the needed permission; nothing is copied in that case.
     // copy_to_user_image ignores the W bit: the loader fills read-only program segments.
@@ -42,23 +88,39 @@ public:
     void destroy();
 
     uint64_t satp() const { return table_.satp(); }
+    // Set once a second thread exists: unmapping then waits for every hart to flush its TLB.
+    void set_shared_across_harts() { shared_across_harts_ = true; }
     const mm::PageTable& page_table() const { return table_; }
     // For mappings of frames owned elsewhere (the vDSO's, kernel/vdso/vdso.cpp). They are not regions:
     // destroy() frees their table pages, never their frames.
     mm::PageTable& page_table() { return table_; }
-    size_t user_pages() const;
+    size_t user_pages() const { return mapped_pages_.load(std::memory_order_relaxed); }
+    size_t region_count() const { return region_count_; }
 
 private:
     struct Region {
         uint64_t base;
         uint64_t size;
+        uint64_t permissions;  // mm::pte Read/Write/Execute; 0 = reserved, nothing mapped
+        uint64_t end() const { return base + size; }
     };
     Result<void> copy(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user, bool check_write) const;
-    void release_region(const Region& region);
+    // Unmaps and frees the frames of the mapped pages in [va, end), flushing this hart's TLB.
+    void release_pages(uint64_t va, uint64_t end);
+    // Records [base, base + size) (free, checked by the caller), merging it with neighbours of the
+    // same permissions. can_record() tells beforehand whether record() will find room.
+    bool can_record(uint64_t base, uint64_t size, uint64_t permissions) const;
+    void record(uint64_t base, uint64_t size, uint64_t permissions);
+    void remove_region_at(size_t index);
+    void insert_region_at(size_t index, const Region& region);
 
     mm::PageTable table_;
+    bool shared_across_harts_ = false;
     Region regions_[MaxRegions] = {};
     size_t region_count_ = 0;
+    std::atomic<size_t> mapped_pages_{0};
+    uint64_t break_start_ = 0;
+    uint64_t break_ = 0;
 };
 
 } // namespace kernel::proc

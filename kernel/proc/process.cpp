@@ -30,6 +30,9 @@ IrqSpinLock table_lock;
 Process* processes = nullptr;
 std::atomic<uint32_t> next_pid{1};
 
+// Slots: a process's index in the scheduler's priority table. Guarded by table_lock.
+Process* slots[MaxProcesses];
+
 // Parents in wait4. Woken whenever a process becomes Exited.
 WaitQueue child_exits;
 
@@ -93,6 +96,13 @@ Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* argume
     return sp;
 }
 
+// Frees a thread that never ran (spawn failing after the thread was made).
+void release_unstarted_thread(Thread& thread) {
+    (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(thread.kernel_stack_bottom)),
+                            KernelStackFrames);
+    delete &thread;
+}
+
 [[noreturn]] void start_user_thread() { return_to_user(current_thread()->user); }
 
 Result<Thread*> create_thread(Process& process, uint64_t entry, uint64_t sp, uint64_t argc, uint64_t argv) {
@@ -146,7 +156,8 @@ bool for_each_program(void (*visit)(const char* name, size_t size)) {
     return visited.has_value();
 }
 
-Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count, uint32_t parent_pid) {
+Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count,
+                       const SpawnOptions& options) {
     if (!archive) return Error::NotFound;
     if (argument_count == 0 || argument_count > MaxArguments) return Error::InvalidArgument;
     size_t argument_bytes = 0;
@@ -175,6 +186,7 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     }
     if (auto mapped = vdso::map_into(process->address_space); !mapped) return fail(mapped.error());
     if (auto loaded = load_segments(process->address_space, *plan, program->data); !loaded) return fail(loaded.error());
+    process->address_space.start_program_break(plan->highest_address);  // brk: just above the image
     auto sp = build_user_stack(process->address_space, arguments, argument_count);
     if (!sp) return fail(sp.error());
     auto thread = create_thread(*process, plan->entry, *sp, argument_count, *sp + 8);
@@ -186,14 +198,41 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     __builtin_memcpy(process->name, name, length);
     process->pid = (*thread)->tid;
     process->live_threads.store(1);
-    process->parent_pid = parent_pid;
+    process->parent_pid = options.parent_pid;
     {
         LockGuard guard(table_lock);
+        uint32_t slot = 0;
+        while (slot < MaxProcesses && slots[slot]) ++slot;
+        if (slot == MaxProcesses) {
+            release_unstarted_thread(**thread);
+            return fail(Error::NoMemory);
+        }
+        slots[slot] = process;
+        process->slot = slot;
         process->next = processes;
         processes = process;
     }
+    (void)add_process(*process);
+    set_process_priority(*process, options.priority, options.priority_cap);
     make_runnable(**thread);
     return process;
+}
+
+Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers) {
+    Process& process = *current_thread()->process;
+    auto thread = create_thread(process, registers.sepc, registers.regs[2], 0, 0);
+    if (!thread) return thread.error();
+    (*thread)->user->frame = registers;
+    process.live_threads.fetch_add(1);
+    process.address_space.set_shared_across_harts();
+    make_runnable(**thread);
+    return *thread;
+}
+
+void exit_current_thread_of_process(int status) {
+    Process* process = current_thread()->process;
+    if (process->live_threads.load() == 1) exit_current_process(status);
+    exit_current_thread();
 }
 
 void exit_current_process(int status, bool killed) {
@@ -202,6 +241,7 @@ void exit_current_process(int status, bool killed) {
         process->exit_status = status;
         process->killed = killed;
     }
+    if (process->live_threads.load() > 1) wake_blocked_threads();  // its other threads must notice
     exit_current_thread();
 }
 
@@ -220,6 +260,11 @@ void release_exited_thread(Thread& thread) {
         }
         wake_all_locked(child_exits);
     }
+}
+
+Process* process_in_slot(uint32_t slot) {
+    LockGuard guard(table_lock);
+    return slot < MaxProcesses ? slots[slot] : nullptr;
 }
 
 Process* find_process(uint32_t pid) {
@@ -242,6 +287,11 @@ Result<int> reap(uint32_t pid) {
         }
     }
     if (!found) return Error::NotFound;
+    remove_process(*found);
+    {
+        LockGuard guard(table_lock);
+        slots[found->slot] = nullptr;
+    }
     int status = found->exit_status;
     delete found;
     return status;
@@ -295,6 +345,7 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
 
 void wake_blocked_threads() {
     wake_all_locked(child_exits);
+    wake_futex_waiters();
     wake_all_sleepers();
     wake_console_readers();
 }

@@ -26,9 +26,26 @@ bool init_archive();
 // Creates a process running the archive's program `path` with the given arguments (argv[0] is
 // the path) and makes its first thread runnable. Errors: NotFound (no such program), Malformed
 // (not a valid executable: never loaded partly), NoMemory, InvalidArgument (too many or too long
-// arguments). Nothing is left allocated on failure. The parent (0: the kernel) may wait4 for it.
+// arguments), NoMemory also when the process table is full. Nothing is left allocated on
+// failure. The parent (0: the kernel) may wait4 for it.
+struct SpawnOptions {
+    uint32_t parent_pid = 0;         // 0: the kernel
+    uint8_t priority = DefaultPriority;
+    uint8_t priority_cap = 0;        // the highest priority the process may take
+};
 Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count,
-                       uint32_t parent_pid = 0);
+                       const SpawnOptions& options = {});
+
+// The process in a slot of the process table (the scheduler's priority table uses slots).
+Process* process_in_slot(uint32_t slot);
+
+// Creates another thread in the current thread's process, starting in user mode with `registers`
+// (a copy of the creating thread's frame with sp, tp and a0 adjusted by the caller), and makes it
+// runnable. NoMemory when no kernel stack or record can be had.
+Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers);
+
+// Ends the calling thread only (exit); when it is the last one, the process ends with `status`.
+[[noreturn]] void exit_current_thread_of_process(int status);
 
 // Ends the current thread's process with `status`. The address space is freed once its last thread
 // has left the hart.

@@ -5,6 +5,8 @@
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/process.hpp"
+#include "kernel/proc/syscall_handlers.hpp"
+#include "vdso/global_priority.hpp"
 
 namespace kernel::proc {
 
@@ -17,17 +19,28 @@ struct HartScheduler {
 };
 HartScheduler per_hart[fdt::MaxHarts];
 
-// Run queue, FIFO. run_queue_lock guards the links and every ThreadState change.
+// Run queues: a FIFO of runnable threads per process, and the global priority table, in which a
+// process with runnable threads is published at its priority (clamped to its cap) and one without is
+// not published. The pick is the table's O(1) highest-priority, round-robin-among-equals choice.
+// run_queue_lock guards the queues and every ThreadState change; the table's own lock nests inside.
 IrqSpinLock run_queue_lock;
-Thread* queue_head = nullptr;
-Thread* queue_tail = nullptr;
+vdso::ProcessPriority priority_entries[MaxProcesses];
+vdso::GlobalPriorityTable priorities;
+
+void publish(Process& process) {
+    uint32_t priority = process.runnable_head ? process.priority : vdso::kNoPriority;
+    (void)vdso::global_priority_publish(priorities, process.slot, priority);
+}
 
 Thread* dequeue() {
     LockGuard guard(run_queue_lock);
-    Thread* thread = queue_head;
-    if (!thread) return nullptr;
-    queue_head = thread->next;
-    if (!queue_head) queue_tail = nullptr;
+    auto picked = vdso::global_priority_pick_highest(priorities);
+    if (!picked) return nullptr;
+    Process* process = process_in_slot(*picked);
+    Thread* thread = process->runnable_head;
+    process->runnable_head = thread->next;
+    if (!process->runnable_head) process->runnable_tail = nullptr;
+    publish(*process);
     thread->next = nullptr;
     thread->state = ThreadState::Running;
     return thread;
@@ -37,13 +50,42 @@ HartScheduler& this_hart() { return per_hart[current_hart()->index]; }
 
 } // namespace
 
+void init_scheduler() {
+    (void)vdso::global_priority_init(priorities, priority_entries, MaxProcesses);
+}
+
+Result<void> add_process(Process& process) {
+    LockGuard guard(run_queue_lock);
+    return vdso::global_priority_add(priorities, process.slot, process.priority_cap);
+}
+
+void remove_process(Process& process) {
+    LockGuard guard(run_queue_lock);
+    (void)vdso::global_priority_remove(priorities, process.slot);
+}
+
+void set_process_priority(Process& process, uint8_t priority, uint8_t cap) {
+    LockGuard guard(run_queue_lock);
+    process.priority_cap = cap;
+    process.priority = priority < cap ? cap : priority;
+    (void)vdso::global_priority_set_cap(priorities, process.slot, cap);
+    publish(process);
+}
+
+bool higher_priority_ready(const Process& process) {
+    return vdso::global_priority_should_yield(priorities, process.slot);
+}
+
 void make_runnable(Thread& thread) {
     LockGuard guard(run_queue_lock);
+    Process& process = *thread.process;
     thread.state = ThreadState::Runnable;
     thread.next = nullptr;
-    if (queue_tail) queue_tail->next = &thread;
-    else queue_head = &thread;
-    queue_tail = &thread;
+    bool was_empty = process.runnable_head == nullptr;
+    if (process.runnable_tail) process.runnable_tail->next = &thread;
+    else process.runnable_head = &thread;
+    process.runnable_tail = &thread;
+    if (was_empty) publish(process);
 }
 
 Thread* current_thread() {
@@ -111,6 +153,25 @@ void wake_all(WaitQueue& queue) {
     }
 }
 
+size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* context, size_t limit) {
+    size_t woken = 0;
+    Thread* previous = nullptr;
+    for (Thread* thread = queue.head; thread && woken < limit;) {
+        Thread* next = thread->next;
+        if (matches(*thread, context)) {
+            if (previous) previous->next = next;
+            else queue.head = next;
+            if (queue.tail == thread) queue.tail = previous;
+            make_runnable(*thread);
+            ++woken;
+        } else {
+            previous = thread;
+        }
+        thread = next;
+    }
+    return woken;
+}
+
 void wake_all_locked(WaitQueue& queue) {
     bool enabled = riscv::save_and_disable_interrupts();
     queue.lock.lock();
@@ -147,6 +208,7 @@ void wake_all_sleepers() { wake_all_locked(sleepers); }
 
 void exit_current_thread() {
     Thread* thread = current_thread();
+    clear_child_tid_at_exit(*thread);
     {
         LockGuard guard(run_queue_lock);
         thread->state = ThreadState::Exited;

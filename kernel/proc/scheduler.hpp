@@ -1,14 +1,28 @@
 // The thread scheduler: a run queue of user threads shared by all harts.
 //
-// This is the thread half of the paper's "switch coroutine": each hart's scheduler picks a runnable
-// thread, switches the hart to its address space and kernel stack, and gets the hart back when the
-// thread yields, is preempted by the timer tick, or exits. Until the kernel runs the shared executor,
-// the pick is FIFO over one queue; the priority pick through the global table comes with it.
+// This is the thread half of the paper's "switch coroutine": each hart's scheduler picks the process
+// of highest priority through the global priority table (vdso/global_priority.hpp: O(1), round-robin
+// among equals, clamped to each process's cap), runs the first of its runnable threads on its
+// address space and kernel stack, and gets the hart back when the thread yields, is preempted by the
+// timer tick (the time slice is one tick), blocks, or exits. It does not run as a coroutine of the
+// kernel executor yet.
 #pragma once
 
+#include "kernel/lib/result.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {
+
+constexpr uint32_t MaxProcesses = 256;
+
+void init_scheduler();
+// A process enters the priority table when created and leaves it when reaped.
+Result<void> add_process(Process& process);
+void remove_process(Process& process);
+// Sets priority and cap (0 is the highest; the priority is clamped to the cap) and republishes.
+void set_process_priority(Process& process, uint8_t priority, uint8_t cap);
+// Whether a process of strictly higher priority than `process` has a runnable thread.
+bool higher_priority_ready(const Process& process);
 
 void make_runnable(Thread& thread);
 
@@ -33,6 +47,9 @@ void yield_current_thread();
 void sleep_on(WaitQueue& queue);
 // Makes every waiter runnable. The caller holds queue.lock.
 void wake_all(WaitQueue& queue);
+// Makes runnable up to `limit` waiters for which matches(thread, context) holds; returns how many.
+// The caller holds queue.lock.
+size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* context, size_t limit);
 // Takes queue.lock and wakes every waiter.
 void wake_all_locked(WaitQueue& queue);
 

@@ -20,8 +20,10 @@ struct Table {
     constexpr Table() {
         linux_calls[63] = sys_read;
         linux_calls[64] = sys_write;
-        linux_calls[93] = sys_exit;
-        linux_calls[94] = sys_exit;  // exit_group: one thread per process so far
+        linux_calls[93] = sys_exit_thread;
+        linux_calls[94] = sys_exit_group;
+        linux_calls[96] = sys_set_tid_address;
+        linux_calls[98] = sys_futex;
         linux_calls[101] = sys_nanosleep;
         linux_calls[113] = sys_clock_gettime;
         linux_calls[124] = sys_sched_yield;
@@ -29,6 +31,10 @@ struct Table {
         linux_calls[142] = sys_reboot;
         linux_calls[172] = sys_getpid;
         linux_calls[178] = sys_gettid;
+        linux_calls[214] = sys_brk;
+        linux_calls[215] = sys_munmap;
+        linux_calls[222] = sys_mmap;
+        linux_calls[220] = sys_clone;
         linux_calls[260] = sys_wait4;
         project_calls[0] = sys_spawn;
         project_calls[1] = sys_list_programs;

@@ -24,14 +24,27 @@ void wake_console_readers();
 long sys_clock_gettime(Thread& thread, SyscallArguments arguments);
 long sys_nanosleep(Thread& thread, SyscallArguments arguments);
 
+// syscall_memory.cpp
+long sys_brk(Thread& thread, SyscallArguments arguments);
+long sys_mmap(Thread& thread, SyscallArguments arguments);
+long sys_munmap(Thread& thread, SyscallArguments arguments);
+
 // syscall_process.cpp
-long sys_exit(Thread& thread, SyscallArguments arguments);
 long sys_getpid(Thread& thread, SyscallArguments arguments);
 long sys_gettid(Thread& thread, SyscallArguments arguments);
 long sys_sched_yield(Thread& thread, SyscallArguments arguments);
 long sys_wait4(Thread& thread, SyscallArguments arguments);
 long sys_kill(Thread& thread, SyscallArguments arguments);
 long sys_reboot(Thread& thread, SyscallArguments arguments);
+// syscall_thread.cpp
+long sys_clone(Thread& thread, SyscallArguments arguments);
+long sys_exit_thread(Thread& thread, SyscallArguments arguments);
+long sys_exit_group(Thread& thread, SyscallArguments arguments);
+long sys_set_tid_address(Thread& thread, SyscallArguments arguments);
+long sys_futex(Thread& thread, SyscallArguments arguments);
+void clear_child_tid_at_exit(Thread& thread);  // CLONE_CHILD_CLEARTID: zero and wake, on the thread's way out
+void wake_futex_waiters();                     // all of them (an ending process's threads must notice)
+
 // project-specific, numbered from 1024 (docs/syscalls.md)
 long sys_spawn(Thread& thread, SyscallArguments arguments);
 long sys_list_programs(Thread& thread, SyscallArguments arguments);

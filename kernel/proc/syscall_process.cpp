@@ -5,7 +5,6 @@
 
 namespace kernel::proc {
 
-long sys_exit(Thread&, SyscallArguments a) { exit_current_process(static_cast<int>(a[0] & 0xff)); }
 long sys_getpid(Thread& thread, SyscallArguments) { return thread.process->pid; }
 long sys_gettid(Thread& thread, SyscallArguments) { return thread.tid; }
 long sys_sched_yield(Thread& thread, SyscallArguments) {
@@ -103,7 +102,11 @@ long sys_spawn(Thread& thread, SyscallArguments a) {
         used += *length + 1;
     }
     if (count == 0) return -Errno::Invalid;
-    auto child = spawn(path, arguments, count, thread.process->pid);
+    SpawnOptions options;  // a child starts at its parent's priority and cap
+    options.parent_pid = thread.process->pid;
+    options.priority = thread.process->priority;
+    options.priority_cap = thread.process->priority_cap;
+    auto child = spawn(path, arguments, count, options);
     if (!child) return errno_of(child.error());
     return (*child)->pid;
 }
@@ -203,8 +206,7 @@ long sys_set_priority(Thread& thread, SyscallArguments a) {
     if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;
     if (!may_control(*thread.process, *target)) return -Errno::NotPermitted;
     if (a[1] >= PriorityLevels) return -Errno::Invalid;
-    uint8_t priority = static_cast<uint8_t>(a[1]);
-    target->priority = priority < target->priority_cap ? target->priority_cap : priority;
+    set_process_priority(*target, static_cast<uint8_t>(a[1]), target->priority_cap);
     return target->priority;
 }
 
@@ -221,8 +223,7 @@ long sys_set_priority_cap(Thread& thread, SyscallArguments a) {
     if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;
     if (target->parent_pid != thread.process->pid) return -Errno::NotPermitted;
     if (a[1] >= PriorityLevels || a[1] < target->priority_cap) return -Errno::Invalid;
-    target->priority_cap = static_cast<uint8_t>(a[1]);
-    if (target->priority < target->priority_cap) target->priority = target->priority_cap;
+    set_process_priority(*target, target->priority, static_cast<uint8_t>(a[1]));
     return 0;
 }
 

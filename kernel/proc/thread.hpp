@@ -55,6 +55,8 @@ struct Thread {
     Thread* next = nullptr;              // run-queue or wait-queue link
     WaitQueue* blocked_on = nullptr;     // while Blocked
     uint64_t wake_time = 0;              // nanosleep: timebase time to wake at (0: not sleeping)
+    uint64_t clear_child_tid = 0;        // CLONE_CHILD_CLEARTID: user address zeroed and futex-woken at exit
+    uint64_t futex_address = 0;          // futex wait: the user address waited on (0: not waiting)
 };
 
 constexpr size_t MaxProcessName = 32;
@@ -70,6 +72,9 @@ struct Process {
     std::atomic<bool> exit_requested{false};  // set by exit or a fault; every thread leaves at its next trap
     std::atomic<uint32_t> live_threads{0};
     uint32_t parent_pid = 0;             // 0: started by the kernel
+    uint32_t slot = 0;                   // index in the process table and the global priority table
+    Thread* runnable_head = nullptr;     // this process's runnable threads, FIFO (scheduler's lock)
+    Thread* runnable_tail = nullptr;
     uint8_t priority = DefaultPriority;  // 0 is the highest; never above (numerically below) the cap
     uint8_t priority_cap = 0;            // the highest priority this process may take
     bool killed = false;                 // ended by a fault or kill(), not by exit()

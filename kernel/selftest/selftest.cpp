@@ -20,6 +20,7 @@ constexpr SelfTest Tests[] = {
     {"user", selftest_user_programs, false},
     {"preemption", selftest_preemption, false},
     {"vdso", selftest_vdso, false},
+    {"priorities", selftest_priorities, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
 };

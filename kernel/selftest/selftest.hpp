@@ -45,5 +45,6 @@ bool selftest_fatal_fault();
 bool selftest_user_programs();
 bool selftest_preemption();
 bool selftest_vdso();
+bool selftest_priorities();
 
 } // namespace kernel

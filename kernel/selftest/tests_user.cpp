@@ -1,5 +1,6 @@
 // Self-tests of user mode: programs from the initial archive run as processes, system calls check
 // their arguments, faults end only the faulting process, the timer preempts, nothing leaks.
+#include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/mm/memory.hpp"
@@ -47,11 +48,15 @@ bool selftest_user_programs() {
     SELFTEST_CHECK(exits_with("/bin/hello", nullptr, 0));
     SELFTEST_CHECK(exits_with("bin/badptr", nullptr, 0));
     SELFTEST_CHECK(exits_with("bin/family", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/threads", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/threads", "fault", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "store", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "load", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "exec", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "kernel", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "illegal", proc::StatusIllegalInstruction));
+    SELFTEST_CHECK(exits_with("bin/memtest", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/memfault", nullptr, proc::StatusSegmentationFault));
     SELFTEST_CHECK(fails_with("bin/not-elf", Error::Malformed));
     SELFTEST_CHECK(fails_with("bin/truncated-elf", Error::Malformed));
     SELFTEST_CHECK(fails_with("bin/no-such-program", Error::NotFound));
@@ -80,6 +85,41 @@ bool selftest_preemption() {
         auto status = proc::wait(spinners[i]);
         SELFTEST_CHECK(status && *status == proc::StatusKilled);
     }
+    return true;
+}
+
+bool selftest_priorities() {
+    SELFTEST_CHECK(proc::init_archive());
+    // Every hart busy with a high-priority spinner: a low-priority program must not run at all, even
+    // though every spinner is preempted every tick. Once the spinners end, it runs to completion.
+    uint32_t spinners[fdt::MaxHarts];
+    size_t count = hart_count();
+    proc::SpawnOptions high;
+    high.priority = 2;
+    for (size_t i = 0; i < count; ++i) {
+        const char* arguments[] = {"bin/spin"};
+        auto process = proc::spawn("bin/spin", arguments, 1, high);
+        SELFTEST_CHECK(process);
+        spinners[i] = (*process)->pid;
+    }
+    proc::SpawnOptions low;
+    low.priority = 40;
+    const char* arguments[] = {"bin/hello", "low-priority"};
+    auto waiting = proc::spawn("bin/hello", arguments, 2, low);
+    SELFTEST_CHECK(waiting);
+    uint32_t low_pid = (*waiting)->pid;
+    // 300 ms (30 ticks per hart) during which this hart also schedules.
+    uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * 3 / 10;
+    while (riscv::timer::now() < deadline)
+        if (!proc::run_once()) riscv::wait_for_interrupt();
+    proc::Process* low_process = proc::find_process(low_pid);
+    SELFTEST_CHECK(low_process && low_process->state == proc::ProcessState::Alive);
+    SELFTEST_CHECK(low_process->live_threads.load() == 1);
+    println("    low-priority process {} did not run while {} high-priority spinners were ready", low_pid, count);
+    for (size_t i = 0; i < count; ++i) SELFTEST_CHECK(proc::kill(spinners[i]));
+    for (size_t i = 0; i < count; ++i) SELFTEST_CHECK(proc::wait(spinners[i]));
+    auto status = proc::wait(low_pid);
+    SELFTEST_CHECK(status && *status == 0);
     return true;
 }
 

@@ -19,23 +19,45 @@ enum Syscall : long {
     Reboot = 142,
     GetPid = 172,
     GetTid = 178,
+    Brk = 214,
+    Munmap = 215,
+    Mmap = 222,
     Wait4 = 260,
-    Spawn = 1024,  // project-specific (docs/syscalls.md)
+    Spawn = 1024,  // project-specific from here on (docs/syscalls.md)
+    ListPrograms = 1025,
+    ProcessList = 1026,
+    SetPriority = 1027,
+    GetPriority = 1028,
+    SetPriorityCap = 1029,
 };
-enum Errno : long { ENOENT = 2, EINTR = 4, ENOEXEC = 8, EBADF = 9, ECHILD = 10, EFAULT = 14, EINVAL = 22, ENOSYS = 38 };
+enum Errno : long {
+    EPERM = 1, ENOENT = 2, EINTR = 4, ENOEXEC = 8, EBADF = 9, ECHILD = 10, ENOMEM = 12, EFAULT = 14, EEXIST = 17,
+    ENODEV = 19, EINVAL = 22, ENOSYS = 38,
+};
+
+// mmap() arguments, Linux's values.
+enum Protection : int { PROT_NONE = 0x0, PROT_READ = 0x1, PROT_WRITE = 0x2, PROT_EXEC = 0x4 };
+enum MapFlags : int {
+    MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000,
+};
 
 struct Timespec {
     long seconds;
     long nanoseconds;
 };
 
-inline long syscall(long number, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0) {
+inline long syscall(long number, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0) {
     register long r_a0 asm("a0") = a0;
     register long r_a1 asm("a1") = a1;
     register long r_a2 asm("a2") = a2;
     register long r_a3 asm("a3") = a3;
+    register long r_a4 asm("a4") = a4;
+    register long r_a5 asm("a5") = a5;
     register long r_a7 asm("a7") = number;
-    asm volatile("ecall" : "+r"(r_a0) : "r"(r_a1), "r"(r_a2), "r"(r_a3), "r"(r_a7) : "memory");
+    asm volatile("ecall"
+                 : "+r"(r_a0)
+                 : "r"(r_a1), "r"(r_a2), "r"(r_a3), "r"(r_a4), "r"(r_a5), "r"(r_a7)
+                 : "memory");
     return r_a0;
 }
 
@@ -61,10 +83,56 @@ inline long kill(long pid, long signal) { return syscall(Kill, pid, signal); }
 inline long spawn(const char* path, const char* const* argv) {
     return syscall(Spawn, reinterpret_cast<long>(path), reinterpret_cast<long>(argv));
 }
+// One entry of process_list (kernel/proc/syscall_process.cpp).
+struct ProcessRecord {
+    uint32_t pid;
+    uint32_t parent_pid;
+    uint8_t priority;
+    uint8_t priority_cap;
+    uint8_t exited;
+    uint8_t reserved;
+    uint32_t user_pages;
+    char name[32];
+};
+inline long list_programs(char* buffer, size_t size) {
+    return syscall(ListPrograms, reinterpret_cast<long>(buffer), static_cast<long>(size));
+}
+inline long process_list(ProcessRecord* records, size_t capacity) {
+    return syscall(ProcessList, reinterpret_cast<long>(records), static_cast<long>(capacity));
+}
+inline long set_priority(long pid, long priority) { return syscall(SetPriority, pid, priority); }
+inline long get_priority(long pid) { return syscall(GetPriority, pid); }
+inline long set_priority_cap(long pid, long cap) { return syscall(SetPriorityCap, pid, cap); }
+[[noreturn]] inline void power_off() {
+    syscall(Reboot, 0xfee1dead, 672274793, 0x4321fedc);
+    exit(1);
+}
+// Threads (user/lib/thread.S): runs entry(argument) on a new thread; *child_tid holds its id until
+// it ends, then 0 (futex-woken): join_thread waits for that.
+extern "C" long spawn_thread(int (*entry)(void*), void* argument, void* stack_top, int* child_tid);
+inline long futex_wait(int* address, int value) {
+    return syscall(98, reinterpret_cast<long>(address), 128 /* FUTEX_WAIT | PRIVATE */, value, 0);
+}
+inline long futex_wake(int* address, int count) {
+    return syscall(98, reinterpret_cast<long>(address), 129 /* FUTEX_WAKE | PRIVATE */, count, 0);
+}
+inline void join_thread(int* child_tid) {
+    for (int tid; (tid = __atomic_load_n(child_tid, __ATOMIC_ACQUIRE)) != 0;) futex_wait(child_tid, tid);
+}
 constexpr long WaitNoHang = 1;
 // Linux wait status decoding.
 constexpr bool exited_normally(int status) { return (status & 0x7f) == 0; }
 constexpr int exit_code(int status) { return (status >> 8) & 0xff; }
 constexpr int terminating_signal(int status) { return status & 0x7f; }
+
+// The raw Linux calls: brk returns the (new or unchanged) break, never an errno; mmap returns the
+// address or a negative errno (the C library's MAP_FAILED/errno convention is not used here).
+inline long brk(uintptr_t address) { return syscall(Brk, static_cast<long>(address)); }
+inline long mmap(uintptr_t address, size_t length, int protection, int flags, int fd = -1, long offset = 0) {
+    return syscall(Mmap, static_cast<long>(address), static_cast<long>(length), protection, flags, fd, offset);
+}
+inline long munmap(uintptr_t address, size_t length) {
+    return syscall(Munmap, static_cast<long>(address), static_cast<long>(length));
+}
 
 } // namespace user

@@ -77,6 +77,7 @@ inline void write_satp_and_flush(uint64_t value) {
 inline void flush_tlb_page(uint64_t virtual_address) {
     asm volatile("sfence.vma %0, zero" ::"r"(virtual_address) : "memory");
 }
+inline void flush_tlb_page_all() { asm volatile("sfence.vma zero, zero" ::: "memory"); }
 inline void wait_for_interrupt() { asm volatile("wfi"); }
 inline void enable_interrupts() { set_sstatus(SstatusSie); }
 inline void disable_interrupts() { clear_sstatus(SstatusSie); }

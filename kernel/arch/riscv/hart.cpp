@@ -1,5 +1,7 @@
 #include "kernel/arch/riscv/hart.hpp"
 
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/interrupts.hpp"
 #include "kernel/arch/riscv/sbi.hpp"
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/boot/boot.hpp"
@@ -111,6 +113,30 @@ void send_ipi(Hart& target, IpiReason reason) {
     target.pending_ipis.fetch_or(static_cast<uint32_t>(reason), std::memory_order_release);
     uint64_t base = target.hart_id & ~63u;
     sbi::send_ipi(1ull << (target.hart_id - base), base);
+}
+
+} // namespace kernel
+
+namespace kernel {
+
+void flush_tlb_on_all_harts() {
+    riscv::flush_tlb_page_all();
+    Hart* self = current_hart();
+    uint64_t before[fdt::MaxHarts];
+    for (size_t i = 0; i < harts_used; ++i) {
+        before[i] = harts[i].tlb_flushes.load(std::memory_order_acquire);
+        if (&harts[i] != self && harts[i].online.load()) send_ipi(harts[i], IpiReason::FlushTlb);
+    }
+    for (size_t i = 0; i < harts_used; ++i) {
+        if (&harts[i] == self || !harts[i].online.load()) continue;
+        while (harts[i].tlb_flushes.load(std::memory_order_acquire) == before[i]) {
+            // Another hart may be waiting for this one in the same way.
+            if (riscv::read_sip() & riscv::InterruptSoftware) {
+                riscv::clear_sip(riscv::InterruptSoftware);
+                riscv::handle_ipi();
+            }
+        }
+    }
 }
 
 } // namespace kernel

@@ -13,7 +13,7 @@
 namespace kernel {
 
 // IPI reasons, a bit each in Hart::pending_ipis.
-enum class IpiReason : uint32_t { Ping = 1u << 0, Halt = 1u << 1 };
+enum class IpiReason : uint32_t { Ping = 1u << 0, Halt = 1u << 1, FlushTlb = 1u << 2 };
 
 struct Hart {
     uint64_t kernel_stack_top;          // first field: boot.S loads sp from it
@@ -25,6 +25,7 @@ struct Hart {
     std::atomic<uint32_t> pending_ipis{0};
     std::atomic<uint64_t> timer_ticks{0};
     std::atomic<uint64_t> pings_received{0};
+    std::atomic<uint64_t> tlb_flushes{0};  // FlushTlb IPIs handled
     // Set by riscv::probe() while an expected exception may happen; cleared by the trap handler.
     bool probing = false;
     bool probe_faulted = false;
@@ -54,5 +55,9 @@ void start_secondary_harts();
 
 // Sends an IPI; the receiving hart handles it in its trap handler.
 void send_ipi(Hart& target, IpiReason reason);
+
+// TLB shootdown: every other online hart flushes its whole TLB, and this call returns only when all
+// have done so. Safe with interrupts off: while waiting, this hart serves flush requests itself.
+void flush_tlb_on_all_harts();
 
 } // namespace kernel

@@ -61,6 +61,10 @@ void handle_ipi() {
     Hart* hart = current_hart();
     uint32_t reasons = hart->pending_ipis.exchange(0, std::memory_order_acq_rel);
     if (reasons & static_cast<uint32_t>(IpiReason::Ping)) hart->pings_received.fetch_add(1, std::memory_order_release);
+    if (reasons & static_cast<uint32_t>(IpiReason::FlushTlb)) {
+        flush_tlb_page_all();
+        hart->tlb_flushes.fetch_add(1, std::memory_order_release);
+    }
     if (reasons & static_cast<uint32_t>(IpiReason::Halt)) {
         disable_interrupts();
         for (;;) wait_for_interrupt();

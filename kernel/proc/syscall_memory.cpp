@@ -1,0 +1,123 @@
+// System calls of the memory family: brk, mmap and munmap of anonymous private memory, with Linux
+// semantics except where docs/syscalls.md ("Memory") says otherwise. The mechanism (regions, frames,
+// the break) is AddressSpace's; this file checks arguments and chooses addresses.
+#include "kernel/mm/memory.hpp"
+#include "kernel/proc/process.hpp"
+#include "kernel/proc/syscall.hpp"
+#include "kernel/proc/syscall_handlers.hpp"
+
+namespace kernel::proc {
+
+namespace {
+
+using mm::PageSize;
+
+// Linux's values (asm-generic/mman-common.h, linux/mman.h).
+constexpr uint64_t ProtRead = 0x1, ProtWrite = 0x2, ProtExecute = 0x4;
+constexpr uint64_t MapShared = 0x01, MapPrivate = 0x02, MapTypeMask = 0x0f;
+constexpr uint64_t MapFixed = 0x10, MapAnonymous = 0x20, MapNoReserve = 0x4000, MapPopulate = 0x8000,
+                   MapStack = 0x20000, MapFixedNoReplace = 0x100000;
+// Flags accepted besides the type. NORESERVE, POPULATE and STACK change nothing here: every page
+// is allocated at mmap time anyway.
+constexpr uint64_t SupportedMapFlags = MapFixed | MapAnonymous | MapNoReserve | MapPopulate | MapStack | MapFixedNoReplace;
+
+// Rounds a length up to whole pages; 0 if it is 0 or the rounding overflows.
+uint64_t page_rounded_length(uint64_t length) {
+    if (length == 0 || length > ~uint64_t{0} - (PageSize - 1)) return 0;
+    return (length + PageSize - 1) & ~(PageSize - 1);
+}
+
+long to_errno(Error error) {
+    switch (error) {
+    case Error::NoMemory: return -Errno::NoMemory;
+    case Error::AlreadyExists: return -Errno::Exists;
+    default: return -Errno::Invalid;
+    }
+}
+
+// PROT_* to page-table permissions. W implies R (Sv39 has no write-only pages); X implies R too,
+// so that code can read constants placed beside it. 0 means PROT_NONE (a reservation).
+uint64_t page_permissions(uint64_t protection) {
+    uint64_t permissions = 0;
+    if (protection & ProtRead) permissions |= mm::pte::Read;
+    if (protection & ProtWrite) permissions |= mm::pte::Read | mm::pte::Write;
+    if (protection & ProtExecute) permissions |= mm::pte::Read | mm::pte::Execute;
+    return permissions;
+}
+
+// Where a mapping without MAP_FIXED goes: the hint if it is page-aligned, inside the mappable
+// window and free; else the highest free range below UserMapAreaTop, above the break's limit if
+// there is room there, anywhere above UserMapMinimum otherwise.
+Result<uint64_t> choose_address(const AddressSpace& space, uint64_t hint, uint64_t size) {
+    if (hint && hint % PageSize == 0 && hint >= UserMapMinimum && hint < UserMapLimit && size <= UserMapLimit - hint &&
+        space.is_free(hint, size))
+        return hint;
+    if (space.break_limit() < UserMapAreaTop) {
+        if (auto found = space.find_free_range(size, space.break_limit(), UserMapAreaTop); found) return found;
+    }
+    return space.find_free_range(size, UserMapMinimum, UserMapAreaTop);
+}
+
+} // namespace
+
+// brk(address): moves the break to `address` and returns the new break; returns the unchanged break
+// for 0 and for any address it refuses (below the start, past the limit, into another mapping, out
+// of memory). Never an errno, as on Linux.
+long sys_brk(Thread& thread, SyscallArguments a) {
+    AddressSpace& space = thread.process->address_space;
+    uint64_t requested = a[0];
+    if (requested != 0) (void)space.set_program_break(requested);
+    return static_cast<long>(space.program_break());
+}
+
+// mmap(address, length, protection, flags, fd, offset): anonymous private memory only.
+long sys_mmap(Thread& thread, SyscallArguments a) {
+    uint64_t address = a[0], length = a[1], protection = a[2], flags = a[3];
+    int64_t fd = static_cast<int64_t>(a[4]);
+    uint64_t offset = a[5];
+    AddressSpace& space = thread.process->address_space;
+
+    uint64_t size = page_rounded_length(length);
+    if (size == 0) return -Errno::Invalid;
+    if (protection & ~(ProtRead | ProtWrite | ProtExecute)) return -Errno::Invalid;
+    if ((protection & ProtWrite) && (protection & ProtExecute)) return -Errno::Invalid;  // W^X
+    if ((flags & MapTypeMask) != MapPrivate) return -Errno::Invalid;  // MAP_SHARED(_VALIDATE): not supported
+    if (flags & ~(MapTypeMask | SupportedMapFlags)) return -Errno::Invalid;
+    if (!(flags & MapAnonymous)) return -Errno::NoDevice;  // no file supports mapping yet
+    if (fd != -1 || offset != 0) return -Errno::Invalid;
+    uint64_t permissions = page_permissions(protection);
+    // Refuse early what cannot be backed, so that MAP_FIXED does not discard the old mapping for
+    // nothing (frames can still run out later, with another process allocating; then the call
+    // fails with nothing of it mapped).
+    if (permissions && size / PageSize > mm::frames().free_frames()) return -Errno::NoMemory;
+
+    bool fixed = flags & (MapFixed | MapFixedNoReplace);
+    if (fixed) {
+        if (address % PageSize) return -Errno::Invalid;
+        if (address < UserMapMinimum) return -Errno::NotPermitted;  // as Linux below mmap_min_addr
+        if (address >= UserMapLimit || size > UserMapLimit - address) return -Errno::NoMemory;
+        if (!space.is_free(address, size)) {
+            if (flags & MapFixedNoReplace) return -Errno::Exists;
+            if (auto unmapped = space.unmap(address, size); !unmapped) return to_errno(unmapped.error());
+        }
+    } else {
+        auto chosen = choose_address(space, address, size);
+        if (!chosen) return -Errno::NoMemory;
+        address = *chosen;
+    }
+    if (auto mapped = space.map_anonymous(address, size, permissions); !mapped) return to_errno(mapped.error());
+    return static_cast<long>(address);
+}
+
+// munmap(address, length): unmaps every page of [address, address + length rounded up to pages);
+// pages not mapped are skipped, so unmapping a hole succeeds.
+long sys_munmap(Thread& thread, SyscallArguments a) {
+    uint64_t address = a[0], length = a[1];
+    uint64_t size = page_rounded_length(length);
+    if (address % PageSize || size == 0) return -Errno::Invalid;
+    if (address >= UserSpaceEnd || size > UserSpaceEnd - address) return -Errno::Invalid;
+    if (auto unmapped = thread.process->address_space.unmap(address, size); !unmapped) return to_errno(unmapped.error());
+    return 0;
+}
+
+} // namespace kernel::proc

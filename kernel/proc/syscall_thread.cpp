@@ -1,0 +1,121 @@
+// System calls of the thread family: clone (threads only), exit of one thread, set_tid_address,
+// and futex wait/wake, the ground for joins and user-space locks.
+#include "kernel/proc/process.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/syscall.hpp"
+#include "kernel/proc/syscall_handlers.hpp"
+
+namespace kernel::proc {
+
+namespace {
+
+// clone flags (Linux uapi/linux/sched.h).
+constexpr uint64_t CloneVm = 0x100, CloneFs = 0x200, CloneFiles = 0x400, CloneSighand = 0x800;
+constexpr uint64_t CloneThread = 0x10000, CloneSysvsem = 0x40000, CloneSettls = 0x80000;
+constexpr uint64_t CloneParentSettid = 0x100000, CloneChildCleartid = 0x200000, CloneChildSettid = 0x1000000;
+constexpr uint64_t CloneThreadRequired = CloneVm | CloneFs | CloneFiles | CloneSighand | CloneThread;
+constexpr uint64_t CloneThreadAllowed =
+    CloneThreadRequired | CloneSysvsem | CloneSettls | CloneParentSettid | CloneChildCleartid | CloneChildSettid;
+
+constexpr uint64_t FutexWait = 0, FutexWake = 1, FutexPrivate = 128;
+
+// Threads in futex_wait, each with its address (and process) in Thread::futex_address.
+WaitQueue futex_waiters;
+
+struct FutexKey {
+    const Process* process;
+    uint64_t address;
+};
+
+bool waits_on(Thread& thread, void* key) {
+    auto* wanted = static_cast<FutexKey*>(key);
+    return thread.process == wanted->process && thread.futex_address == wanted->address;
+}
+
+size_t futex_wake(const Process& process, uint64_t address, size_t count) {
+    FutexKey key{&process, address};
+    futex_waiters.lock.lock();
+    size_t woken = wake_matching(futex_waiters, waits_on, &key, count);
+    futex_waiters.lock.unlock();
+    return woken;
+}
+
+} // namespace
+
+// clone(flags, stack, parent_tid, tls, child_tid): a new thread in the caller's process only (new
+// processes come from spawn); it starts after the ecall with a0 = 0 on `stack`.
+long sys_clone(Thread& thread, SyscallArguments a) {
+    uint64_t flags = a[0], stack = a[1], parent_tid = a[2], tls = a[3], child_tid = a[4];
+    if ((flags & CloneThreadRequired) != CloneThreadRequired || (flags & ~CloneThreadAllowed)) return -Errno::Invalid;
+    const AddressSpace& space = thread.process->address_space;
+    if (stack == 0 || stack % 16 || !space.check_user_range(stack - 16, 16, Access::Write)) return -Errno::Invalid;
+    if ((flags & CloneParentSettid) && !space.check_user_range(parent_tid, sizeof(uint32_t), Access::Write))
+        return -Errno::Fault;
+    if ((flags & (CloneChildSettid | CloneChildCleartid)) &&
+        !space.check_user_range(child_tid, sizeof(uint32_t), Access::Write))
+        return -Errno::Fault;
+
+    riscv::TrapFrame registers = thread.user->frame;  // sepc is already past the ecall
+    registers.regs[10] = 0;
+    registers.regs[2] = stack;
+    if (flags & CloneSettls) registers.regs[4] = tls;
+    auto created = create_sibling_thread(registers);
+    if (!created) return -Errno::TryAgain;
+    uint32_t tid = (*created)->tid;
+    if (flags & CloneChildCleartid) (*created)->clear_child_tid = child_tid;
+    if (flags & CloneChildSettid) (void)space.copy_to_user(child_tid, &tid, sizeof(tid));
+    if (flags & CloneParentSettid) (void)space.copy_to_user(parent_tid, &tid, sizeof(tid));
+    return tid;
+}
+
+// exit(status): ends the calling thread; the last one ends the process.
+long sys_exit_thread(Thread&, SyscallArguments a) { exit_current_thread_of_process(static_cast<int>(a[0] & 0xff)); }
+
+// exit_group(status): ends every thread of the process.
+long sys_exit_group(Thread&, SyscallArguments a) { exit_current_process(static_cast<int>(a[0] & 0xff)); }
+
+long sys_set_tid_address(Thread& thread, SyscallArguments a) {
+    thread.clear_child_tid = a[0];
+    return thread.tid;
+}
+
+// futex(address, operation, value, timeout): FUTEX_WAIT without a timeout, and FUTEX_WAKE.
+long sys_futex(Thread& thread, SyscallArguments a) {
+    uint64_t address = a[0], operation = a[1] & ~FutexPrivate;
+    if (address % 4) return -Errno::Invalid;
+    const AddressSpace& space = thread.process->address_space;
+    if (operation == FutexWake) {
+        if (!space.check_user_range(address, 4, Access::Read)) return -Errno::Fault;
+        return static_cast<long>(futex_wake(*thread.process, address, a[2]));
+    }
+    if (operation != FutexWait) return -Errno::NoSystemCall;
+    if (a[3] != 0) return -Errno::Invalid;  // timeouts are not supported yet
+    // The value is compared under the queue's lock, and a waker takes that lock: a wake between the
+    // comparison and the sleep cannot be lost.
+    futex_waiters.lock.lock();
+    uint32_t current;
+    if (!space.copy_from_user(&current, address, sizeof(current))) {
+        futex_waiters.lock.unlock();
+        return -Errno::Fault;
+    }
+    if (current != static_cast<uint32_t>(a[2])) {
+        futex_waiters.lock.unlock();
+        return -Errno::TryAgain;
+    }
+    thread.futex_address = address;
+    sleep_on(futex_waiters);
+    thread.futex_address = 0;
+    return thread.process->exit_requested.load() ? -Errno::Interrupted : 0;
+}
+
+void clear_child_tid_at_exit(Thread& thread) {
+    if (!thread.clear_child_tid || !thread.process) return;
+    uint32_t zero = 0;
+    if (thread.process->address_space.copy_to_user(thread.clear_child_tid, &zero, sizeof(zero)))
+        futex_wake(*thread.process, thread.clear_child_tid, ~size_t{0});
+    thread.clear_child_tid = 0;
+}
+
+void wake_futex_waiters() { wake_all_locked(futex_waiters); }
+
+} // namespace kernel::proc
