@@ -82,6 +82,8 @@ struct Runtime : vdso::ExecutorState {
 Runtime* runtime();
 // The vDSO entry points bound at start-up.
 const VdsoFunctions& vdso_functions();
+// Where the bound vDSO image is (address and size), for tests.
+BindOutcome vdso_image();
 
 // Start `count` more threads running the poll loop on the same executor. Returns how many started
 // (fewer when MaxPollThreads is reached or memory/threads run out) or a negative errno if none did.

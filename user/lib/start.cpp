@@ -13,6 +13,7 @@ namespace user {
 namespace {
 
 VdsoFunctions bound_functions; // written once, before any other thread exists
+BindOutcome bound_image;       // where the image is, for vdso_image()
 
 // The root coroutine of an async program: runs async_main and stops the runtime with its result.
 Task<int> run_async_main(Runtime& runtime, int argc, char** argv) {
@@ -36,6 +37,7 @@ int run_async_program(int argc, char** argv) {
 } // namespace
 
 const VdsoFunctions& vdso_functions() { return bound_functions; }
+BindOutcome vdso_image() { return bound_image; }
 
 } // namespace user
 
@@ -53,6 +55,7 @@ extern "C" [[noreturn]] void start_program(uint64_t* initial_stack) {
                        user::bind_error_text(bound.error), bound.symbol ? ": " : "", bound.symbol ? bound.symbol : "");
         user::exit_group(127);
     }
+    user::bound_image = bound;
     int status = 127;
     if (&async_main != nullptr) status = user::run_async_program(argc, argv);
     else if (&program_main != nullptr) status = program_main(argc, argv);

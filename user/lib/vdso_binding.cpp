@@ -232,6 +232,7 @@ BindOutcome bind_vdso(uintptr_t elf_header, VdsoFunctions& functions) {
     uint64_t dynamic_count = 0;
     DynamicTables tables;
     if ((outcome.error = read_image(elf_header, image, dynamic, dynamic_count)) != BindError::None) return outcome;
+    outcome.image_size = image.end - image.start;
     if ((outcome.error = read_dynamic(image, dynamic, dynamic_count, tables)) != BindError::None) return outcome;
 
     VdsoFunctions bound{};

@@ -60,6 +60,7 @@ struct BindOutcome {
     BindError error = BindError::None;
     const char* symbol = nullptr; // the missing name, for MissingSymbol
     uintptr_t image = 0;          // the vDSO's address in this process
+    size_t image_size = 0;        // extent of its PT_LOAD segments (0 if not read that far)
 };
 
 // The value of `type` in the auxiliary vector (pairs ending at AT_NULL), or 0.
