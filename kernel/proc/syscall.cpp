@@ -46,6 +46,7 @@ struct Table {
         project_calls[3] = sys_set_priority;
         project_calls[4] = sys_get_priority;
         project_calls[5] = sys_set_priority_cap;
+        project_calls[6] = sys_should_yield;
     }
     constexpr Handler find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];

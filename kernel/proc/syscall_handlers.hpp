@@ -59,5 +59,6 @@ long sys_process_list(Thread& thread, SyscallArguments arguments);
 long sys_set_priority(Thread& thread, SyscallArguments arguments);
 long sys_get_priority(Thread& thread, SyscallArguments arguments);
 long sys_set_priority_cap(Thread& thread, SyscallArguments arguments);
+long sys_should_yield(Thread& thread, SyscallArguments arguments);
 
 } // namespace kernel::proc

@@ -155,6 +155,11 @@ long sys_set_priority(Thread& thread, SyscallArguments a) {
     return target->priority;
 }
 
+// should_yield(): 1 when a process of strictly higher priority than the caller's has a runnable
+// thread (the global priority table's reader, vdso/global_priority.hpp), else 0. The user runtime's
+// poll loop asks after each coroutine (paper §3.3.2) until the table is mapped read-only into processes.
+long sys_should_yield(Thread& thread, SyscallArguments) { return higher_priority_ready(*thread.process) ? 1 : 0; }
+
 long sys_get_priority(Thread& thread, SyscallArguments a) {
     Process* target = a[0] == 0 ? thread.process : find_process(static_cast<uint32_t>(a[0]));
     if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;

@@ -52,6 +52,8 @@ bool selftest_user_programs() {
     SELFTEST_CHECK(exits_with("bin/family", nullptr, 0));
     SELFTEST_CHECK(exits_with("bin/threads", nullptr, 0));
     SELFTEST_CHECK(exits_with("bin/threads", "fault", proc::StatusSegmentationFault));
+    SELFTEST_CHECK(exits_with("bin/coroutines", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/vdsobind", nullptr, 0));
     SELFTEST_CHECK(exits_with("bin/fault", "store", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "load", proc::StatusSegmentationFault));
     SELFTEST_CHECK(exits_with("bin/fault", "exec", proc::StatusSegmentationFault));

@@ -33,6 +33,7 @@ enum Syscall : long {
     SetPriority = 1027,
     GetPriority = 1028,
     SetPriorityCap = 1029,
+    ShouldYield = 1030,
 };
 enum Errno : long {
     EPERM = 1, ENOENT = 2, EINTR = 4, E2BIG = 7, ENOEXEC = 8, EBADF = 9, ECHILD = 10, ENOMEM = 12, EFAULT = 14,
@@ -73,6 +74,11 @@ inline long write(int fd, const void* buffer, size_t length) {
 }
 [[noreturn]] inline void exit(int status) {
     syscall(Exit, status);
+    __builtin_unreachable();
+}
+// Ends every thread of the process (exit ends only the calling one).
+[[noreturn]] inline void exit_group(int status) {
+    syscall(ExitGroup, status);
     __builtin_unreachable();
 }
 inline long getpid() { return syscall(GetPid); }

@@ -1,0 +1,112 @@
+// The user runtime: a process's executor, in the process's own memory, driven through the vDSO.
+//
+// A program either defines `int main(int, char**)` (a plain entry, run on the initial thread; the
+// executor is only set up if it asks for user::runtime()), or a coroutine entry
+//
+//     user::Task<int> async_main(user::Runtime& runtime, int argc, char** argv);
+//
+// which the start code (start.cpp) spawns at DefaultPriority; the initial thread then runs the poll
+// loop until async_main has finished, and the process exits with its result. The coroutine types are
+// the shared ones of vdso/task.hpp and vdso/event.hpp (Task, spawn -> JoinHandle, yield_now, Event,
+// WaitQueue); in a process their executor calls go through the bound vDSO (executor_forward.cpp).
+// A coroutine function's first parameter pays for its frame: `Runtime&` (or vdso::ExecutorState&).
+//
+// Invariants:
+//   * a process has at most one Runtime; its ExecutorState base is the only executor in the process,
+//     initialised by the vDSO (cokernel_executor_init) and changed only through vDSO calls;
+//   * wanted_priority is the executor's last reported highest ready priority; published_priority the
+//     value last given to the kernel (set_priority); they differ only until the next publish point.
+#pragma once
+
+#include "user/lib/syscall.hpp" // first: <cerrno> would turn its Errno names into macros
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "user/lib/vdso_binding.hpp"
+#include "vdso/event.hpp"
+#include "vdso/task.hpp"
+
+namespace user {
+
+using kernel::Error;
+using kernel::Result;
+using vdso::CoroutineId;
+using vdso::Event;
+using vdso::JoinHandle;
+using vdso::Task;
+using vdso::WaitQueue;
+using vdso::yield_now;
+
+constexpr uint32_t ControlBlockCount = 1024;       // live coroutines at most
+constexpr uint32_t FrameBlockCount = 2 * ControlBlockCount; // chains of awaited tasks need more frames
+constexpr size_t FrameBlockSize = 512;             // larger frames come from malloc
+constexpr uint32_t DefaultPriority = 16;           // the kernel's default process priority too
+constexpr uint32_t LowestPublishedPriority = 63;   // what "nothing ready" (64) is published as
+constexpr uint32_t MaxPollThreads = 15;            // besides the initial thread
+constexpr size_t PollThreadStackSize = 64 * 1024;
+
+// One thread running the poll loop: its private queue (bound coroutines), its stack and tid word.
+struct PollThreadRecord {
+    vdso::PollThread queue;
+    int tid_word = 0;      // the thread's id until it ends, then 0 (CLONE_CHILD_CLEARTID)
+    uintptr_t stack = 0;   // mmap'ed, PollThreadStackSize bytes; 0 for the initial thread
+};
+
+struct Runtime : vdso::ExecutorState {
+    const VdsoFunctions* functions = nullptr;
+    vdso::ControlBlock* blocks = nullptr;
+    vdso::FrameAllocator* frame_allocator = nullptr;
+
+    // Idle poll threads sleep on work_signal (futex); wakers bump it and wake one if sleepers > 0.
+    std::atomic<int> work_signal{0};
+    std::atomic<int> sleepers{0};
+    std::atomic<bool> stopping{false};
+    int exit_status = 0;
+
+    std::atomic<uint32_t> wanted_priority{vdso::kNoPriority};
+    std::atomic<uint32_t> published_priority{~0u}; // nothing published yet
+    std::atomic<uint32_t> publishing{0}; // 1 while a thread publishes (word-sized: RV64A has no byte amoswap)
+
+    // Counters, for tests and measurements.
+    std::atomic<uint64_t> priority_publications{0};
+    std::atomic<uint64_t> yield_checks{0};
+    std::atomic<uint64_t> hart_yields{0};
+
+    PollThreadRecord threads[MaxPollThreads + 1]; // [0] is the initial thread
+    std::atomic<uint32_t> thread_count{1};
+};
+
+// The process's runtime, set up on first use (nullptr if its memory could not be mapped).
+Runtime* runtime();
+// The vDSO entry points bound at start-up.
+const VdsoFunctions& vdso_functions();
+// Where the bound vDSO image is (address and size), for tests.
+BindOutcome vdso_image();
+
+// Start `count` more threads running the poll loop on the same executor. Returns how many started
+// (fewer when MaxPollThreads is reached or memory/threads run out) or a negative errno if none did.
+long add_poll_threads(Runtime& runtime, uint32_t count);
+
+// A new root coroutine at `priority` (0 highest .. 63). NoMemory when its frame could not be
+// allocated or every control block is in use; InvalidArgument for a bad priority.
+template <typename T>
+Result<JoinHandle<T>> spawn(Runtime& runtime, Task<T>&& task, uint32_t priority) {
+    return vdso::spawn(static_cast<vdso::ExecutorState&>(runtime), static_cast<Task<T>&&>(task), priority);
+}
+
+// Internal to the runtime (start.cpp, executor_forward.cpp):
+// Poll threads: a coroutine became ready, wake one sleeper (everyone when stopping).
+void signal_work(Runtime& runtime);
+// Give the executor's last highest ready priority to the kernel if it changed (not under any lock).
+void publish_priority(Runtime& runtime);
+// The initial thread's loop: poll until the runtime stops, then join the other poll threads.
+void run_until_stopped(Runtime& runtime);
+// Stop every poll thread once they are idle or between two coroutines; the process exits with `status`.
+void request_stop(Runtime& runtime, int status);
+
+} // namespace user
+
+// The coroutine entry of a program, if it has one (weak: start.cpp checks its address).
+[[gnu::weak]] user::Task<int> async_main(user::Runtime& runtime, int argc, char** argv);
