@@ -21,6 +21,8 @@ namespace {
 constexpr size_t KernelStackFrames = 4;  // 16 KiB
 // Auxiliary vector keys (Linux's AT_*): AT_SYSINFO_EHDR is where the vDSO's ELF header is mapped.
 constexpr uint64_t AuxPageSize = 6, AuxSysinfoElfHeader = 33, AuxNull = 0;
+// Project-specific (docs/syscalls.md): where the global priority table is mapped, read-only.
+constexpr uint64_t AuxPriorityTable = 0x1000;
 
 // The initial archive, once init_archive() validated it (Archive has no empty state).
 alignas(exec::cpio::Archive) unsigned char archive_storage[sizeof(exec::cpio::Archive)];
@@ -70,10 +72,10 @@ Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* argume
     size_t string_bytes = 0;
     for (size_t i = 0; i < count; ++i) string_bytes += __builtin_strlen(arguments[i]) + 1;
     uint64_t strings = (top - string_bytes) & ~uint64_t{15};
-    size_t words = 1 + (count + 1) + 1 + 6;  // argc, argv + NULL, envp NULL, three auxv pairs
+    size_t words = 1 + (count + 1) + 1 + 8;  // argc, argv + NULL, envp NULL, four auxv pairs
     uint64_t sp = (strings - words * 8) & ~uint64_t{15};
 
-    alignas(8) unsigned char buffer[MaxArgumentBytes + (MaxArguments + 10) * 8 + 32] = {};
+    alignas(8) unsigned char buffer[MaxArgumentBytes + (MaxArguments + 12) * 8 + 32] = {};
     if (top - sp > sizeof(buffer)) return Error::InvalidArgument;
     auto* word = reinterpret_cast<uint64_t*>(buffer);
     size_t w = 0;
@@ -91,6 +93,8 @@ Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* argume
     word[w++] = mm::PageSize;
     word[w++] = AuxSysinfoElfHeader;
     word[w++] = vdso::UserVdsoBase;
+    word[w++] = AuxPriorityTable;
+    word[w++] = UserPriorityTableAddress;
     word[w++] = AuxNull;
     word[w++] = 0;
     if (auto copied = space.copy_to_user(sp, buffer, top - sp); !copied) return copied.error();
@@ -133,6 +137,10 @@ Result<ProgramImage> load_program(AddressSpace& space, const char* path, const c
     }
     if (auto created = space.create(); !created) return created.error();
     if (auto mapped = vdso::map_into(space); !mapped) {
+        space.destroy();
+        return mapped.error();
+    }
+    if (auto mapped = map_priority_table(space); !mapped) {
         space.destroy();
         return mapped.error();
     }

@@ -24,8 +24,14 @@ HartScheduler per_hart[fdt::MaxHarts];
 // not published. The pick is the table's O(1) highest-priority, round-robin-among-equals choice.
 // run_queue_lock guards the queues and every ThreadState change; the table's own lock nests inside.
 IrqSpinLock run_queue_lock;
-vdso::ProcessPriority priority_entries[MaxProcesses];
-vdso::GlobalPriorityTable priorities;
+// The table and its entries fill whole pages of their own, so that exactly these pages can be mapped
+// read-only into every process (map_priority_table).
+struct alignas(mm::PageSize) SharedPriorityTable {
+    vdso::GlobalPriorityTable table;
+    vdso::ProcessPriority entries[MaxProcesses];
+};
+SharedPriorityTable shared_priorities;
+vdso::GlobalPriorityTable& priorities = shared_priorities.table;
 std::atomic<uint32_t> runnable_threads{0};  // threads in the run queues (changed under run_queue_lock)
 
 void publish(Process& process) {
@@ -53,7 +59,7 @@ HartScheduler& this_hart() { return per_hart[current_hart()->index]; }
 } // namespace
 
 void init_scheduler() {
-    (void)vdso::global_priority_init(priorities, priority_entries, MaxProcesses);
+    (void)vdso::global_priority_init(priorities, shared_priorities.entries, MaxProcesses);
 }
 
 Result<void> add_process(Process& process) {
@@ -72,6 +78,14 @@ void set_process_priority(Process& process, uint8_t priority, uint8_t cap) {
     process.priority = priority < cap ? cap : priority;
     (void)vdso::global_priority_set_cap(priorities, process.slot, cap);
     publish(process);
+}
+
+uint64_t priority_table_physical() { return mm::kernel_image_physical(&shared_priorities); }
+
+Result<void> map_priority_table(AddressSpace& space) {
+    mm::PhysicalAddress physical = mm::kernel_image_physical(&shared_priorities);
+    return space.page_table().map(UserPriorityTableAddress, physical, sizeof(SharedPriorityTable),
+                                  mm::pte::Read | mm::pte::User);
 }
 
 bool higher_priority_ready(const Process& process) {

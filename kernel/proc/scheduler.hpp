@@ -20,6 +20,12 @@ Result<void> add_process(Process& process);
 void remove_process(Process& process);
 // Sets priority and cap (0 is the highest; the priority is clamped to the cap) and republishes.
 void set_process_priority(Process& process, uint8_t priority, uint8_t cap);
+// Where every process sees the global priority table, read-only (auxiliary vector entry
+// AuxPriorityTable); a process finds its own entry with the priority_slot system call.
+constexpr uint64_t UserPriorityTableAddress = 0x3ff7000000ull;
+Result<void> map_priority_table(AddressSpace& space);
+uint64_t priority_table_physical();
+
 // Whether a process of strictly higher priority than `process` has a runnable thread.
 bool higher_priority_ready(const Process& process);
 

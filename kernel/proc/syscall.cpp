@@ -47,6 +47,7 @@ struct Table {
         project_calls[4] = sys_get_priority;
         project_calls[5] = sys_set_priority_cap;
         project_calls[6] = sys_should_yield;
+        project_calls[7] = sys_priority_slot;
     }
     constexpr Handler find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];

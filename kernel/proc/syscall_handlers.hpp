@@ -60,5 +60,6 @@ long sys_set_priority(Thread& thread, SyscallArguments arguments);
 long sys_get_priority(Thread& thread, SyscallArguments arguments);
 long sys_set_priority_cap(Thread& thread, SyscallArguments arguments);
 long sys_should_yield(Thread& thread, SyscallArguments arguments);
+long sys_priority_slot(Thread& thread, SyscallArguments arguments);
 
 } // namespace kernel::proc

@@ -160,6 +160,10 @@ long sys_set_priority(Thread& thread, SyscallArguments a) {
 // poll loop asks after each coroutine (paper §3.3.2) until the table is mapped read-only into processes.
 long sys_should_yield(Thread& thread, SyscallArguments) { return higher_priority_ready(*thread.process) ? 1 : 0; }
 
+// priority_slot(): the caller's entry in the global priority table mapped at AuxPriorityTable, for
+// cokernel_global_priority_should_yield without a system call.
+long sys_priority_slot(Thread& thread, SyscallArguments) { return thread.process->slot; }
+
 long sys_get_priority(Thread& thread, SyscallArguments a) {
     Process* target = a[0] == 0 ? thread.process : find_process(static_cast<uint32_t>(a[0]));
     if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;

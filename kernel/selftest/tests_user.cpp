@@ -112,6 +112,14 @@ bool selftest_priorities() {
         SELFTEST_CHECK(process);
         spinners[i] = (*process)->pid;
     }
+    // Every process sees the kernel's global priority table, read-only, at the same frames.
+    proc::Process* spinner = proc::find_process(spinners[0]);
+    SELFTEST_CHECK(spinner);
+    auto view = spinner->address_space.page_table().translate(proc::UserPriorityTableAddress);
+    SELFTEST_CHECK(view);
+    SELFTEST_CHECK(view->physical == proc::priority_table_physical());
+    SELFTEST_CHECK((view->flags & mm::pte::User) && (view->flags & mm::pte::Read) && !(view->flags & mm::pte::Write));
+
     proc::SpawnOptions low;
     low.priority = 40;
     const char* arguments[] = {"bin/hello", "low-priority"};

@@ -29,13 +29,17 @@ void on_highest_priority_changed(void* context, uint32_t priority) {
     static_cast<Runtime*>(context)->wanted_priority.store(priority, std::memory_order_relaxed);
 }
 
-// After each coroutine, no lock held. Costs one system call (should_yield, 1030) per coroutine,
-// plus set_priority when the highest ready priority changed.
+// After each coroutine, no lock held: reads the global priority table that the kernel maps read-only
+// into the process (AT entry AuxPriorityTable) through the vDSO's reader: no system call. Without a
+// table (an older kernel) it asks the kernel (should_yield, 1030). Plus set_priority when the highest
+// ready priority changed.
 bool on_should_yield_hart(void* context) {
     Runtime& runtime = *static_cast<Runtime*>(context);
     publish_priority(runtime);
     if (runtime.stopping.load(std::memory_order_acquire)) return true; // leave the loop promptly
     runtime.yield_checks.fetch_add(1, std::memory_order_relaxed);
+    if (priority_table && runtime.priority_slot >= 0)
+        return runtime.functions->global_priority_should_yield(priority_table, static_cast<uint32_t>(runtime.priority_slot)) != 0;
     return syscall(ShouldYield) == 1;
 }
 
@@ -91,6 +95,7 @@ Runtime* create_runtime() {
 
     auto* runtime = new (reinterpret_cast<void*>(memory)) Runtime;
     runtime->functions = &functions;
+    runtime->priority_slot = priority_table ? syscall(PrioritySlot) : -1;
     runtime->blocks = reinterpret_cast<vdso::ControlBlock*>(memory + runtime_bytes);
     void* allocator = reinterpret_cast<void*>(memory + runtime_bytes + blocks_bytes);
     void* pool = reinterpret_cast<void*>(memory + runtime_bytes + blocks_bytes + allocator_bytes);

@@ -76,7 +76,12 @@ struct Runtime : vdso::ExecutorState {
 
     PollThreadRecord threads[MaxPollThreads + 1]; // [0] is the initial thread
     std::atomic<uint32_t> thread_count{1};
+    long priority_slot = -1;  // this process's entry in priority_table (priority_slot system call)
 };
+
+// The global priority table the kernel maps read-only into the process (from the auxiliary vector;
+// null if absent).
+extern const void* priority_table;
 
 // The process's runtime, set up on first use (nullptr if its memory could not be mapped).
 Runtime* runtime();

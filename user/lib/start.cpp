@@ -15,6 +15,12 @@ namespace {
 VdsoFunctions bound_functions; // written once, before any other thread exists
 BindOutcome bound_image;       // where the image is, for vdso_image()
 
+} // namespace
+
+const void* priority_table = nullptr;  // the kernel's global priority table (read-only), or null
+
+namespace {
+
 // The root coroutine of an async program: runs async_main and stops the runtime with its result.
 Task<int> run_async_main(Runtime& runtime, int argc, char** argv) {
     Result<int> status = co_await async_main(runtime, argc, argv);
@@ -56,6 +62,7 @@ extern "C" [[noreturn]] void start_program(uint64_t* initial_stack) {
         user::exit_group(127);
     }
     user::bound_image = bound;
+    user::priority_table = reinterpret_cast<const void*>(user::auxiliary_value(auxiliary_vector, user::AuxPriorityTable));
     int status = 127;
     if (&async_main != nullptr) status = user::run_async_program(argc, argv);
     else if (&program_main != nullptr) status = program_main(argc, argv);

@@ -34,6 +34,7 @@ enum Syscall : long {
     GetPriority = 1028,
     SetPriorityCap = 1029,
     ShouldYield = 1030,
+    PrioritySlot = 1031,
 };
 enum Errno : long {
     EPERM = 1, ENOENT = 2, EINTR = 4, E2BIG = 7, ENOEXEC = 8, EBADF = 9, ECHILD = 10, ENOMEM = 12, EFAULT = 14,

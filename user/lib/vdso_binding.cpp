@@ -264,6 +264,7 @@ BindOutcome bind_vdso(uintptr_t elf_header, VdsoFunctions& functions) {
         {"cokernel_frame_allocator_init", &bound.frame_allocator_init},
         {"cokernel_frame_allocate", &bound.frame_allocate},
         {"cokernel_frame_free", &bound.frame_free},
+        {"cokernel_global_priority_should_yield", &bound.global_priority_should_yield},
     };
     static_assert(sizeof(wanted) / sizeof(wanted[0]) == sizeof(VdsoFunctions) / sizeof(void*),
                   "every entry point of VdsoFunctions is bound");

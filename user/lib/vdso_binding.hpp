@@ -17,6 +17,7 @@ namespace user {
 
 constexpr uint64_t AuxNull = 0;
 constexpr uint64_t AuxSysinfoElfHeader = 33; // AT_SYSINFO_EHDR
+constexpr uint64_t AuxPriorityTable = 0x1000;  // project: the global priority table, read-only
 
 // Every entry point of the vDSO the user runtime calls. All non-null after a successful bind.
 struct VdsoFunctions {
@@ -44,6 +45,7 @@ struct VdsoFunctions {
     int (*frame_allocator_init)(void* allocator, void* memory, size_t memory_size, size_t block_size);
     void* (*frame_allocate)(void* allocator, size_t size);
     void (*frame_free)(void* frame);
+    int (*global_priority_should_yield)(const void* table, uint32_t process);
 };
 
 enum class BindError {

@@ -215,6 +215,12 @@ Task<int> async_main(Runtime& runtime, int, char**) {
     co_await check_yield_events_and_joins(runtime);
     co_await check_control_block_exhaustion(runtime);
     co_await check_many_on_threads(runtime);
+    // The hart-yield check reads the kernel's table mapped into this process, with the answer the
+    // kernel gives (nothing of higher priority is running during this test).
+    expect(user::priority_table != nullptr && runtime.priority_slot >= 0, "global priority table mapped");
+    expect(runtime.functions->global_priority_should_yield(user::priority_table, runtime.priority_slot) ==
+               user::syscall(user::ShouldYield),
+           "mapped table and kernel agree");
     user::println("coroutines: priority published {} times, {} hart-yield checks, {} hart yields",
                   runtime.priority_publications.load(), runtime.yield_checks.load(), runtime.hart_yields.load());
     user::println("coroutines: {}", failures == 0 ? "ok" : "FAILED");
