@@ -182,13 +182,13 @@ bool one_physical_copy() {
     return true;
 }
 
-// bin/vdso finds the image through AT_SYSINFO_EHDR, binds it by name and runs coroutines on an
-// executor in its own memory, from the same frames.
+// A program of the user runtime (bin/coroutines) finds the image through AT_SYSINFO_EHDR, binds it by
+// name and version and runs its coroutines on an executor in its own memory, from the same frames.
 bool user_process_runs_the_image() {
     SELFTEST_CHECK(proc::init_archive());
-    const char* arguments[] = {"bin/vdso"};
-    auto status = proc::run_program("bin/vdso", arguments, 1);
-    if (!status) println("    bin/vdso: {}", error_name(status.error()));
+    const char* arguments[] = {"bin/coroutines"};
+    auto status = proc::run_program("bin/coroutines", arguments, 1);
+    if (!status) println("    bin/coroutines: {}", error_name(status.error()));
     SELFTEST_CHECK(status && *status == 0);
     return true;
 }

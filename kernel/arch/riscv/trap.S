@@ -21,6 +21,18 @@
 #define USER_CONTEXT_KERNEL_SP (36 * 8)
 #define USER_CONTEXT_KERNEL_TP (37 * 8)
 
+/* Every general register but sp (x2) to or from the TrapFrame at sp. */
+.macro save_registers
+    .irp n, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    sd      x\n, \n*8(sp)
+    .endr
+.endm
+.macro restore_registers
+    .irp n, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    ld      x\n, \n*8(sp)
+    .endr
+.endm
+
     .section .text
     .balign 4
     .global trap_vector
@@ -29,36 +41,7 @@ trap_vector:
     bnez    sp, .Lfrom_user
     csrrw   sp, sscratch, sp        /* from the kernel: sp back, sscratch 0 again */
     addi    sp, sp, -FRAME_SIZE
-    sd      x1, 8(sp)
-    sd      x3, 24(sp)
-    sd      x4, 32(sp)
-    sd      x5, 40(sp)
-    sd      x6, 48(sp)
-    sd      x7, 56(sp)
-    sd      x8, 64(sp)
-    sd      x9, 72(sp)
-    sd      x10, 80(sp)
-    sd      x11, 88(sp)
-    sd      x12, 96(sp)
-    sd      x13, 104(sp)
-    sd      x14, 112(sp)
-    sd      x15, 120(sp)
-    sd      x16, 128(sp)
-    sd      x17, 136(sp)
-    sd      x18, 144(sp)
-    sd      x19, 152(sp)
-    sd      x20, 160(sp)
-    sd      x21, 168(sp)
-    sd      x22, 176(sp)
-    sd      x23, 184(sp)
-    sd      x24, 192(sp)
-    sd      x25, 200(sp)
-    sd      x26, 208(sp)
-    sd      x27, 216(sp)
-    sd      x28, 224(sp)
-    sd      x29, 232(sp)
-    sd      x30, 240(sp)
-    sd      x31, 248(sp)
+    save_registers
     addi    t0, sp, FRAME_SIZE
     sd      t0, 16(sp)
     csrr    t0, sepc
@@ -75,71 +58,13 @@ trap_vector:
     csrw    sepc, t0
     ld      t0, 33*8(sp)
     csrw    sstatus, t0
-    ld      x1, 8(sp)
-    ld      x3, 24(sp)
-    ld      x4, 32(sp)
-    ld      x5, 40(sp)
-    ld      x6, 48(sp)
-    ld      x7, 56(sp)
-    ld      x8, 64(sp)
-    ld      x9, 72(sp)
-    ld      x10, 80(sp)
-    ld      x11, 88(sp)
-    ld      x12, 96(sp)
-    ld      x13, 104(sp)
-    ld      x14, 112(sp)
-    ld      x15, 120(sp)
-    ld      x16, 128(sp)
-    ld      x17, 136(sp)
-    ld      x18, 144(sp)
-    ld      x19, 152(sp)
-    ld      x20, 160(sp)
-    ld      x21, 168(sp)
-    ld      x22, 176(sp)
-    ld      x23, 184(sp)
-    ld      x24, 192(sp)
-    ld      x25, 200(sp)
-    ld      x26, 208(sp)
-    ld      x27, 216(sp)
-    ld      x28, 224(sp)
-    ld      x29, 232(sp)
-    ld      x30, 240(sp)
-    ld      x31, 248(sp)
+    restore_registers
     addi    sp, sp, FRAME_SIZE
     sret
 
 .Lfrom_user:
     /* sp = UserContext*, sscratch = user sp */
-    sd      x1, 8(sp)
-    sd      x3, 24(sp)
-    sd      x4, 32(sp)
-    sd      x5, 40(sp)
-    sd      x6, 48(sp)
-    sd      x7, 56(sp)
-    sd      x8, 64(sp)
-    sd      x9, 72(sp)
-    sd      x10, 80(sp)
-    sd      x11, 88(sp)
-    sd      x12, 96(sp)
-    sd      x13, 104(sp)
-    sd      x14, 112(sp)
-    sd      x15, 120(sp)
-    sd      x16, 128(sp)
-    sd      x17, 136(sp)
-    sd      x18, 144(sp)
-    sd      x19, 152(sp)
-    sd      x20, 160(sp)
-    sd      x21, 168(sp)
-    sd      x22, 176(sp)
-    sd      x23, 184(sp)
-    sd      x24, 192(sp)
-    sd      x25, 200(sp)
-    sd      x26, 208(sp)
-    sd      x27, 216(sp)
-    sd      x28, 224(sp)
-    sd      x29, 232(sp)
-    sd      x30, 240(sp)
-    sd      x31, 248(sp)
+    save_registers
     csrr    t0, sscratch
     sd      t0, 16(sp)
     csrw    sscratch, zero
@@ -168,35 +93,6 @@ return_to_user:
     ld      t0, 33*8(sp)
     csrw    sstatus, t0
     csrw    sscratch, sp
-    ld      x1, 8(sp)
-    ld      x3, 24(sp)
-    ld      x4, 32(sp)
-    ld      x5, 40(sp)
-    ld      x6, 48(sp)
-    ld      x7, 56(sp)
-    ld      x8, 64(sp)
-    ld      x9, 72(sp)
-    ld      x10, 80(sp)
-    ld      x11, 88(sp)
-    ld      x12, 96(sp)
-    ld      x13, 104(sp)
-    ld      x14, 112(sp)
-    ld      x15, 120(sp)
-    ld      x16, 128(sp)
-    ld      x17, 136(sp)
-    ld      x18, 144(sp)
-    ld      x19, 152(sp)
-    ld      x20, 160(sp)
-    ld      x21, 168(sp)
-    ld      x22, 176(sp)
-    ld      x23, 184(sp)
-    ld      x24, 192(sp)
-    ld      x25, 200(sp)
-    ld      x26, 208(sp)
-    ld      x27, 216(sp)
-    ld      x28, 224(sp)
-    ld      x29, 232(sp)
-    ld      x30, 240(sp)
-    ld      x31, 248(sp)
+    restore_registers
     ld      sp, 16(sp)
     sret
