@@ -1,5 +1,7 @@
 // Self-tests of user mode: programs from the initial archive run as processes, system calls check
 // their arguments, faults end only the faulting process, the timer preempts, nothing leaks.
+#include <string_view>
+
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/timer.hpp"
@@ -98,6 +100,46 @@ bool selftest_preemption() {
     return true;
 }
 
+namespace {
+
+// Runs `kernel steps` on this hart for `milliseconds`.
+void keep_scheduling(uint64_t milliseconds) {
+    uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * milliseconds / 1000;
+    while (riscv::timer::now() < deadline)
+        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+}
+
+// Paper §3.3.2: a thread running coroutines gives its hart away when another process has something
+// of higher priority ready. bin/yielder runs coroutines at priority 30 and raises a spinning child to
+// priority 2 while it runs: its poll loop must see the child in the global priority table and yield
+// the hart (it exits 0 only if it did, once this test has ended the child).
+bool coroutine_thread_yields_its_hart() {
+    const char* arguments[] = {"bin/yielder"};
+    auto yielder = proc::spawn("bin/yielder", arguments, 1);
+    SELFTEST_CHECK(yielder);
+    uint32_t yielder_pid = (*yielder)->pid;
+    keep_scheduling(300);
+    // The child: a spin process (the yielder may already have ended, leaving it to the kernel).
+    struct Search {
+        uint32_t child = 0;
+    } search;
+    proc::for_each_process(
+        [](const proc::Process& process, void* context) {
+            if (std::string_view(process.name) == "spin" && process.state == proc::ProcessState::Alive)
+                static_cast<Search*>(context)->child = process.pid;
+        },
+        &search);
+    SELFTEST_CHECK(search.child != 0);
+    SELFTEST_CHECK(proc::kill(search.child));
+    SELFTEST_CHECK(proc::wait(search.child));
+    auto status = proc::wait(yielder_pid);
+    if (status && *status != 0) println("    bin/yielder exited with {}", *status);
+    SELFTEST_CHECK(status && *status == 0);
+    return true;
+}
+
+} // namespace
+
 bool selftest_priorities() {
     SELFTEST_CHECK(proc::init_archive());
     // Every hart busy with a high-priority spinner: a low-priority program must not run at all, even
@@ -138,7 +180,7 @@ bool selftest_priorities() {
     for (size_t i = 0; i < count; ++i) SELFTEST_CHECK(proc::wait(spinners[i]));
     auto status = proc::wait(low_pid);
     SELFTEST_CHECK(status && *status == 0);
-    return true;
+    return coroutine_thread_yields_its_hart();
 }
 
 } // namespace kernel
