@@ -29,11 +29,24 @@ Task<int> run_async_main(Runtime& runtime, int argc, char** argv) {
     co_return 0;
 }
 
-int run_async_program(int argc, char** argv) {
-    Runtime& runtime = *user::runtime();
-    auto root = spawn(runtime, run_async_main(runtime, argc, argv), DefaultPriority);
+// The root coroutine of a program with a plain main: main runs as a coroutine of the executor too
+// (one that never suspends: it keeps its poll thread until it returns), then the runtime stops.
+Task<int> run_plain_main(Runtime& runtime, int argc, char** argv) {
+    request_stop(runtime, program_main(argc, argv));
+    co_return 0;
+}
+
+int run_program_as_coroutine(int argc, char** argv) {
+    Runtime* created = user::runtime();
+    if (created == nullptr) {
+        eprintln("{}: no memory for the runtime", argc > 0 ? argv[0] : "program");
+        return 127;
+    }
+    Runtime& runtime = *created;
+    auto root = &async_main != nullptr ? spawn(runtime, run_async_main(runtime, argc, argv), DefaultPriority)
+                                       : spawn(runtime, run_plain_main(runtime, argc, argv), DefaultPriority);
     if (!root) {
-        eprintln("{}: cannot spawn async_main: {}", argc > 0 ? argv[0] : "program", kernel::error_name(root.error()));
+        eprintln("{}: cannot spawn its main coroutine: {}", argc > 0 ? argv[0] : "program", kernel::error_name(root.error()));
         return 127;
     }
     run_until_stopped(runtime);
@@ -64,8 +77,7 @@ extern "C" [[noreturn]] void start_program(uint64_t* initial_stack) {
     user::bound_image = bound;
     user::priority_table = reinterpret_cast<const void*>(user::auxiliary_value(auxiliary_vector, user::AuxPriorityTable));
     int status = 127;
-    if (&async_main != nullptr) status = user::run_async_program(argc, argv);
-    else if (&program_main != nullptr) status = program_main(argc, argv);
+    if (&async_main != nullptr || &program_main != nullptr) status = user::run_program_as_coroutine(argc, argv);
     else user::eprintln("{}: the program defines neither main nor async_main", argc > 0 ? argv[0] : "program");
     user::exit_group(status);
 }
