@@ -15,6 +15,24 @@ inline size_t length(const char* text) {
 
 inline void print(const char* text) { write(1, text, length(text)); }
 
+// The value of the leading decimal digits of `text` (0 if there are none).
+inline long parse_decimal(const char* text) {
+    long value = 0;
+    for (; *text >= '0' && *text <= '9'; ++text) value = value * 10 + (*text - '0');
+    return value;
+}
+
+// Decimal text of a non-negative number, in `buffer` (at least 21 bytes); returns buffer.
+inline const char* decimal_text(unsigned long value, char* buffer) {
+    char digits[21];
+    int n = 0;
+    do digits[n++] = static_cast<char>('0' + value % 10);
+    while ((value /= 10) != 0);
+    for (int i = 0; i < n; ++i) buffer[i] = digits[n - 1 - i];
+    buffer[n] = '\0';
+    return buffer;
+}
+
 inline void print(long value) {
     char digits[24];
     size_t n = 0;

@@ -13,21 +13,7 @@ void expect(const char* what, long got, long wanted) {
     ++failures;
 }
 
-long parse(const char* text) {
-    long value = 0;
-    for (; *text >= '0' && *text <= '9'; ++text) value = value * 10 + (*text - '0');
-    return value;
-}
 
-const char* text_of(long value, char* buffer) {
-    char digits[24];
-    int n = 0;
-    do digits[n++] = static_cast<char>('0' + value % 10);
-    while ((value /= 10) != 0);
-    for (int i = 0; i < n; ++i) buffer[i] = digits[n - 1 - i];
-    buffer[n] = '\0';
-    return buffer;
-}
 
 void check_failures() {
     const char* hello[] = {"bin/hello", nullptr};
@@ -74,15 +60,15 @@ int after_exec(long old_pid, int kept, int closed) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 5) return after_exec(parse(argv[2]), static_cast<int>(parse(argv[3])), static_cast<int>(parse(argv[4])));
+    if (argc == 5) return after_exec(user::parse_decimal(argv[2]), static_cast<int>(user::parse_decimal(argv[3])), static_cast<int>(user::parse_decimal(argv[4])));
     check_failures();
     int kept[2], closed[2];
     expect("pipe2", user::pipe2(kept, 0), 0);
     expect("pipe2 O_CLOEXEC", user::pipe2(closed, user::O_CLOEXEC), 0);
     if (failures) return 1;
-    char pid_text[24], kept_text[24], closed_text[24];
-    const char* again[] = {"bin/exectest", "after-exec", text_of(user::getpid(), pid_text), text_of(kept[1], kept_text),
-                           text_of(closed[1], closed_text), nullptr};
+    char pid_text[21], kept_text[24], closed_text[24];
+    const char* again[] = {"bin/exectest", "after-exec", user::decimal_text(user::getpid(), pid_text), user::decimal_text(kept[1], kept_text),
+                           user::decimal_text(closed[1], closed_text), nullptr};
     long result = user::execve("bin/exectest", again);
     user::say("exectest: FAILED execve bin/exectest: ", result, "\n");
     return 1;

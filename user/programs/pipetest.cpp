@@ -20,28 +20,13 @@ void expect(const char* what, long got, long wanted) {
 
 uint8_t pattern(long offset) { return static_cast<uint8_t>(offset * 31 + (offset >> 8) * 7 + (offset >> 12)); }
 
-long parse(const char* text) {
-    long value = 0;
-    for (; *text >= '0' && *text <= '9'; ++text) value = value * 10 + (*text - '0');
-    return value;
-}
 
-// Decimal text of a small non-negative number, in `buffer` (at least 12 bytes).
-const char* text_of(long value, char* buffer) {
-    char digits[12];
-    int n = 0;
-    do digits[n++] = static_cast<char>('0' + value % 10);
-    while ((value /= 10) != 0);
-    for (int i = 0; i < n; ++i) buffer[i] = digits[n - 1 - i];
-    buffer[n] = '\0';
-    return buffer;
-}
 
 // Spawns this program in `role` with one or two numeric arguments; returns the pid.
 long spawn_role(const char* role, long first, long second = -1) {
-    char first_text[12], second_text[12];
-    const char* argv[] = {"bin/pipetest", role, text_of(first, first_text),
-                          second >= 0 ? text_of(second, second_text) : nullptr, nullptr};
+    char first_text[21], second_text[21];
+    const char* argv[] = {"bin/pipetest", role, user::decimal_text(first, first_text),
+                          second >= 0 ? user::decimal_text(second, second_text) : nullptr, nullptr};
     return user::spawn("bin/pipetest", argv);
 }
 
@@ -219,9 +204,9 @@ void check_kill_and_inheritance() {
 int main(int argc, char** argv) {
     if (argc >= 3) {
         const char* role = argv[1];
-        int fd = static_cast<int>(parse(argv[2]));
+        int fd = static_cast<int>(user::parse_decimal(argv[2]));
         if (role[0] == 'w') return run_writer(fd);
-        if (role[0] == 'r' && argc >= 4) return run_reader(fd, parse(argv[3]));
+        if (role[0] == 'r' && argc >= 4) return run_reader(fd, user::parse_decimal(argv[3]));
         if (role[0] == 'b') {
             char byte;
             user::read(fd, &byte, 1);

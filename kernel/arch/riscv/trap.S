@@ -27,6 +27,16 @@
     sd      x\n, \n*8(sp)
     .endr
 .endm
+.macro save_trap_csrs
+    .irp csr, sepc, sstatus, scause, stval
+    csrr    t0, \csr
+    sd      t0, (32 + .Lcsr_index_\csr)*8(sp)
+    .endr
+.endm
+.set .Lcsr_index_sepc, 0
+.set .Lcsr_index_sstatus, 1
+.set .Lcsr_index_scause, 2
+.set .Lcsr_index_stval, 3
 .macro restore_registers
     .irp n, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
     ld      x\n, \n*8(sp)
@@ -44,14 +54,7 @@ trap_vector:
     save_registers
     addi    t0, sp, FRAME_SIZE
     sd      t0, 16(sp)
-    csrr    t0, sepc
-    sd      t0, 32*8(sp)
-    csrr    t0, sstatus
-    sd      t0, 33*8(sp)
-    csrr    t0, scause
-    sd      t0, 34*8(sp)
-    csrr    t0, stval
-    sd      t0, 35*8(sp)
+    save_trap_csrs
     mv      a0, sp
     call    trap_handler
     ld      t0, 32*8(sp)
@@ -68,14 +71,7 @@ trap_vector:
     csrr    t0, sscratch
     sd      t0, 16(sp)
     csrw    sscratch, zero
-    csrr    t0, sepc
-    sd      t0, 32*8(sp)
-    csrr    t0, sstatus
-    sd      t0, 33*8(sp)
-    csrr    t0, scause
-    sd      t0, 34*8(sp)
-    csrr    t0, stval
-    sd      t0, 35*8(sp)
+    save_trap_csrs
     mv      a0, sp
     ld      tp, USER_CONTEXT_KERNEL_TP(sp)
     ld      sp, USER_CONTEXT_KERNEL_SP(sp)
