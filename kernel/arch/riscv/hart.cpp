@@ -108,8 +108,17 @@ void start_secondary_harts() {
             continue;
         }
     }
+    // A hart the firmware sent to _start (boot.S) stops itself there, possibly after accepting the
+    // start above: a hart found stopped while not yet online is started again.
     uint64_t deadline = riscv::timer::now() + StartTimeoutMicroseconds * riscv::timer::frequency() / 1'000'000;
     while (online_hart_count() < harts_used && riscv::timer::now() < deadline) {
+        riscv::timer::busy_wait_microseconds(20'000);
+        for (size_t i = 1; i < harts_used; ++i) {
+            Hart& hart = harts[i];
+            if (hart.online.load(std::memory_order_acquire)) continue;
+            if (sbi::hart_status(hart.hart_id).value == static_cast<long>(sbi::HartState::Stopped))
+                (void)sbi::hart_start(hart.hart_id, entry, reinterpret_cast<uint64_t>(&hart));
+        }
     }
     for (size_t i = 0; i < harts_used; ++i)
         if (!harts[i].online.load())
