@@ -9,6 +9,7 @@
 #include "kernel/exec/cpio.hpp"
 #include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/abi.hpp"
 #include "kernel/proc/pipe.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
@@ -21,8 +22,7 @@ namespace {
 constexpr size_t KernelStackFrames = 4;  // 16 KiB
 // Auxiliary vector keys (Linux's AT_*): AT_SYSINFO_EHDR is where the vDSO's ELF header is mapped.
 constexpr uint64_t AuxPageSize = 6, AuxSysinfoElfHeader = 33, AuxNull = 0;
-// Project-specific (docs/syscalls.md): where the global priority table is mapped, read-only.
-constexpr uint64_t AuxPriorityTable = 0x1000;
+using cokernel::abi::AuxPriorityTable;  // where the global priority table is mapped, read-only
 
 // The initial archive, once init_archive() validated it (Archive has no empty state).
 alignas(exec::cpio::Archive) unsigned char archive_storage[sizeof(exec::cpio::Archive)];

@@ -1,5 +1,6 @@
 #include "kernel/proc/syscall.hpp"
 
+#include "kernel/proc/abi.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
 
@@ -12,7 +13,7 @@ using Handler = long (*)(Thread& thread, SyscallArguments arguments);
 // Two ranges: Linux riscv64 numbers (asm-generic/unistd.h) below 512, and the project's own calls
 // from ProjectBase (docs/syscalls.md).
 constexpr size_t LinuxCount = 512;
-constexpr size_t ProjectBase = 1024;
+constexpr size_t ProjectBase = cokernel::abi::FirstProjectSyscall;
 constexpr size_t ProjectCount = 32;
 struct Table {
     Handler linux_calls[LinuxCount] = {};
@@ -40,14 +41,14 @@ struct Table {
         linux_calls[222] = sys_mmap;
         linux_calls[220] = sys_clone;
         linux_calls[260] = sys_wait4;
-        project_calls[0] = sys_spawn;
-        project_calls[1] = sys_list_programs;
-        project_calls[2] = sys_process_list;
-        project_calls[3] = sys_set_priority;
-        project_calls[4] = sys_get_priority;
-        project_calls[5] = sys_set_priority_cap;
-        project_calls[6] = sys_should_yield;
-        project_calls[7] = sys_priority_slot;
+        project_calls[cokernel::abi::Spawn - ProjectBase] = sys_spawn;
+        project_calls[cokernel::abi::ListPrograms - ProjectBase] = sys_list_programs;
+        project_calls[cokernel::abi::ProcessList - ProjectBase] = sys_process_list;
+        project_calls[cokernel::abi::SetPriority - ProjectBase] = sys_set_priority;
+        project_calls[cokernel::abi::GetPriority - ProjectBase] = sys_get_priority;
+        project_calls[cokernel::abi::SetPriorityCap - ProjectBase] = sys_set_priority_cap;
+        project_calls[cokernel::abi::ShouldYield - ProjectBase] = sys_should_yield;
+        project_calls[cokernel::abi::PrioritySlot - ProjectBase] = sys_priority_slot;
     }
     constexpr Handler find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];

@@ -16,6 +16,7 @@ long sys_sched_yield(Thread& thread, SyscallArguments) {
 
 #include "kernel/arch/riscv/sbi.hpp"
 #include "kernel/console/log.hpp"
+#include "kernel/proc/abi.hpp"
 #include "kernel/proc/syscall.hpp"
 
 namespace kernel::proc {
@@ -67,17 +68,8 @@ bool may_control(const Process& caller, const Process& target) {
     return target.pid == caller.pid || target.parent_pid == caller.pid;
 }
 
-struct ProcessRecord {  // one entry of process_list, documented in docs/syscalls.md
-    uint32_t pid;
-    uint32_t parent_pid;
-    uint8_t priority;
-    uint8_t priority_cap;
-    uint8_t exited;
-    uint8_t reserved;
-    uint32_t user_pages;
-    char name[MaxProcessName];
-};
-static_assert(sizeof(ProcessRecord) == 48);
+using cokernel::abi::ProcessRecord;
+static_assert(cokernel::abi::MaxProcessName == MaxProcessName);
 
 } // namespace
 

@@ -1,5 +1,6 @@
 // System calls of the time family: clock_gettime and nanosleep, on the timebase of the device tree.
 #include "kernel/arch/riscv/timer.hpp"
+#include "kernel/proc/abi.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall.hpp"
@@ -9,10 +10,7 @@ namespace kernel::proc {
 
 namespace {
 
-struct Timespec {  // struct timespec of the Linux riscv64 ABI
-    int64_t seconds;
-    int64_t nanoseconds;
-};
+using cokernel::abi::Timespec;
 
 constexpr uint64_t ClockRealtime = 0, ClockMonotonic = 1;
 constexpr int64_t NanosecondsPerSecond = 1'000'000'000;

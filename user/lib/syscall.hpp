@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernel/proc/abi.hpp"
+
 namespace user {
 
 enum Syscall : long {
@@ -27,15 +29,10 @@ enum Syscall : long {
     Execve = 221,
     Mmap = 222,
     Wait4 = 260,
-    Spawn = 1024,  // project-specific from here on (docs/syscalls.md)
-    ListPrograms = 1025,
-    ProcessList = 1026,
-    SetPriority = 1027,
-    GetPriority = 1028,
-    SetPriorityCap = 1029,
-    ShouldYield = 1030,
-    PrioritySlot = 1031,
 };
+// The project's own calls (Spawn, ListPrograms, ..., from 1024), ProcessRecord and Timespec: the
+// definitions the kernel uses, shared.
+using namespace cokernel::abi;
 enum Errno : long {
     EPERM = 1, ENOENT = 2, EINTR = 4, E2BIG = 7, ENOEXEC = 8, EBADF = 9, ECHILD = 10, ENOMEM = 12, EFAULT = 14,
     EEXIST = 17, ENODEV = 19, EINVAL = 22, EMFILE = 24, EPIPE = 32, ENOSYS = 38,
@@ -50,10 +47,6 @@ enum MapFlags : int {
     MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000,
 };
 
-struct Timespec {
-    long seconds;
-    long nanoseconds;
-};
 
 inline long syscall(long number, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0) {
     register long r_a0 asm("a0") = a0;
@@ -105,17 +98,6 @@ inline long kill(long pid, long signal) { return syscall(Kill, pid, signal); }
 inline long spawn(const char* path, const char* const* argv) {
     return syscall(Spawn, reinterpret_cast<long>(path), reinterpret_cast<long>(argv));
 }
-// One entry of process_list (kernel/proc/syscall_process.cpp).
-struct ProcessRecord {
-    uint32_t pid;
-    uint32_t parent_pid;
-    uint8_t priority;
-    uint8_t priority_cap;
-    uint8_t exited;
-    uint8_t reserved;
-    uint32_t user_pages;
-    char name[32];
-};
 inline long list_programs(char* buffer, size_t size) {
     return syscall(ListPrograms, reinterpret_cast<long>(buffer), static_cast<long>(size));
 }

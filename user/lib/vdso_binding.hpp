@@ -11,13 +11,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernel/proc/abi.hpp"
+
 #include "vdso/vdso_api.h"
 
 namespace user {
 
 constexpr uint64_t AuxNull = 0;
 constexpr uint64_t AuxSysinfoElfHeader = 33; // AT_SYSINFO_EHDR
-constexpr uint64_t AuxPriorityTable = 0x1000;  // project: the global priority table, read-only
+using cokernel::abi::AuxPriorityTable;          // project: the global priority table, read-only
 
 // Every entry point of the vDSO the user runtime calls. All non-null after a successful bind.
 struct VdsoFunctions {
