@@ -51,6 +51,13 @@ int main(int argc, char** argv) {
         expect("spawn_thread", tid > 0, 1);
     }
     for (int i = 0; i < ThreadCount; ++i) user::join_thread(&thread_ids[i]);
+    if (fault) {
+        // The crash ends every thread, this one included, but this one learns it only at its next
+        // trap: the others may already have been ended (their joins complete) while it still runs in
+        // user mode. It checks nothing here, so it reports nothing false; it waits to be ended, and a
+        // kernel that failed to end it would leave the test to time out.
+        for (;;) user::sched_yield();
+    }
     expect("counter", shared_counter, ThreadCount * Increments);
     for (int i = 0; i < ThreadCount; ++i) {
         expect("thread id differs from the process id", seen_tid[i] != pid, 1);
