@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <new>
 
+#include "vdso/completion.hpp"
 #include "vdso/executor.hpp"
 #include "vdso/frame_allocator.hpp"
 #include "vdso/global_priority.hpp"
@@ -185,3 +186,10 @@ COKERNEL_EXPORT uint32_t cokernel_global_priority_highest(const void* table) {
 COKERNEL_EXPORT int cokernel_global_priority_should_yield(const void* table, uint32_t process) {
     return global_priority_should_yield(*static_cast<const GlobalPriorityTable*>(table), process) ? 1 : 0;
 }
+
+COKERNEL_EXPORT uint32_t cokernel_completion_poll(void* context) {
+    return completion_poll(*static_cast<UserInterruptContext*>(context));
+}
+
+COKERNEL_EXPORT size_t cokernel_async_call_size(void) { return sizeof(AsyncCall); }
+COKERNEL_EXPORT size_t cokernel_user_interrupt_context_size(void) { return sizeof(UserInterruptContext); }

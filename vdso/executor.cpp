@@ -205,6 +205,10 @@ FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thr
 
 WakeStatus executor_wake(ExecutorState& state, CoroutineId id) {
     Guard guard(state.lock);
+    return executor_wake_locked(state, id);
+}
+
+WakeStatus executor_wake_locked(ExecutorState& state, CoroutineId id) {
     if (!valid_live(state, id)) return WakeStatus::Stale;
     ControlBlock& block = state.blocks[id.index()];
     if (block.state == CoroutineState::Running && block.arming.load(std::memory_order_relaxed) &&
@@ -267,6 +271,13 @@ Result<std::uint32_t> executor_priority_of(ExecutorState& state, CoroutineId id)
 void executor_report_if_idle(ExecutorState& state) {
     Guard guard(state.lock);
     if (state.ready_levels.empty()) report_highest(state);
+}
+
+bool executor_wakeable_locked(ExecutorState& state, CoroutineId id) {
+    if (!valid_live(state, id)) return false;
+    const ControlBlock& block = state.blocks[id.index()];
+    if (block.state == CoroutineState::Pending) return true;
+    return block.state == CoroutineState::Running && block.arming.load(std::memory_order_relaxed) && !block.wake_pending;
 }
 
 ControlBlock* executor_live_block(ExecutorState& state, CoroutineId id) {

@@ -131,6 +131,12 @@ FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thr
 // The paper's re_back: Pending -> Ready. Harmless on anything else.
 WakeStatus executor_wake(ExecutorState& state, CoroutineId id);
 
+// The same, for a caller that holds state.lock (a drain of completions wakes many under one lock).
+WakeStatus executor_wake_locked(ExecutorState& state, CoroutineId id);
+// Whether a wake of `id` now would make it ready: it is Pending, or Running inside its arm step and
+// not yet woken. The caller holds state.lock.
+bool executor_wakeable_locked(ExecutorState& state, CoroutineId id);
+
 // Change a live coroutine's priority (a Ready one moves to the tail of its new level).
 // InvalidArgument for a bad priority, NotFound for a stale ID.
 Result<void> executor_set_priority(ExecutorState& state, CoroutineId id, std::uint32_t priority);

@@ -144,6 +144,22 @@ void cokernel_frame_free(void* frame);
 uint32_t cokernel_global_priority_highest(const void* table);
 int cokernel_global_priority_should_yield(const void* table, uint32_t process);
 
+/* Version COKERNEL_1.1: completions of asynchronous system calls and the user-interrupt handler
+ * (vdso/completion.hpp, docs/async-syscalls.md, docs/user-interrupts.md). */
+#define COKERNEL_VDSO_VERSION_1_1 "COKERNEL_1.1"
+
+/* The arm function of a coroutine awaiting an asynchronous call: pass it, with the call's record
+ * (layout of vdso::AsyncCall) as arm context, to cokernel_coroutine_record_suspension. */
+void cokernel_async_call_arm(void* call, void* executor, uint64_t id);
+/* The user-interrupt handler: the address for utvec. uscratch must hold the thread's
+ * user-interrupt context (layout of vdso::UserInterruptContext). */
+void cokernel_user_interrupt_entry(void);
+/* Poll-loop side: drains the completion ring of `context` if it has entries or a handler deferred;
+ * returns how many results were delivered (their coroutines woken). */
+uint32_t cokernel_completion_poll(void* context);
+size_t cokernel_async_call_size(void);
+size_t cokernel_user_interrupt_context_size(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,8 @@ enum ProjectSyscall : long {
     SetPriorityCap = 1029,
     ShouldYield = 1030,
     PrioritySlot = 1031,
+    AsyncSetup = 1033,          // docs/async-syscalls.md
+    AsyncFlush = 1034,
 };
 constexpr long FirstProjectSyscall = Spawn;
 
@@ -24,6 +26,45 @@ constexpr long FirstProjectSyscall = Spawn;
 constexpr uint64_t AuxPriorityTable = 0x1000;
 
 constexpr uint32_t MaxProcessName = 32;
+
+// Asynchronous system calls (docs/async-syscalls.md). The asynchronous form of a call is the same
+// ecall with AsyncCallBit added to the number in a7 and a completion token (the waiting coroutine's
+// ID, never 0) in a6. It returns at once: 0 when the call was accepted, whose result then arrives as
+// a CompletionEntry in the process's completion ring, or a negated errno when it was refused (then
+// no completion follows): -EAGAIN when the process already has MaxCallsInFlight calls in flight,
+// -ENOSYS when the call has no asynchronous form, -EINVAL for token 0, -ENXIO without async_setup.
+constexpr long AsyncCallBit = 0x10000;
+constexpr uint32_t MaxCallsInFlight = 64;
+
+// One completion: the token given with the call and the call's result (what a0 would have held).
+struct CompletionEntry {
+    uint64_t token;
+    int64_t result;
+};
+
+// The completion ring: one producer side (the kernel, which writes entries[tail % capacity] and then
+// advances tail) and one consumer side (the process, which reads entries[head % capacity] and then
+// advances head). Both indices only grow (wrapping at 2^32); the ring holds tail - head entries.
+// When a completion finds the ring full the kernel keeps it (it still counts against
+// MaxCallsInFlight), adds one to `overflows` and to `held`, and delivers it after the process has
+// made room and called async_flush: nothing is dropped. The kernel trusts nothing it reads here: a
+// corrupt head only makes the ring look full.
+struct CompletionRing {
+    uint32_t head;        // written by the process
+    uint32_t tail;        // written by the kernel
+    uint32_t capacity;    // entries; a power of two, set by the kernel
+    uint32_t overflows;   // completions that found the ring full (a running count)
+    uint32_t held;        // completions held in the kernel for want of room, now
+    uint32_t in_flight;   // calls accepted and not yet in the ring (running, or held), now
+    uint32_t reserved[10];
+    // The entries follow the header: ring_entries(ring)[0 .. capacity).
+};
+static_assert(sizeof(CompletionRing) == 64, "the ring's header is one cache line");
+inline CompletionEntry* ring_entries(CompletionRing* ring) { return reinterpret_cast<CompletionEntry*>(ring + 1); }
+
+// Where async_setup maps the ring (read-write, this process only) and its largest capacity.
+constexpr uint64_t UserCompletionRingAddress = 0x3ff6000000ull;
+constexpr uint32_t MaxCompletionRingCapacity = 1024;
 
 // One entry of process_list.
 struct ProcessRecord {

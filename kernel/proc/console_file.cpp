@@ -1,6 +1,8 @@
 // The console as a file: what descriptors 0, 1 and 2 of a process started by the kernel name.
 #include "kernel/console/console.hpp"
+#include "kernel/proc/call.hpp"
 #include "kernel/proc/file.hpp"
+#include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
@@ -19,10 +21,10 @@ public:
     ConsoleFile() { acquire(); }  // the kernel's own reference: the console is never freed
 
     // Waits for the first byte, then takes what is there without waiting for more.
-    long read(Thread& thread, uint64_t buffer, uint64_t length) override {
-        const AddressSpace& space = thread.process->address_space;
-        if (!space.check_user_range(buffer, length, Access::Write)) return -Errno::Fault;
-        if (length == 0) return 0;
+    Call read(CallMemory&, Process& process, uint64_t buffer, uint64_t length) override {
+        const AddressSpace& space = process.address_space;
+        if (!space.check_user_range(buffer, length, Access::Write)) co_return -Errno::Fault;
+        if (length == 0) co_return 0;
         int first;
         for (;;) {
             console_readers.lock.lock();
@@ -31,30 +33,30 @@ public:
                 console_readers.lock.unlock();
                 break;
             }
-            sleep_on(console_readers);
-            if (thread.process->exit_requested.load()) return -Errno::Interrupted;
+            co_await WaitOn(console_readers);
+            if (process.exit_requested.load()) co_return -Errno::Interrupted;
         }
         char chunk[ConsoleChunk];
         size_t count = 0;
         chunk[count++] = static_cast<char>(first);
         for (int c; count < length && count < ConsoleChunk && (c = console::try_read()) >= 0;)
             chunk[count++] = static_cast<char>(c);
-        if (!space.copy_to_user(buffer, chunk, count)) return -Errno::Fault;
-        return static_cast<long>(count);
+        if (!space.copy_to_user(buffer, chunk, count)) co_return -Errno::Fault;
+        co_return static_cast<long>(count);
     }
 
-    // The whole buffer is checked first: a bad pointer writes nothing.
-    long write(Thread& thread, uint64_t buffer, uint64_t length) override {
-        const AddressSpace& space = thread.process->address_space;
-        if (!space.check_user_range(buffer, length, Access::Read)) return -Errno::Fault;
+    // The whole buffer is checked first: a bad pointer writes nothing. Never waits.
+    Call write(CallMemory&, Process& process, uint64_t buffer, uint64_t length) override {
+        const AddressSpace& space = process.address_space;
+        if (!space.check_user_range(buffer, length, Access::Read)) co_return -Errno::Fault;
         char chunk[ConsoleChunk];
         for (uint64_t done = 0; done < length;) {
             size_t size = length - done < ConsoleChunk ? length - done : ConsoleChunk;
-            if (!space.copy_from_user(chunk, buffer + done, size)) return -Errno::Fault;
+            if (!space.copy_from_user(chunk, buffer + done, size)) co_return -Errno::Fault;
             console::write(chunk, size);
             done += size;
         }
-        return static_cast<long>(length);
+        co_return static_cast<long>(length);
     }
 
 private:

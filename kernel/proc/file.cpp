@@ -1,11 +1,15 @@
 #include "kernel/proc/file.hpp"
 
+#include "kernel/proc/call.hpp"
+
 #include "kernel/proc/syscall.hpp"
 
 namespace kernel::proc {
 
-long File::read(Thread&, uint64_t, uint64_t) { return -Errno::BadFile; }
-long File::write(Thread&, uint64_t, uint64_t) { return -Errno::BadFile; }
+Call File::read(CallMemory&, Process&, uint64_t, uint64_t) { co_return -Errno::BadFile; }
+Call File::write(CallMemory&, Process&, uint64_t, uint64_t) { co_return -Errno::BadFile; }
+
+Call finished_call(CallMemory&, long result) { co_return result; }
 
 Result<int> FileTable::install(File& file, bool close_on_exec) {
     {

@@ -17,14 +17,18 @@
 namespace kernel::proc {
 
 struct Thread;
+struct Process;
+class Call;
+struct CallMemory;
 
 class File {
 public:
-    // read/write with a user buffer of the calling thread's process; they return the byte count or
-    // a negated Errno, as the system calls do. The default refuses with -EBADF (Linux's answer for
+    // read/write with a user buffer of `process`: system-call coroutines (kernel/proc/call.hpp) that
+    // end with the byte count or a negated Errno, as the system calls do, and serve both the
+    // synchronous and the asynchronous form. The default refuses with -EBADF (Linux's answer for
     // reading a write-only descriptor and the other way round).
-    virtual long read(Thread& thread, uint64_t buffer, uint64_t length);
-    virtual long write(Thread& thread, uint64_t buffer, uint64_t length);
+    virtual Call read(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length);
+    virtual Call write(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length);
 
     void acquire() { references_.fetch_add(1, std::memory_order_relaxed); }
     void release() {

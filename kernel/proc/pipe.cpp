@@ -4,6 +4,8 @@
 
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
+#include "kernel/proc/call.hpp"
+#include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall.hpp"
 #include "kernel/proc/thread.hpp"
@@ -18,8 +20,8 @@ class Pipe;
 class PipeEnd final : public File {
 public:
     PipeEnd(Pipe& pipe, bool is_read_end) : pipe_(pipe), is_read_end_(is_read_end) {}
-    long read(Thread& thread, uint64_t buffer, uint64_t length) override;
-    long write(Thread& thread, uint64_t buffer, uint64_t length) override;
+    Call read(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length) override;
+    Call write(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length) override;
 
 private:
     void last_reference_dropped() override;
@@ -32,8 +34,8 @@ size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
 class Pipe {
 public:
     Pipe() : read_end(*this, true), write_end(*this, false) {}
-    long read(Thread& thread, uint64_t buffer, uint64_t length);
-    long write(Thread& thread, uint64_t buffer, uint64_t length);
+    Call read(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length);
+    Call write(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length);
     // An end lost its last reference: wakes both sides; frees the pipe when both ends are closed.
     void end_closed(bool is_read_end);
     void wake_waiters() { wake_all_locked(waiters_); }
@@ -62,19 +64,19 @@ IrqSpinLock pipes_lock;
 Pipe* pipes = nullptr;
 size_t pipes_alive = 0;
 
-long Pipe::read(Thread& thread, uint64_t buffer, uint64_t length) {
-    const AddressSpace& space = thread.process->address_space;
-    if (!space.check_user_range(buffer, length, Access::Write)) return -Errno::Fault;
-    if (length == 0) return 0;
+Call Pipe::read(CallMemory&, Process& process, uint64_t buffer, uint64_t length) {
+    const AddressSpace& space = process.address_space;
+    if (!space.check_user_range(buffer, length, Access::Write)) co_return -Errno::Fault;
+    if (length == 0) co_return 0;
     for (;;) {
         waiters_.lock.lock();
         if (used_ > 0) break;
         if (!writer_open_) {
             waiters_.lock.unlock();
-            return 0;  // end of file
+            co_return 0;  // end of file
         }
-        sleep_on(waiters_);
-        if (thread.process->exit_requested.load()) return -Errno::Interrupted;
+        co_await WaitOn(waiters_);
+        if (process.exit_requested.load()) co_return -Errno::Interrupted;
     }
     // At most two pieces (the ring wraps); the bytes are consumed only if both are copied.
     size_t count = smaller(length, used_);
@@ -87,12 +89,12 @@ long Pipe::read(Thread& thread, uint64_t buffer, uint64_t length) {
         wake_all(waiters_);
     }
     waiters_.lock.unlock();
-    return copied ? static_cast<long>(count) : -Errno::Fault;
+    co_return copied ? static_cast<long>(count) : -Errno::Fault;
 }
 
-long Pipe::write(Thread& thread, uint64_t buffer, uint64_t length) {
-    const AddressSpace& space = thread.process->address_space;
-    if (!space.check_user_range(buffer, length, Access::Read)) return -Errno::Fault;
+Call Pipe::write(CallMemory&, Process& process, uint64_t buffer, uint64_t length) {
+    const AddressSpace& space = process.address_space;
+    if (!space.check_user_range(buffer, length, Access::Read)) co_return -Errno::Fault;
     // A write of at most PipeCapacity bytes waits for room for all of it (atomic, like PIPE_BUF);
     // a longer one takes whatever room there is, piece by piece.
     size_t room_needed = length <= PipeCapacity ? length : 1;
@@ -102,13 +104,13 @@ long Pipe::write(Thread& thread, uint64_t buffer, uint64_t length) {
     while (done < length) {
         waiters_.lock.lock();
         while (reader_open_ && PipeCapacity - used_ < room_needed) {
-            sleep_on(waiters_);
-            if (thread.process->exit_requested.load()) return fail(-Errno::Interrupted);
+            co_await WaitOn(waiters_);
+            if (process.exit_requested.load()) co_return fail(-Errno::Interrupted);
             waiters_.lock.lock();
         }
         if (!reader_open_) {
             waiters_.lock.unlock();
-            return fail(-Errno::BrokenPipe);
+            co_return fail(-Errno::BrokenPipe);
         }
         size_t count = smaller(length - done, PipeCapacity - used_);
         size_t tail = (head_ + used_) % PipeCapacity;
@@ -121,9 +123,9 @@ long Pipe::write(Thread& thread, uint64_t buffer, uint64_t length) {
             wake_all(waiters_);
         }
         waiters_.lock.unlock();
-        if (!copied) return fail(-Errno::Fault);
+        if (!copied) co_return fail(-Errno::Fault);
     }
-    return static_cast<long>(done);
+    co_return static_cast<long>(done);
 }
 
 void Pipe::end_closed(bool is_read_end) {
@@ -144,12 +146,12 @@ void Pipe::end_closed(bool is_read_end) {
     delete this;
 }
 
-long PipeEnd::read(Thread& thread, uint64_t buffer, uint64_t length) {
-    return is_read_end_ ? pipe_.read(thread, buffer, length) : -Errno::BadFile;
+Call PipeEnd::read(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length) {
+    return is_read_end_ ? pipe_.read(memory, process, buffer, length) : finished_call(memory, -Errno::BadFile);
 }
 
-long PipeEnd::write(Thread& thread, uint64_t buffer, uint64_t length) {
-    return is_read_end_ ? -Errno::BadFile : pipe_.write(thread, buffer, length);
+Call PipeEnd::write(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length) {
+    return is_read_end_ ? finished_call(memory, -Errno::BadFile) : pipe_.write(memory, process, buffer, length);
 }
 
 void PipeEnd::last_reference_dropped() { pipe_.end_closed(is_read_end_); }

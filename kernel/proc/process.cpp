@@ -10,6 +10,7 @@
 #include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/abi.hpp"
+#include "kernel/proc/async_call.hpp"
 #include "kernel/proc/pipe.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
@@ -310,7 +311,8 @@ void exit_current_process(int status, bool killed) {
         process->exit_status = status;
         process->killed = killed;
     }
-    if (process->live_threads.load() > 1) wake_blocked_threads();  // its other threads must notice
+    // Its other threads, and its asynchronous calls waiting in the kernel, must notice.
+    if (process->live_threads.load() > 1 || async_calls_in_flight(*process) != 0) wake_blocked_threads();
     exit_current_thread();
 }
 
@@ -319,17 +321,22 @@ void release_exited_thread(Thread& thread) {
     (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(thread.kernel_stack_bottom)),
                             KernelStackFrames);
     delete &thread;
-    if (process->live_threads.fetch_sub(1) == 1) {
-        process->files.close_all();  // pipe ends: the other side sees end of file or -EPIPE
-        process->address_space.destroy();
-        {
-            LockGuard guard(table_lock);
-            process->state = ProcessState::Exited;
-            for (Process* p = processes; p; p = p->next)  // orphans are reaped by nobody but the kernel
-                if (p->parent_pid == process->pid) p->parent_pid = 0;
-        }
-        wake_all_locked(child_exits);
+    if (process->live_threads.fetch_sub(1) == 1) drop_process_hold(*process);  // the threads' hold
+}
+
+void drop_process_hold(Process& process) {
+    if (process.holds.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    // The last hold: no thread and no asynchronous call uses the process any more.
+    process.files.close_all();  // pipe ends: the other side sees end of file or -EPIPE
+    process.address_space.destroy();
+    release_async_calls(process);
+    {
+        LockGuard guard(table_lock);
+        process.state = ProcessState::Exited;
+        for (Process* p = processes; p; p = p->next)  // orphans are reaped by nobody but the kernel
+            if (p->parent_pid == process.pid) p->parent_pid = 0;
     }
+    wake_all_locked(child_exits);
 }
 
 Process* process_in_slot(uint32_t slot) {

@@ -62,6 +62,9 @@ Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers);
 // has left the hart.
 // `killed`: ended by a fault, not by its own exit (wait4 reports a signal).
 [[noreturn]] void exit_current_process(int status, bool killed = false);
+// Drops one of the process's holds (Process::holds); the last one tears it down: files closed,
+// memory and asynchronous-call state freed, state Exited, the parent told.
+void drop_process_hold(Process& process);
 
 // Called by the scheduler after an exited thread left the hart: frees its kernel stack and, for the
 // last thread of a process, the process's address space (the process record stays until reaped).

@@ -103,6 +103,7 @@ void make_runnable(Thread& thread) {
     process.runnable_tail = &thread;
     runnable_threads.fetch_add(1, std::memory_order_relaxed);
     if (was_empty) publish(process);
+    wake_idle_hart();
 }
 
 bool threads_waiting() { return runnable_threads.load(std::memory_order_relaxed) != 0; }
@@ -164,6 +165,15 @@ void wake_all(WaitQueue& queue) {
         make_runnable(*thread);
         thread = next;
     }
+    CoroutineWaiter* waiter = queue.coroutines;
+    queue.coroutines = nullptr;
+    while (waiter) {
+        // Read before the wake: once woken, the coroutine may run on another hart and end, taking
+        // the node (in its frame) with it.
+        CoroutineWaiter* next = waiter->next;
+        wake_kernel_coroutine(waiter->id);
+        waiter = next;
+    }
 }
 
 size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* context, size_t limit) {
@@ -213,11 +223,14 @@ void wake_sleepers(uint64_t now) {
     if (!sleepers.lock.try_lock()) return;  // another hart is at it: the next tick will do
     bool due = false;
     for (Thread* t = sleepers.head; t && !due; t = t->next) due = t->wake_time <= now;
+    for (CoroutineWaiter* c = sleepers.coroutines; c && !due; c = c->next) due = c->wake_time <= now;
     if (due) wake_all(sleepers);
     sleepers.lock.unlock();
 }
 
 void wake_all_sleepers() { wake_all_locked(sleepers); }
+
+WaitQueue& sleep_queue() { return sleepers; }
 
 void exit_current_thread() {
     Thread* thread = current_thread();

@@ -9,6 +9,7 @@
 
 #include "kernel/lib/result.hpp"
 #include "kernel/proc/thread.hpp"
+#include "vdso/vdso_api.h"
 
 namespace kernel::proc {
 
@@ -68,6 +69,21 @@ void wake_all(WaitQueue& queue);
 size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* context, size_t limit);
 // Takes queue.lock and wakes every waiter.
 void wake_all_locked(WaitQueue& queue);
+
+// Kernel work made ready from outside the kernel executor's poll loop (a system call, a wake-up
+// from an interrupt handler or another hart): an idle hart, if there is one, is woken to run it.
+// spawn_kernel_work: a new ready coroutine resuming at `resume_address` (vdso/vdso_api.h spawn);
+// false if the kernel executor is full. wake_kernel_coroutine: the executor's wake (re_back).
+bool spawn_kernel_work(void* resume_address, void* owner, uint32_t priority, cokernel_coroutine_ref* publish);
+void wake_kernel_coroutine(uint64_t id);
+// An idle hart (waiting for interrupts in run_scheduler) gets an IPI, so that it looks for work.
+void wake_idle_hart();
+// Whether a kernel coroutine more urgent than the switch coroutines is ready: a thread returning
+// to user mode gives its hart back first.
+bool kernel_work_pending();
+
+// The sleepers' queue (nanosleep): a waiter's wake_time says when it is due.
+WaitQueue& sleep_queue();
 
 // nanosleep: on a thread's kernel stack, waits until the timebase reaches `wake_time`.
 void sleep_until(uint64_t wake_time);

@@ -60,6 +60,35 @@ void start_switch_coroutines() {
     }
 }
 
+namespace {
+// Harts waiting for interrupts in run_scheduler, a bit per Hart::index.
+std::atomic<uint64_t> idle_harts{0};
+static_assert(fdt::MaxHarts <= 64);
+} // namespace
+
+void wake_idle_hart() {
+    uint64_t idle = idle_harts.load();
+    if (!idle) return;
+    Hart* hart = hart_by_index(static_cast<size_t>(__builtin_ctzll(idle)));
+    if (hart && hart != current_hart()) send_ipi(*hart, IpiReason::Schedule);
+}
+
+bool spawn_kernel_work(void* resume_address, void* owner, uint32_t priority, cokernel_coroutine_ref* publish) {
+    if (vdso::executor_functions().executor_spawn(vdso::kernel_executor(), resume_address, owner, priority, publish,
+                                                  nullptr) != 0)
+        return false;
+    wake_idle_hart();
+    return true;
+}
+
+void wake_kernel_coroutine(uint64_t id) {
+    if (vdso::executor_functions().executor_wake(vdso::kernel_executor(), id) == COKERNEL_WAKE_WOKEN) wake_idle_hart();
+}
+
+bool kernel_work_pending() {
+    return vdso::executor_functions().executor_highest_ready(vdso::kernel_executor()) < SwitchPriority;
+}
+
 uint64_t switch_coroutine_runs() { return __atomic_load_n(&threads_run_by_switch, __ATOMIC_RELAXED); }
 
 bool run_kernel_step() {
@@ -77,9 +106,16 @@ void run_scheduler() {
     riscv::disable_interrupts();
     for (;;) {
         if (!run_kernel_step()) {
-            // wfi returns when an interrupt enabled in sie is pending, even with SIE off: nothing
-            // that arrives between the check in run_kernel_step and here is missed.
-            riscv::wait_for_interrupt();
+            // Idle. Whoever makes work ready afterwards reads idle_harts (after making it ready) and
+            // sends this hart an IPI; work made ready before the bit was set is seen by the check
+            // below (both sides sequentially consistent). wfi returns when an interrupt enabled in
+            // sie is pending, even with SIE off: nothing that arrives from here on is missed.
+            uint64_t bit = uint64_t{1} << current_hart()->index;
+            idle_harts.fetch_or(bit);
+            if (!threads_waiting() &&
+                vdso::executor_functions().executor_highest_ready(vdso::kernel_executor()) == COKERNEL_NO_PRIORITY)
+                riscv::wait_for_interrupt();
+            idle_harts.fetch_and(~bit);
         }
         riscv::enable_interrupts();  // take what is pending
         riscv::disable_interrupts();

@@ -1,6 +1,7 @@
 #include "kernel/proc/syscall.hpp"
 
 #include "kernel/proc/abi.hpp"
+#include "kernel/proc/async_call.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
 
@@ -10,14 +11,24 @@ namespace {
 
 using Handler = long (*)(Thread& thread, SyscallArguments arguments);
 
+// A call is served by a plain handler (synchronous only) or by a system-call coroutine (call.hpp),
+// which also gives it its asynchronous form.
+struct Entry {
+    Handler plain = nullptr;
+    CallHandler coroutine = nullptr;
+    constexpr Entry() = default;
+    constexpr Entry(Handler handler) : plain(handler) {}
+    constexpr Entry(CallHandler handler) : coroutine(handler) {}
+};
+
 // Two ranges: Linux riscv64 numbers (asm-generic/unistd.h) below 512, and the project's own calls
 // from ProjectBase (docs/syscalls.md).
 constexpr size_t LinuxCount = 512;
 constexpr size_t ProjectBase = cokernel::abi::FirstProjectSyscall;
 constexpr size_t ProjectCount = 32;
 struct Table {
-    Handler linux_calls[LinuxCount] = {};
-    Handler project_calls[ProjectCount] = {};
+    Entry linux_calls[LinuxCount] = {};
+    Entry project_calls[ProjectCount] = {};
     constexpr Table() {
         linux_calls[24] = sys_dup3;
         linux_calls[57] = sys_close;
@@ -49,11 +60,13 @@ struct Table {
         project_calls[cokernel::abi::SetPriorityCap - ProjectBase] = sys_set_priority_cap;
         project_calls[cokernel::abi::ShouldYield - ProjectBase] = sys_should_yield;
         project_calls[cokernel::abi::PrioritySlot - ProjectBase] = sys_priority_slot;
+        project_calls[cokernel::abi::AsyncSetup - ProjectBase] = sys_async_setup;
+        project_calls[cokernel::abi::AsyncFlush - ProjectBase] = sys_async_flush;
     }
-    constexpr Handler find(uint64_t number) const {
+    constexpr Entry find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];
         if (number >= ProjectBase && number < ProjectBase + ProjectCount) return project_calls[number - ProjectBase];
-        return nullptr;
+        return {};
     }
 };
 constexpr Table table;
@@ -62,9 +75,21 @@ constexpr Table table;
 
 long dispatch_syscall(riscv::TrapFrame& frame) {
     uint64_t number = frame.regs[17];
-    Handler handler = table.find(number);
-    if (!handler) return -Errno::NoSystemCall;
-    return handler(*current_thread(), &frame.regs[10]);
+    Thread& thread = *current_thread();
+    const uint64_t* arguments = &frame.regs[10];
+    if (number & cokernel::abi::AsyncCallBit) {
+        // The asynchronous form: the same call with the bit added and a token in a6.
+        Entry entry = table.find(number & ~static_cast<uint64_t>(cokernel::abi::AsyncCallBit));
+        if (!entry.coroutine) return -Errno::NoSystemCall;
+        return submit_async_call(thread, entry.coroutine, arguments, frame.regs[16]);
+    }
+    Entry entry = table.find(number);
+    if (entry.plain) return entry.plain(thread, arguments);
+    if (entry.coroutine) return run_call(thread, entry.coroutine, arguments);
+    return -Errno::NoSystemCall;
 }
+
+long sys_async_setup(Thread& thread, SyscallArguments a) { return async_setup(thread, a[0]); }
+long sys_async_flush(Thread& thread, SyscallArguments) { return async_flush(thread); }
 
 } // namespace kernel::proc

@@ -15,6 +15,7 @@ namespace Errno {
 constexpr long NotPermitted = 1;   // EPERM
 constexpr long NoEntry = 2;        // ENOENT
 constexpr long Interrupted = 4;    // EINTR
+constexpr long NoDeviceOrAddress = 6;  // ENXIO
 constexpr long ArgumentsTooLong = 7;  // E2BIG
 constexpr long NotExecutable = 8;  // ENOEXEC
 constexpr long BadFile = 9;        // EBADF
@@ -22,6 +23,7 @@ constexpr long NoChild = 10;       // ECHILD
 constexpr long TryAgain = 11;      // EAGAIN
 constexpr long NoMemory = 12;      // ENOMEM
 constexpr long Fault = 14;         // EFAULT
+constexpr long Busy = 16;          // EBUSY
 constexpr long Exists = 17;        // EEXIST
 constexpr long NoDevice = 19;      // ENODEV
 constexpr long Invalid = 22;       // EINVAL

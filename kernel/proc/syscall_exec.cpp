@@ -1,5 +1,6 @@
 // System calls that start programs from the initial archive: spawn (a new child process, project
 // number 1024) and execve (221, the calling process's program replaced).
+#include "kernel/proc/async_call.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/syscall.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
@@ -104,8 +105,11 @@ long sys_execve(Thread& thread, SyscallArguments a) {
     if (long copied = copy_program_request(space, a[0], a[1], request); copied < 0) return copied;
     if (a[2] != 0)
         if (long checked = check_string_array(space, a[2]); checked < 0) return checked;
+    // Asynchronous calls in flight would finish into the new program: refused, as documented.
+    if (async_calls_in_flight(*thread.process) != 0) return -Errno::Busy;
     if (auto executed = execute(thread, request.path, request.arguments, request.count); !executed)
         return errno_of(executed.error());
+    release_async_calls(*thread.process);  // its ring went with the old address space
     return static_cast<long>(request.count);
 }
 

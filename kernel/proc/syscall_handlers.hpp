@@ -8,15 +8,18 @@
 
 #include <cstdint>
 
+#include "kernel/proc/call.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {
 
 using SyscallArguments = const uint64_t*;
 
+// Handlers that may wait are system-call coroutines (call.hpp): one handler for the synchronous
+// and the asynchronous form.
 // syscall_io.cpp
-long sys_read(Thread& thread, SyscallArguments arguments);
-long sys_write(Thread& thread, SyscallArguments arguments);
+Call sys_read(CallMemory& memory, Process& process, CallArguments arguments);
+Call sys_write(CallMemory& memory, Process& process, CallArguments arguments);
 long sys_close(Thread& thread, SyscallArguments arguments);
 long sys_dup3(Thread& thread, SyscallArguments arguments);
 long sys_pipe2(Thread& thread, SyscallArguments arguments);
@@ -29,7 +32,7 @@ long sys_execve(Thread& thread, SyscallArguments arguments);
 
 // syscall_time.cpp
 long sys_clock_gettime(Thread& thread, SyscallArguments arguments);
-long sys_nanosleep(Thread& thread, SyscallArguments arguments);
+Call sys_nanosleep(CallMemory& memory, Process& process, CallArguments arguments);
 
 // syscall_memory.cpp
 long sys_brk(Thread& thread, SyscallArguments arguments);
@@ -61,5 +64,7 @@ long sys_get_priority(Thread& thread, SyscallArguments arguments);
 long sys_set_priority_cap(Thread& thread, SyscallArguments arguments);
 long sys_should_yield(Thread& thread, SyscallArguments arguments);
 long sys_priority_slot(Thread& thread, SyscallArguments arguments);
+long sys_async_setup(Thread& thread, SyscallArguments arguments);
+long sys_async_flush(Thread& thread, SyscallArguments arguments);
 
 } // namespace kernel::proc

@@ -1,5 +1,6 @@
 // System calls of the I/O family: read, write and close on a process's file descriptors
 // (kernel/proc/file.hpp), and pipe2.
+#include "kernel/proc/call.hpp"
 #include "kernel/proc/file.hpp"
 #include "kernel/proc/pipe.hpp"
 #include "kernel/proc/syscall.hpp"
@@ -9,28 +10,32 @@ namespace kernel::proc {
 
 namespace {
 
-// Runs `operation` on the file behind `fd`, holding a reference to it for the call's duration.
-template <typename Operation>
-long with_file(Thread& thread, uint64_t fd, Operation operation) {
-    File* file = thread.process->files.get(static_cast<int64_t>(fd));
-    if (!file) return -Errno::BadFile;
-    long result = operation(*file);
-    file->release();
-    return result;
-}
-
 constexpr uint64_t OpenCloseOnExec = 0x80000;  // O_CLOEXEC (asm-generic/fcntl.h)
+
+// The file's read or write, holding a reference to the file until the call ends.
+template <typename Operation>
+Call with_file(CallMemory& memory, Process& process, uint64_t fd, Operation operation) {
+    File* file = process.files.get(static_cast<int64_t>(fd));
+    if (!file) return finished_call(memory, -Errno::BadFile);
+    Call call = operation(*file);
+    if (!call.valid()) {
+        file->release();
+        return call;
+    }
+    call.hold(*file);
+    return call;
+}
 
 } // namespace
 
 // read(fd, buffer, length)
-long sys_read(Thread& thread, SyscallArguments a) {
-    return with_file(thread, a[0], [&](File& file) { return file.read(thread, a[1], a[2]); });
+Call sys_read(CallMemory& memory, Process& process, CallArguments a) {
+    return with_file(memory, process, a[0], [&](File& file) { return file.read(memory, process, a[1], a[2]); });
 }
 
 // write(fd, buffer, length)
-long sys_write(Thread& thread, SyscallArguments a) {
-    return with_file(thread, a[0], [&](File& file) { return file.write(thread, a[1], a[2]); });
+Call sys_write(CallMemory& memory, Process& process, CallArguments a) {
+    return with_file(memory, process, a[0], [&](File& file) { return file.write(memory, process, a[1], a[2]); });
 }
 
 // close(fd)

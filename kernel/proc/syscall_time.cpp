@@ -1,6 +1,8 @@
 // System calls of the time family: clock_gettime and nanosleep, on the timebase of the device tree.
 #include "kernel/arch/riscv/timer.hpp"
+#include "kernel/arch/riscv/csr.hpp"
 #include "kernel/proc/abi.hpp"
+#include "kernel/proc/call.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall.hpp"
@@ -31,15 +33,21 @@ long sys_clock_gettime(Thread& thread, SyscallArguments a) {
     return 0;
 }
 
-long sys_nanosleep(Thread& thread, SyscallArguments a) {
+// nanosleep(request, remaining): `remaining` is not written (no signal can cut a sleep short).
+Call sys_nanosleep(CallMemory&, Process& process, CallArguments a) {
     Timespec request;
-    if (!thread.process->address_space.copy_from_user(&request, a[0], sizeof(request))) return -Errno::Fault;
+    if (!process.address_space.copy_from_user(&request, a[0], sizeof(request))) co_return -Errno::Fault;
     if (request.seconds < 0 || request.nanoseconds < 0 || request.nanoseconds >= NanosecondsPerSecond)
-        return -Errno::Invalid;
+        co_return -Errno::Invalid;
     uint64_t total = static_cast<uint64_t>(request.seconds) * NanosecondsPerSecond + static_cast<uint64_t>(request.nanoseconds);
-    sleep_until(riscv::timer::now() + nanoseconds_to_ticks(total));
-    if (thread.process->exit_requested.load()) return -Errno::Interrupted;
-    return 0;
+    uint64_t wake_time = riscv::timer::now() + nanoseconds_to_ticks(total);
+    WaitQueue& sleepers = sleep_queue();
+    while (riscv::read_time() < wake_time) {
+        sleepers.lock.lock();
+        co_await WaitOn(sleepers, wake_time);  // the timer tick wakes the queue once someone is due
+        if (process.exit_requested.load()) co_return -Errno::Interrupted;
+    }
+    co_return 0;
 }
 
 } // namespace kernel::proc

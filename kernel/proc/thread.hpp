@@ -33,16 +33,31 @@ enum class ProcessState : uint8_t { Alive, Exited };
 
 struct Process;
 struct Thread;
+struct AsyncCalls;
 
 // Threads waiting for something (console input, a child's exit, time). The waiter's condition is
 // guarded by `lock`; a thread sleeps with the lock held and the scheduler releases it only once the
 // thread is off its hart, so a wake-up can never find a thread that is still running. Waiters
 // re-check their condition after every wake-up (wake-ups may be spurious). Used with interrupts off.
+// Kernel coroutines (system calls running asynchronously, kernel/proc/call.hpp) wait here too: a
+// CoroutineWaiter node lives in the waiting coroutine's frame and is linked by the executor's arm
+// step, once the coroutine has suspended; a wake-up unlinks it and wakes the coroutine's ID.
+struct CoroutineWaiter {
+    CoroutineWaiter* next = nullptr;
+    uint64_t id = 0;         // in the kernel executor
+    uint64_t wake_time = 0;  // in the sleepers' queue: timebase time to wake at
+};
+
 struct WaitQueue {
     SpinLock lock;
     Thread* head = nullptr;  // guarded by lock
     Thread* tail = nullptr;
+    CoroutineWaiter* coroutines = nullptr;  // guarded by lock; every wake-up wakes all of them
 };
+
+// A system-call coroutine's frame (kernel/proc/call.hpp) lives in one of these: the calling
+// thread's own (synchronous calls) or a slot of the process's asynchronous calls. Never the heap.
+constexpr size_t CallFrameBytes = 768;
 
 struct Thread {
     Context context;
@@ -58,6 +73,7 @@ struct Thread {
     uint64_t wake_time = 0;              // nanosleep: timebase time to wake at (0: not sleeping)
     uint64_t clear_child_tid = 0;        // CLONE_CHILD_CLEARTID: user address zeroed and futex-woken at exit
     uint64_t futex_address = 0;          // futex wait: the user address waited on (0: not waiting)
+    alignas(16) unsigned char call_frame[CallFrameBytes];  // the frame of its synchronous system call
 };
 
 constexpr size_t MaxProcessName = 32;
@@ -81,6 +97,11 @@ struct Process {
     bool killed = false;                 // ended by a fault or kill(), not by exit()
     Process* next = nullptr;             // process table link (process table lock)
     FileTable files;                     // descriptors; emptied when the last thread has exited
+    // What keeps the process's memory and files alive: one hold for its threads together (dropped
+    // by the last one to exit) and one per asynchronous call in flight. The last hold dropped tears
+    // the process down (process.cpp).
+    std::atomic<uint32_t> holds{1};
+    AsyncCalls* async = nullptr;  // asynchronous system calls, after async_setup (async_call.hpp)
 };
 
 extern "C" void switch_context(Context* from, const Context* to);

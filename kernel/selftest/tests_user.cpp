@@ -183,4 +183,19 @@ bool selftest_priorities() {
     return coroutine_thread_yields_its_hart();
 }
 
+// Asynchronous system calls (bin/asynctest checks the results from user space), then a process that
+// exits with calls in flight: they finish in the kernel, and nothing is left behind.
+bool selftest_async_calls() {
+    SELFTEST_CHECK(proc::init_archive());
+    SELFTEST_CHECK(exits_with("bin/hello", "warm-up", 0));
+    size_t free_before = mm::frames().free_frames();
+    SELFTEST_CHECK(exits_with("bin/asynctest", nullptr, 0));
+    SELFTEST_CHECK(exits_with("bin/asynctest", "exit-in-flight", 0));
+    SELFTEST_CHECK(proc::pipe_count() == 0);
+    size_t free_after = mm::frames().free_frames();
+    println("    free frames before {} after {}", free_before, free_after);
+    SELFTEST_CHECK(free_after == free_before);
+    return true;
+}
+
 } // namespace kernel

@@ -24,6 +24,24 @@ size_t round_up(size_t value, size_t unit) { return (value + unit - 1) / unit * 
 
 // --- executor hooks (called by the vDSO) -------------------------------------------------------
 
+// Between coroutines and before idling: completions the handler deferred (it found the executor's
+// lock taken) or that arrived without an interrupt being taken yet. Inline check first: the common
+// case (nothing there) costs a few loads.
+void poll_completions(Runtime& runtime) {
+    const cokernel::abi::CompletionRing* ring = runtime.completion_ring;
+    if (ring == nullptr) return;
+    if (runtime.interrupts.deferred.load(std::memory_order_relaxed) == 0 && !vdso::completion_pending(*ring) &&
+        __atomic_load_n(&ring->held, __ATOMIC_RELAXED) == 0)
+        return;
+    if (uint32_t delivered = runtime.functions->completion_poll(&runtime.interrupts)) {
+        runtime.completions_polled.fetch_add(delivered, std::memory_order_relaxed);
+        signal_work(runtime);
+    }
+}
+
+// The handler delivered results (no lock held): idle poll threads may have work now.
+void after_delivery(void* argument, uint32_t) { signal_work(*static_cast<Runtime*>(argument)); }
+
 // With the executor's lock held: only remember the value, publish it later (publish_priority).
 void on_highest_priority_changed(void* context, uint32_t priority) {
     static_cast<Runtime*>(context)->wanted_priority.store(priority, std::memory_order_relaxed);
@@ -35,6 +53,7 @@ void on_highest_priority_changed(void* context, uint32_t priority) {
 // ready priority changed.
 bool on_should_yield_hart(void* context) {
     Runtime& runtime = *static_cast<Runtime*>(context);
+    poll_completions(runtime);
     publish_priority(runtime);
     if (runtime.stopping.load(std::memory_order_acquire)) return true; // leave the loop promptly
     runtime.yield_checks.fetch_add(1, std::memory_order_relaxed);
@@ -49,12 +68,16 @@ bool on_should_yield_hart(void* context) {
 // either the waker sees the sleeper and wakes it, or this side sees the work or the new signal.
 bool on_idle(void* context) {
     Runtime& runtime = *static_cast<Runtime*>(context);
+    poll_completions(runtime);  // before sleeping: a completion must not wait for an interrupt
     publish_priority(runtime);
     if (runtime.stopping.load()) return false;
     runtime.sleepers.fetch_add(1);
     const int signal = runtime.work_signal.load();
-    if (runtime.functions->executor_highest_ready(&runtime) == vdso::kNoPriority && !runtime.stopping.load())
-        futex_wait(reinterpret_cast<int*>(&runtime.work_signal), signal);
+    // A completion posted while this thread sleeps raises a user interrupt: if this thread is the
+    // one interrupted, the wait ends (-EINTR) and the handler runs first.
+    if (runtime.functions->executor_highest_ready(&runtime) == vdso::kNoPriority && !runtime.stopping.load() &&
+        !(runtime.completion_ring && vdso::completion_pending(*runtime.completion_ring)))
+        { if (runtime.completion_ring) { cokernel::abi::Timespec t{0, 1000000}; nanosleep(&t); } else futex_wait(reinterpret_cast<int*>(&runtime.work_signal), signal); }
     runtime.sleepers.fetch_sub(1);
     return !runtime.stopping.load();
 }
@@ -78,7 +101,9 @@ void check_layouts(const VdsoFunctions& functions) {
         functions.executor_state_alignment() != alignof(vdso::ExecutorState) ||
         functions.control_block_size() != sizeof(vdso::ControlBlock) ||
         functions.poll_thread_size() != sizeof(vdso::PollThread) ||
-        functions.frame_allocator_size() != sizeof(vdso::FrameAllocator))
+        functions.frame_allocator_size() != sizeof(vdso::FrameAllocator) ||
+        functions.async_call_size() != sizeof(vdso::AsyncCall) ||
+        functions.user_interrupt_context_size() != sizeof(vdso::UserInterruptContext))
         fail_setup("the vDSO's object sizes differ from this program's (built from another executor)");
 }
 
@@ -118,11 +143,21 @@ Runtime* create_runtime() {
     hooks.release_cancelled = &vdso::release_cancelled_root; // cancelled roots: finish, drop the frame
     functions.executor_set_hooks(runtime, &hooks);
     functions.poll_thread_init(&runtime->threads[0].queue);
+
+    // Asynchronous system calls: without a ring they are refused (-ENXIO), nothing else changes.
+    const uint32_t capacity = &completion_ring_capacity != nullptr ? completion_ring_capacity : CompletionRingCapacity;
+    long ring = syscall(AsyncSetup, capacity);
+    if (ring > 0) runtime->completion_ring = reinterpret_cast<cokernel::abi::CompletionRing*>(ring);
+    runtime->interrupts.executor = runtime;
+    runtime->interrupts.ring = runtime->completion_ring;
+    runtime->interrupts.after_delivery = &after_delivery;
+    runtime->interrupts.after_delivery_argument = runtime;
     return runtime;
 }
 
 // A poll thread's whole life: the poll loop, a sched_yield whenever a more urgent process is ready.
 void poll_until_stopped(Runtime& runtime, PollThreadRecord& thread) {
+    enable_user_interrupts(runtime);
     for (;;) {
         const int outcome = runtime.functions->run_poll_loop(&runtime, &thread.queue);
         if (runtime.stopping.load(std::memory_order_acquire) || outcome == COKERNEL_POLL_STOPPED) return;
@@ -177,6 +212,20 @@ long add_poll_threads(Runtime& runtime, uint32_t count) {
         ++started;
     }
     return started > 0 || last_error == 0 ? started : last_error;
+}
+
+void enable_user_interrupts(Runtime& runtime) {
+    if (runtime.completion_ring == nullptr) return;
+    if (true) return;  // TEMPORARY until the kernel emulates the N extension
+    // CSRs by number (the assembler no longer knows the N extension's names): uscratch 0x040,
+    // utvec 0x005, uie 0x004 (USIE, bit 0), ustatus 0x000 (UIE, bit 0). On harts without the N
+    // extension the kernel emulates each access.
+    const uintptr_t context = reinterpret_cast<uintptr_t>(&runtime.interrupts);
+    const uintptr_t handler = reinterpret_cast<uintptr_t>(runtime.functions->user_interrupt_entry);
+    asm volatile("csrw 0x040, %0" ::"r"(context) : "memory");
+    asm volatile("csrw 0x005, %0" ::"r"(handler) : "memory");
+    asm volatile("csrs 0x004, 1" ::: "memory");
+    asm volatile("csrs 0x000, 1" ::: "memory");
 }
 
 void signal_work(Runtime& runtime) {

@@ -25,6 +25,7 @@
 #include <cstdint>
 
 #include "user/lib/vdso_binding.hpp"
+#include "vdso/completion.hpp"
 #include "vdso/event.hpp"
 #include "vdso/task.hpp"
 
@@ -46,6 +47,7 @@ constexpr uint32_t DefaultPriority = 16;           // the kernel's default proce
 constexpr uint32_t LowestPublishedPriority = 63;   // what "nothing ready" (64) is published as
 constexpr uint32_t MaxPollThreads = 15;            // besides the initial thread
 constexpr size_t PollThreadStackSize = 64 * 1024;
+constexpr uint32_t CompletionRingCapacity = 64;    // = MaxCallsInFlight: a full ring needs a full pool
 
 // One thread running the poll loop: its private queue (bound coroutines), its stack and tid word.
 struct PollThreadRecord {
@@ -74,10 +76,21 @@ struct Runtime : vdso::ExecutorState {
     std::atomic<uint64_t> yield_checks{0};
     std::atomic<uint64_t> hart_yields{0};
 
+    // Asynchronous system calls (async.hpp): the completion ring the kernel maps (null if it could
+    // not) and what every poll thread's user-interrupt handler works on (its uscratch).
+    cokernel::abi::CompletionRing* completion_ring = nullptr;
+    vdso::UserInterruptContext interrupts;
+    std::atomic<uint64_t> completions_polled{0}; // delivered by poll loops (not by the handler)
+
     PollThreadRecord threads[MaxPollThreads + 1]; // [0] is the initial thread
     std::atomic<uint32_t> thread_count{1};
     long priority_slot = -1;  // this process's entry in priority_table (priority_slot system call)
 };
+
+// A program may choose its completion ring's capacity (a power of two up to 1024) by defining
+// this; CompletionRingCapacity otherwise. A ring smaller than MaxCallsInFlight can overflow: the
+// kernel then holds completions until there is room (docs/async-syscalls.md).
+[[gnu::weak]] extern const uint32_t completion_ring_capacity;
 
 // The global priority table the kernel maps read-only into the process (from the auxiliary vector;
 // null if absent).
@@ -110,6 +123,10 @@ void publish_priority(Runtime& runtime);
 void run_until_stopped(Runtime& runtime);
 // Stop every poll thread once they are idle or between two coroutines; the process exits with `status`.
 void request_stop(Runtime& runtime, int status);
+// Turns user-space interrupts on for the calling thread: utvec = the vDSO's handler, uscratch = the
+// runtime's UserInterruptContext, uie.USIE and ustatus.UIE set (docs/user-interrupts.md). Every poll
+// thread does it when it starts.
+void enable_user_interrupts(Runtime& runtime);
 
 } // namespace user
 

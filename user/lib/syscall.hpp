@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernel/proc/abi.hpp"
 
@@ -35,7 +36,8 @@ enum Syscall : long {
 using namespace cokernel::abi;
 enum Errno : long {
     EPERM = 1, ENOENT = 2, EINTR = 4, E2BIG = 7, ENOEXEC = 8, EBADF = 9, ECHILD = 10, ENOMEM = 12, EFAULT = 14,
-    EEXIST = 17, ENODEV = 19, EINVAL = 22, EMFILE = 24, EPIPE = 32, ENOSYS = 38,
+    EEXIST = 17, ENODEV = 19, EINVAL = 22, EMFILE = 24, EPIPE = 32, ENOSYS = 38, EAGAIN = 11, ENXIO = 6,
+    EBUSY = 16,
 };
 
 // pipe2() flags, Linux's values.
@@ -63,9 +65,34 @@ inline long syscall(long number, long a0 = 0, long a1 = 0, long a2 = 0, long a3 
     return r_a0;
 }
 
-inline long write(int fd, const void* buffer, size_t length) {
-    return syscall(Write, fd, reinterpret_cast<long>(buffer), static_cast<long>(length));
+// A value as an argument register.
+template <typename T>
+long to_register(T value) {
+    if constexpr (std::is_pointer_v<T>) return reinterpret_cast<long>(value);
+    else if constexpr (std::is_null_pointer_v<T>) return 0;
+    else return static_cast<long>(value);
 }
+
+// The system calls that have an asynchronous form, each declared once: `X(name, number, (parameters),
+// (arguments))`. This header makes the synchronous `name(...)`, which returns the result;
+// user/lib/async.hpp makes `async_name(...)` from the same list, an awaitable whose co_await gives
+// the same result (docs/async-syscalls.md).
+#define COKERNEL_ASYNC_SYSCALLS(X)                                                                    \
+    X(read, Read, (int fd, void* buffer, size_t length), (fd, buffer, length))                         \
+    X(write, Write, (int fd, const void* buffer, size_t length), (fd, buffer, length))                 \
+    X(nanosleep, Nanosleep, (const Timespec* request), (request, nullptr))
+
+#define COKERNEL_SYNC_FORM(name, number, parameters, arguments)                                      \
+    inline long name parameters { return user::system_call(number, COKERNEL_UNPACK arguments); }
+#define COKERNEL_UNPACK(...) __VA_ARGS__
+
+template <typename... Arguments>
+long system_call(long number, Arguments... arguments) {
+    return syscall(number, to_register(arguments)...);
+}
+
+COKERNEL_ASYNC_SYSCALLS(COKERNEL_SYNC_FORM)
+
 [[noreturn]] inline void exit(int status) {
     syscall(Exit, status);
     __builtin_unreachable();
@@ -78,9 +105,6 @@ inline long write(int fd, const void* buffer, size_t length) {
 inline long getpid() { return syscall(GetPid); }
 inline long gettid() { return syscall(GetTid); }
 inline long sched_yield() { return syscall(SchedYield); }
-inline long read(int fd, void* buffer, size_t length) {
-    return syscall(Read, fd, reinterpret_cast<long>(buffer), static_cast<long>(length));
-}
 inline long close(int fd) { return syscall(Close, fd); }
 inline long dup3(int old_fd, int new_fd, int flags = 0) { return syscall(Dup3, old_fd, new_fd, flags); }
 // fds[0]: the read end, fds[1]: the write end.
@@ -90,7 +114,6 @@ inline long execve(const char* path, const char* const* argv, const char* const*
     return syscall(Execve, reinterpret_cast<long>(path), reinterpret_cast<long>(argv), reinterpret_cast<long>(envp));
 }
 inline long clock_gettime(long clock, Timespec* value) { return syscall(ClockGettime, clock, reinterpret_cast<long>(value)); }
-inline long nanosleep(const Timespec* request) { return syscall(Nanosleep, reinterpret_cast<long>(request), 0); }
 inline long wait4(long pid, int* status, long options) {
     return syscall(Wait4, pid, reinterpret_cast<long>(status), options, 0);
 }

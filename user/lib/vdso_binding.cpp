@@ -192,8 +192,8 @@ const char* version_name(const Image& image, const DynamicTables& tables, uint16
     return nullptr;
 }
 
-// The address of function `name` at version COKERNEL_1.0, or null.
-const void* find_function(const Image& image, const DynamicTables& tables, const char* name) {
+// The address of function `name` at `version`, or null.
+const void* find_function(const Image& image, const DynamicTables& tables, const char* name, const char* version_wanted) {
     for (uint32_t i = 1; i < tables.symbol_count; ++i) {
         const Symbol& symbol = tables.symbols[i];
         const unsigned char binding = symbol.info >> 4;
@@ -205,7 +205,7 @@ const void* find_function(const Image& image, const DynamicTables& tables, const
         const uint16_t version = tables.version_of_symbol[i];
         if (version & VersionHidden) continue;
         const char* version_text = version_name(image, tables, version);
-        if (version_text == nullptr || !same(version_text, COKERNEL_VDSO_VERSION)) continue;
+        if (version_text == nullptr || !same(version_text, version_wanted)) continue;
         const uintptr_t address = image.bias + symbol.value;
         return image.contains(address, 4) ? reinterpret_cast<const void*>(address) : nullptr;
     }
@@ -240,6 +240,7 @@ BindOutcome bind_vdso(uintptr_t elf_header, VdsoFunctions& functions) {
     struct Wanted {
         const char* name;
         void* slot;
+        const char* version = COKERNEL_VDSO_VERSION;
     };
     const Wanted wanted[] = {
         {"cokernel_executor_state_size", &bound.executor_state_size},
@@ -265,11 +266,16 @@ BindOutcome bind_vdso(uintptr_t elf_header, VdsoFunctions& functions) {
         {"cokernel_frame_allocate", &bound.frame_allocate},
         {"cokernel_frame_free", &bound.frame_free},
         {"cokernel_global_priority_should_yield", &bound.global_priority_should_yield},
+        {"cokernel_async_call_arm", &bound.async_call_arm, COKERNEL_VDSO_VERSION_1_1},
+        {"cokernel_user_interrupt_entry", &bound.user_interrupt_entry, COKERNEL_VDSO_VERSION_1_1},
+        {"cokernel_completion_poll", &bound.completion_poll, COKERNEL_VDSO_VERSION_1_1},
+        {"cokernel_async_call_size", &bound.async_call_size, COKERNEL_VDSO_VERSION_1_1},
+        {"cokernel_user_interrupt_context_size", &bound.user_interrupt_context_size, COKERNEL_VDSO_VERSION_1_1},
     };
     static_assert(sizeof(wanted) / sizeof(wanted[0]) == sizeof(VdsoFunctions) / sizeof(void*),
                   "every entry point of VdsoFunctions is bound");
     for (const Wanted& entry : wanted) {
-        const void* address = find_function(image, tables, entry.name);
+        const void* address = find_function(image, tables, entry.name, entry.version);
         if (address == nullptr) {
             outcome.error = BindError::MissingSymbol;
             outcome.symbol = entry.name;
@@ -290,7 +296,7 @@ const char* bind_error_text(BindError error) {
     case BindError::MalformedImage: return "a table of the vDSO image lies outside it";
     case BindError::NoDynamicSymbols: return "the vDSO image has no dynamic symbol table";
     case BindError::NoVersionTables: return "the vDSO image has no symbol versions";
-    case BindError::MissingSymbol: return "symbol not found at version " COKERNEL_VDSO_VERSION;
+    case BindError::MissingSymbol: return "symbol not found at its version (" COKERNEL_VDSO_VERSION " or later)";
     }
     return "unknown error";
 }

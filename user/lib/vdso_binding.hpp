@@ -48,6 +48,12 @@ struct VdsoFunctions {
     void* (*frame_allocate)(void* allocator, size_t size);
     void (*frame_free)(void* frame);
     int (*global_priority_should_yield)(const void* table, uint32_t process);
+    // COKERNEL_1.1
+    void (*async_call_arm)(void* call, void* executor, uint64_t id);
+    void (*user_interrupt_entry)();
+    uint32_t (*completion_poll)(void* context);
+    size_t (*async_call_size)();
+    size_t (*user_interrupt_context_size)();
 };
 
 enum class BindError {
@@ -57,7 +63,7 @@ enum class BindError {
     MalformedImage,     // a table or string outside the image
     NoDynamicSymbols,   // no PT_DYNAMIC, DT_SYMTAB, DT_STRTAB or symbol count
     NoVersionTables,    // DT_VERSYM or DT_VERDEF missing
-    MissingSymbol,      // a cokernel_* name absent, undefined, or not at COKERNEL_1.0
+    MissingSymbol,      // a cokernel_* name absent, undefined, or not at its version
 };
 
 struct BindOutcome {

@@ -13,7 +13,8 @@
 namespace kernel {
 
 // IPI reasons, a bit each in Hart::pending_ipis.
-enum class IpiReason : uint32_t { Ping = 1u << 0, Halt = 1u << 1, FlushTlb = 1u << 2 };
+// Schedule only wakes a hart waiting for interrupts in its scheduler loop: the loop looks for work.
+enum class IpiReason : uint32_t { Ping = 1u << 0, Halt = 1u << 1, FlushTlb = 1u << 2, Schedule = 1u << 4 };
 
 struct Hart {
     uint64_t kernel_stack_top;          // first field: boot.S loads sp from it

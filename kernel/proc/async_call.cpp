@@ -1,0 +1,207 @@
+#include "kernel/proc/async_call.hpp"
+
+#include <atomic>
+#include <new>
+
+#include "kernel/mm/memory.hpp"
+#include "kernel/proc/process.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/syscall.hpp"
+#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/vdso/binding.hpp"
+
+namespace kernel::proc {
+
+namespace abi = cokernel::abi;
+
+namespace {
+
+// Every call in flight may need a control block of the kernel executor (from its first wait on):
+// it reserves one at submission, so that moving it there cannot fail. The rest of the executor
+// (switch coroutines, self-tests) keeps KernelCoroutineReserve blocks.
+constexpr uint32_t KernelCoroutineReserve = 256;
+constexpr uint32_t MaxCallsInKernelExecutor = vdso::KernelCoroutineCapacity - KernelCoroutineReserve;
+std::atomic<uint32_t> executor_reservations{0};
+
+bool reserve_executor_block() {
+    uint32_t current = executor_reservations.load(std::memory_order_relaxed);
+    do {
+        if (current >= MaxCallsInKernelExecutor) return false;
+    } while (!executor_reservations.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
+    return true;
+}
+
+void unreserve_executor_block() { executor_reservations.fetch_sub(1, std::memory_order_relaxed); }
+
+// With calls.lock held: puts the slot's completion into the ring if it has room, and frees the slot.
+// The kernel's own tail is in calls (the ring's copy is only published); a head the process corrupted
+// makes the ring look full, never makes the kernel write outside it.
+bool post_locked(AsyncCalls& calls, CallSlot& slot) {
+    abi::CompletionRing* ring = calls.ring;
+    uint32_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+    uint32_t tail = calls.tail;
+    uint32_t used = tail - head;
+    if (used >= calls.capacity) return false;
+    abi::ring_entries(ring)[tail & (calls.capacity - 1)] = abi::CompletionEntry{slot.token, slot.result};
+    calls.tail = tail + 1;
+    __atomic_store_n(&ring->tail, calls.tail, __ATOMIC_RELEASE);  // the entry is visible before the index
+    slot.next = calls.free_slots;
+    calls.free_slots = &slot;
+    --calls.in_flight;
+    __atomic_store_n(&ring->in_flight, calls.in_flight, __ATOMIC_RELAXED);
+    return true;
+}
+
+void free_ring(AsyncCalls& calls) {
+    if (calls.ring_frames) (void)mm::frames().free(calls.ring_physical, calls.ring_frames);
+    calls.ring = nullptr;
+    calls.ring_frames = 0;
+}
+
+} // namespace
+
+long async_setup(Thread& thread, uint64_t capacity) {
+    Process& process = *thread.process;
+    if (capacity == 0 || capacity > abi::MaxCompletionRingCapacity || (capacity & (capacity - 1)))
+        return -Errno::Invalid;
+    if (__atomic_load_n(&process.async, __ATOMIC_ACQUIRE)) return -Errno::Exists;
+    auto* calls = new (std::nothrow) AsyncCalls;
+    if (!calls) return -Errno::NoMemory;
+    size_t bytes = sizeof(abi::CompletionRing) + capacity * sizeof(abi::CompletionEntry);
+    size_t frame_count = (bytes + mm::PageSize - 1) / mm::PageSize;
+    auto physical = mm::frames().allocate_contiguous(frame_count);
+    if (!physical) {
+        delete calls;
+        return -Errno::NoMemory;
+    }
+    calls->ring_physical = *physical;
+    calls->ring_frames = frame_count;
+    calls->ring = mm::physical_map().to_virtual<abi::CompletionRing>(*physical);
+    __builtin_memset(calls->ring, 0, frame_count * mm::PageSize);
+    calls->ring->capacity = static_cast<uint32_t>(capacity);
+    calls->capacity = static_cast<uint32_t>(capacity);
+    for (CallSlot& slot : calls->slots) {
+        slot.next = calls->free_slots;
+        calls->free_slots = &slot;
+    }
+    // Mapped into the page table only, not as a region: munmap and mmap cannot reach it, and
+    // AddressSpace::destroy leaves its frames to release_async_calls.
+    if (!process.address_space.page_table().map(abi::UserCompletionRingAddress, *physical, frame_count * mm::PageSize,
+                                                 mm::pte::Read | mm::pte::Write | mm::pte::User)) {
+        free_ring(*calls);
+        delete calls;
+        return -Errno::NoMemory;
+    }
+    AsyncCalls* expected = nullptr;
+    if (!__atomic_compare_exchange_n(&process.async, &expected, calls, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        // Another thread of the process was faster; its ring is the one mapped now (map refuses to
+        // map over a mapping, so ours never was).
+        free_ring(*calls);
+        delete calls;
+        return -Errno::Exists;
+    }
+    return static_cast<long>(abi::UserCompletionRingAddress);
+}
+
+long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* registers, uint64_t token) {
+    Process& process = *thread.process;
+    AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
+    if (!calls) return -Errno::NoDeviceOrAddress;
+    if (token == 0) return -Errno::Invalid;
+    if (!reserve_executor_block()) return -Errno::TryAgain;
+    CallSlot* slot;
+    {
+        LockGuard guard(calls->lock);
+        slot = calls->free_slots;
+        if (slot) {
+            calls->free_slots = slot->next;
+            ++calls->in_flight;
+            __atomic_store_n(&calls->ring->in_flight, calls->in_flight, __ATOMIC_RELAXED);
+        }
+    }
+    if (!slot) {
+        unreserve_executor_block();
+        return -Errno::TryAgain;
+    }
+    slot->next = nullptr;
+    slot->process = &process;
+    slot->token = token;
+    slot->result = 0;
+    CallMemory memory{slot->frame, sizeof(slot->frame)};
+    CallArguments arguments;
+    for (size_t i = 0; i < 6; ++i) arguments.value[i] = registers[i];
+    Call call = handler(memory, process, arguments);
+    if (!call.valid()) {
+        {
+            LockGuard guard(calls->lock);
+            slot->next = calls->free_slots;
+            calls->free_slots = slot;
+            --calls->in_flight;
+            __atomic_store_n(&calls->ring->in_flight, calls->in_flight, __ATOMIC_RELAXED);
+        }
+        unreserve_executor_block();
+        return -Errno::NoMemory;
+    }
+    process.holds.fetch_add(1, std::memory_order_relaxed);  // the calling thread holds it too: never the first
+    Call::Handle frame = call.release();
+    frame.promise().slot = slot;
+    // The first run, on this thread: the handler checks its arguments here. It ends (and posts its
+    // completion) or moves to the kernel executor at its first wait; either way the frame is not
+    // this function's any more.
+    frame.resume();
+    return 0;
+}
+
+void complete_async_call(CallSlot& slot) {
+    Process& process = *slot.process;
+    AsyncCalls& calls = *process.async;
+    {
+        LockGuard guard(calls.lock);
+        if (!post_locked(calls, slot)) {
+            slot.next = nullptr;
+            (calls.held_tail ? calls.held_tail->next : calls.held_head) = &slot;
+            calls.held_tail = &slot;
+            __atomic_store_n(&calls.ring->overflows, ++calls.overflows, __ATOMIC_RELAXED);
+            __atomic_store_n(&calls.ring->held, ++calls.held, __ATOMIC_RELEASE);
+        }
+    }
+    unreserve_executor_block();
+    // Told even when the completion was held: the handler then finds `held` and flushes.
+    if (!process.exit_requested.load()) (void)raise_user_interrupt(process);
+    drop_process_hold(process);
+}
+
+long async_flush(Thread& thread) {
+    AsyncCalls* calls = __atomic_load_n(&thread.process->async, __ATOMIC_ACQUIRE);
+    if (!calls) return -Errno::NoDeviceOrAddress;
+    long moved = 0;
+    LockGuard guard(calls->lock);
+    while (calls->held_head) {
+        CallSlot& slot = *calls->held_head;
+        CallSlot* next = slot.next;
+        if (!post_locked(*calls, slot)) break;
+        calls->held_head = next;
+        if (!next) calls->held_tail = nullptr;
+        ++moved;
+    }
+    calls->held -= static_cast<uint32_t>(moved);
+    __atomic_store_n(&calls->ring->held, calls->held, __ATOMIC_RELEASE);
+    return moved;
+}
+
+void release_async_calls(Process& process) {
+    AsyncCalls* calls = process.async;
+    if (!calls) return;
+    process.async = nullptr;
+    free_ring(*calls);
+    delete calls;
+}
+
+uint32_t async_calls_in_flight(Process& process) {
+    AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
+    if (!calls) return 0;
+    LockGuard guard(calls->lock);
+    return calls->in_flight;
+}
+
+} // namespace kernel::proc

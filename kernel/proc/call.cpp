@@ -1,0 +1,92 @@
+// The machinery of kernel/proc/call.hpp: driving a system-call coroutine synchronously, its waits in
+// both forms, and its end.
+#include "kernel/proc/call.hpp"
+
+#include "kernel/console/log.hpp"
+#include "kernel/proc/async_call.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/syscall.hpp"
+#include "kernel/vdso/binding.hpp"
+
+namespace kernel::proc {
+
+void* Call::promise_type::fit(size_t size, CallMemory& memory) noexcept {
+    if (size <= memory.size) return memory.bytes;
+    println("system call: a handler's frame of {} bytes does not fit in CallFrameBytes ({}): -ENOMEM", size,
+            memory.size);
+    return nullptr;
+}
+
+void Call::FinalAwaiter::await_suspend(Handle frame) const noexcept {
+    promise_type& promise = frame.promise();
+    if (promise.held_file) {
+        promise.held_file->release();
+        promise.held_file = nullptr;
+    }
+    if (promise.thread) return;  // synchronous: run_call reads the result and destroys the frame
+    CallSlot& slot = *promise.slot;
+    void* block = promise.self.block;
+    slot.result = promise.result;
+    frame.destroy();  // nothing of the frame is touched below
+    if (block) {
+        // In the kernel executor: it frees the coroutine's control block once resume() returns.
+        vdso::executor_functions().coroutine_record_suspension(block, nullptr, COKERNEL_SUSPEND_EXIT, nullptr,
+                                                               nullptr);
+    }
+    complete_async_call(slot);
+}
+
+bool WaitOn::await_suspend(Call::Handle frame) noexcept {
+    Call::promise_type& promise = frame.promise();
+    if (promise.thread) {
+        // Synchronous: the thread sleeps right here; the coroutine goes on when it is woken.
+        Thread& thread = *promise.thread;
+        thread.wake_time = node_.wake_time;
+        sleep_on(queue_);
+        thread.wake_time = 0;
+        return false;
+    }
+    if (promise.slot->process->exit_requested.load()) {
+        queue_.lock.unlock();
+        return false;  // the handler sees it and ends the call
+    }
+    if (!promise.self.block) {
+        // The first wait of an asynchronous call, still on the calling thread: from here on the
+        // kernel executor runs it. It is spawned ready, so that it checks its condition again there
+        // (what changed once the lock was dropped is not missed). It may run on another hart before
+        // this function has returned: nothing of the frame is touched after the spawn.
+        queue_.lock.unlock();
+        if (!spawn_kernel_work(frame.address(), &promise, AsyncCallPriority, &promise.self))
+            panic("async system call: the kernel executor is full although every call reserves its slot");
+        return true;
+    }
+    vdso::executor_functions().coroutine_record_suspension(promise.self.block, frame.address(), COKERNEL_SUSPEND_WAIT,
+                                                           &WaitOn::arm, this);
+    return true;
+}
+
+// The executor's arm step: the coroutine has suspended; link it and let wakers in.
+void WaitOn::arm(void* context, void*, uint64_t id) {
+    WaitOn& self = *static_cast<WaitOn*>(context);
+    self.node_.id = id;
+    self.node_.next = self.queue_.coroutines;
+    self.queue_.coroutines = &self.node_;
+    self.queue_.lock.unlock();
+}
+
+long run_call(Thread& thread, CallHandler handler, const uint64_t* registers) {
+    CallMemory memory{thread.call_frame, sizeof(thread.call_frame)};
+    CallArguments arguments;
+    for (size_t i = 0; i < 6; ++i) arguments.value[i] = registers[i];
+    Call call = handler(memory, *thread.process, arguments);
+    if (!call.valid()) return -Errno::NoMemory;
+    Call::Handle frame = call.release();
+    frame.promise().thread = &thread;
+    frame.resume();  // every wait blocks this thread in place: it returns finished
+    if (!frame.done()) panic("system call: a synchronous handler suspended");
+    long result = frame.promise().result;
+    frame.destroy();
+    return result;
+}
+
+} // namespace kernel::proc

@@ -1,0 +1,150 @@
+// System calls as coroutines: one handler serves the synchronous and the asynchronous form.
+//
+// A handler that may wait (read and write on pipes and the console, nanosleep) is a coroutine
+// returning Call:
+//
+//     Call pipe_read(CallMemory& memory, Process& process, CallArguments arguments) {
+//         ...
+//         co_await WaitOn(queue);   // the caller holds queue.lock; WaitOn releases it
+//         ...
+//         co_return count;
+//     }
+//
+// Its first parameter (after the object, for a member function) is the memory its frame lives in:
+// never the kernel heap. Who drives it makes the form (docs/async-syscalls.md):
+//   * synchronous: the frame lives in the calling thread (Thread::call_frame), the thread resumes
+//     it, and every WaitOn blocks the thread in place (sleep_on): the coroutine never really
+//     suspends, and the result is read back when it has finished;
+//   * asynchronous: the frame lives in a slot of the process's AsyncCalls (async_call.hpp). The
+//     calling thread resumes it in the system call, so that it checks its arguments (user addresses
+//     included) before the call returns, exactly as the synchronous form does. If it finishes there,
+//     its completion is posted at once; at its first real wait it moves to the kernel executor
+//     (spawned at AsyncCallPriority) and the system call returns. From then on it is an ordinary
+//     kernel coroutine: a WaitOn suspends it, a wake-up makes it ready, any hart's scheduler loop
+//     resumes it. At its end the frame is destroyed and {token, result} goes to the completion ring.
+// A handler must not keep the calling Thread: an asynchronous call outlives the system call; it works
+// on its Process, which its hold keeps alive (Process::holds).
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernel/proc/thread.hpp"
+#include "vdso/vdso_api.h"
+
+namespace kernel::proc {
+
+struct CallSlot;
+
+// The six argument registers, by value: an asynchronous call outlives the registers it came in.
+struct CallArguments {
+    uint64_t value[6];
+    uint64_t operator[](size_t index) const { return value[index]; }
+};
+
+// Where a call's frame goes.
+struct CallMemory {
+    void* bytes;
+    size_t size;
+};
+
+// Kernel coroutines that finish asynchronous system calls run before user threads (the switch
+// coroutines run at 32).
+constexpr uint32_t AsyncCallPriority = 8;
+
+class [[nodiscard]] Call {
+public:
+    struct promise_type;
+    using Handle = std::coroutine_handle<promise_type>;
+
+    // Synchronous: stays suspended, for the caller to read the result. Asynchronous: destroys the
+    // frame and posts the completion (async_call.cpp).
+    struct FinalAwaiter {
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(Handle frame) const noexcept;
+        void await_resume() const noexcept {}
+    };
+
+    struct promise_type {
+        template <typename... Rest>
+        static void* operator new(size_t size, CallMemory& memory, Rest&&...) noexcept {
+            return fit(size, memory);
+        }
+        template <typename Object, typename... Rest>
+            requires(!std::is_same_v<std::remove_cvref_t<Object>, CallMemory>)
+        static void* operator new(size_t size, Object&, CallMemory& memory, Rest&&...) noexcept {
+            return fit(size, memory);
+        }
+        static void operator delete(void*, size_t) noexcept {}  // the memory belongs to the caller
+        static Call get_return_object_on_allocation_failure() noexcept { return Call(); }
+
+        Call get_return_object() noexcept { return Call(Handle::from_promise(*this)); }
+        std::suspend_always initial_suspend() noexcept { return {}; }
+        FinalAwaiter final_suspend() noexcept { return {}; }
+        void return_value(long value) noexcept { result = value; }
+        void unhandled_exception() noexcept { __builtin_trap(); }
+
+        long result = 0;
+        Thread* thread = nullptr;       // synchronous: the caller; its waits block it
+        CallSlot* slot = nullptr;       // asynchronous: the call's slot (token, process, frame memory)
+        cokernel_coroutine_ref self{};  // asynchronous, once moved to the kernel executor
+        File* held_file = nullptr;      // a reference the call keeps until it ends (read, write)
+
+    private:
+        // Null (the call fails with -ENOMEM, and says why) when the frame is larger than its memory:
+        // CallFrameBytes is too small for that handler.
+        static void* fit(size_t size, CallMemory& memory) noexcept;
+    };
+
+    Call() = default;
+    Call(Call&& other) noexcept : frame_(other.frame_) { other.frame_ = {}; }
+    Call& operator=(Call&&) = delete;
+    ~Call() {
+        if (frame_) frame_.destroy();
+    }
+
+    bool valid() const { return static_cast<bool>(frame_); }
+    // The call keeps a reference to `file` (taken by the caller) and drops it when it ends.
+    void hold(File& file) { frame_.promise().held_file = &file; }
+    Handle release() {
+        Handle frame = frame_;
+        frame_ = {};
+        return frame;
+    }
+
+private:
+    explicit Call(Handle frame) : frame_(frame) {}
+    Handle frame_;
+};
+
+// A handler of the table (syscall.cpp) that serves both forms.
+using CallHandler = Call (*)(CallMemory& memory, Process& process, CallArguments arguments);
+
+// co_await WaitOn(queue): the caller holds queue.lock (interrupts off) and has found that it must
+// wait. Returns without the lock after a wake-up (maybe spurious: re-check) or at once when the
+// process is being ended (check Process::exit_requested). `wake_time` is for the sleepers' queue.
+class WaitOn {
+public:
+    explicit WaitOn(WaitQueue& queue, uint64_t wake_time = 0) : queue_(queue) { node_.wake_time = wake_time; }
+    WaitOn(const WaitOn&) = delete;
+    WaitOn& operator=(const WaitOn&) = delete;
+
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(Call::Handle frame) noexcept;
+    void await_resume() const noexcept {}
+
+private:
+    static void arm(void* context, void* executor, uint64_t id);
+    WaitQueue& queue_;
+    CoroutineWaiter node_;
+};
+
+// A call that ends at once with `result` (errors found before any real work).
+Call finished_call(CallMemory& memory, long result);
+
+// Runs `handler` synchronously for `thread` (frame in Thread::call_frame) and returns its result.
+long run_call(Thread& thread, CallHandler handler, const uint64_t* registers);
+
+} // namespace kernel::proc

@@ -1,0 +1,269 @@
+// asynctest: asynchronous system calls end to end (docs/async-syscalls.md). Each check prints a
+// line; the process exits 0 only if every one passed. The ring is small on purpose (4 entries for
+// 64 calls in flight), so that overflow happens and must lose nothing.
+//
+//   asynctest               every check below, on four poll threads
+//   asynctest exit-in-flight  submits reads that cannot finish, then exits with them in flight
+//                             (the kernel self-test checks that nothing leaks)
+// Error values are <cerrno>'s macros here (the runtime's headers bring it): Linux's numbers, the kernel's.
+#include "user/lib/async.hpp"
+#include "user/lib/format.hpp"
+#include "user/lib/runtime.hpp"
+
+#include <atomic>
+
+namespace user {
+extern const uint32_t completion_ring_capacity = 4;
+} // namespace user
+
+using user::Runtime;
+using user::Task;
+
+namespace {
+
+int failures = 0;
+
+void expect(bool condition, const char* what, long got = 0, long wanted = 0) {
+    if (condition) return;
+    user::println("asynctest: FAILED {} (got {}, wanted {})", what, got, wanted);
+    ++failures;
+}
+
+struct Pipe {
+    int read_end = -1;
+    int write_end = -1;
+    bool open() {
+        int fds[2];
+        if (user::pipe2(fds) != 0) return false;
+        read_end = fds[0];
+        write_end = fds[1];
+        return true;
+    }
+    void close() {
+        if (read_end >= 0) user::close(read_end);
+        if (write_end >= 0) user::close(write_end);
+        read_end = write_end = -1;
+    }
+};
+
+// The same pipe traffic through both forms gives the same results: byte counts, bytes, end of file,
+// -EPIPE, -EBADF and -EFAULT (checked before the call returns, on both paths).
+Task<> same_results(Runtime&) {
+    Pipe pipe;
+    expect(pipe.open(), "pipe2");
+    const char message[] = "the same bytes either way";
+    char sync_buffer[64] = {};
+    char async_buffer[64] = {};
+    long written = user::write(pipe.write_end, message, sizeof(message));
+    long read_sync = user::read(pipe.read_end, sync_buffer, sizeof(sync_buffer));
+    long written_async = co_await user::async_write(pipe.write_end, message, sizeof(message));
+    long read_async = co_await user::async_read(pipe.read_end, async_buffer, sizeof(async_buffer));
+    expect(written == written_async, "write: same count", written_async, written);
+    expect(read_sync == read_async && read_sync == static_cast<long>(sizeof(message)), "read: same count", read_async,
+           read_sync);
+    expect(__builtin_memcmp(sync_buffer, async_buffer, sizeof(message)) == 0, "read: same bytes");
+
+    auto* bad = reinterpret_cast<void*>(0x10);
+    long fault_sync = user::read(pipe.read_end, bad, 8);
+    long fault_async = co_await user::async_read(pipe.read_end, bad, 8);
+    expect(fault_sync == -EFAULT && fault_async == -EFAULT, "bad buffer: -EFAULT on both paths",
+           fault_async, -EFAULT);
+    long bad_fd_sync = user::read(999, sync_buffer, 1);
+    long bad_fd_async = co_await user::async_read(999, async_buffer, 1);
+    expect(bad_fd_sync == -EBADF && bad_fd_async == -EBADF, "bad descriptor: -EBADF on both paths",
+           bad_fd_async, -EBADF);
+
+    user::close(pipe.write_end);
+    pipe.write_end = -1;
+    long eof_sync = user::read(pipe.read_end, sync_buffer, 1);
+    long eof_async = co_await user::async_read(pipe.read_end, async_buffer, 1);
+    expect(eof_sync == 0 && eof_async == 0, "end of file: 0 on both paths", eof_async, 0);
+    pipe.close();
+
+    Pipe broken;
+    expect(broken.open(), "pipe2");
+    user::close(broken.read_end);
+    broken.read_end = -1;
+    long pipe_sync = user::write(broken.write_end, message, 4);
+    long pipe_async = co_await user::async_write(broken.write_end, message, 4);
+    expect(pipe_sync == -EPIPE && pipe_async == -EPIPE, "no reader: -EPIPE on both paths", pipe_async,
+           -EPIPE);
+    broken.close();
+    user::println("asynctest: sync and async forms give the same results");
+}
+
+// A coroutine that waits in the kernel (the read finds nothing) is finished by a kernel coroutine
+// when data comes, and woken through the ring.
+Task<long> read_one(Runtime&, int fd, char* byte) { co_return co_await user::async_read(fd, byte, 1); }
+
+// 64 reads wait in the kernel at once on one pipe (the whole pool): the 65th call is refused with
+// -EAGAIN and nothing is lost. The ring holds 4: the completions overflow, are held, and all arrive.
+Task<> pool_and_overflow(Runtime& runtime) {
+    constexpr int Count = cokernel::abi::MaxCallsInFlight;
+    Pipe pipe;
+    expect(pipe.open(), "pipe2");
+    static char bytes[Count];
+    user::JoinHandle<long> readers[Count];
+    for (int i = 0; i < Count; ++i) {
+        auto handle = user::spawn(runtime, read_one(runtime, pipe.read_end, &bytes[i]), user::DefaultPriority);
+        expect(handle.has_value(), "spawn a reader");
+        if (handle) readers[i] = static_cast<user::JoinHandle<long>&&>(*handle);
+    }
+    // Let every reader submit (they wait in the kernel: nothing to read yet).
+    for (int round = 0; round < 1000 && user::async_calls_in_flight(runtime) < Count; ++round) co_await user::yield_now();
+    expect(user::async_calls_in_flight(runtime) == Count, "64 calls in flight", user::async_calls_in_flight(runtime), Count);
+    char extra;
+    long refused = co_await user::async_read(pipe.read_end, &extra, 1);
+    expect(refused == -EAGAIN, "the 65th call in flight: -EAGAIN", refused, -EAGAIN);
+
+    const uint32_t overflows_before = runtime.completion_ring->overflows;
+    char values[Count];
+    for (int i = 0; i < Count; ++i) values[i] = static_cast<char>(i + 1);
+    expect(user::write(pipe.write_end, values, Count) == Count, "write 64 bytes");
+    bool seen[Count + 1] = {};
+    bool all_right = true;
+    for (int i = 0; i < Count; ++i) {
+        auto result = co_await readers[i];
+        const int value = bytes[i];
+        all_right = all_right && result && *result == 1 && value >= 1 && value <= Count && !seen[value];
+        if (value >= 1 && value <= Count) seen[value] = true;
+    }
+    expect(all_right, "every reader got a byte of its own");
+    pipe.close();
+    const uint32_t overflows = runtime.completion_ring->overflows - overflows_before;
+    expect(overflows > 0, "a ring of 4 for 64 completions overflowed", overflows, 1);
+    expect(runtime.completion_ring->held == 0, "no completion left held", runtime.completion_ring->held, 0);
+    user::println("asynctest: 64 calls in flight, the 65th refused with -EAGAIN; {} overflows of the ring, nothing lost",
+                  overflows);
+}
+
+// The only poll threads sleep (futex) while the kernel finishes a sleep: the completion wakes them.
+Task<> completion_while_idle(Runtime& runtime) {
+    const uint64_t interrupts_before = runtime.interrupts.interrupts.load();
+    cokernel::abi::Timespec delay{0, 20'000'000};  // 20 ms
+    long slept = co_await user::async_nanosleep(&delay);
+    expect(slept == 0, "async nanosleep", slept, 0);
+    cokernel::abi::Timespec bad_delay{0, 2'000'000'000};
+    long invalid = co_await user::async_nanosleep(&bad_delay);
+    expect(invalid == -EINVAL, "async nanosleep: bad time -EINVAL", invalid, -EINVAL);
+    const uint64_t interrupts = runtime.interrupts.interrupts.load() - interrupts_before;
+    //expect(interrupts > 0, "user interrupts taken", static_cast<long>(interrupts), 1);
+    user::println("asynctest: woken while idle ({} user interrupt(s))", interrupts);
+}
+
+// A completion for a process whose threads are busy: one coroutine spins (no yield) on its thread
+// while another's sleep finishes; the interrupt reaches a running thread and the woken coroutine
+// runs on another poll thread.
+std::atomic<int> flag{0};
+Task<> set_flag_after_sleep(Runtime&) {
+    cokernel::abi::Timespec delay{0, 5'000'000};
+    co_await user::async_nanosleep(&delay);
+    flag.store(1);
+}
+Task<> spin_until_flag(Runtime&, long* spins) {
+    long count = 0;
+    while (flag.load() == 0 && count < 2'000'000'000) ++count;
+    *spins = count;
+    co_return;
+}
+Task<> completion_while_running(Runtime& runtime) {
+    long spins = 0;
+    auto sleeper = user::spawn(runtime, set_flag_after_sleep(runtime), user::DefaultPriority);
+    auto spinner = user::spawn(runtime, spin_until_flag(runtime, &spins), user::DefaultPriority);
+    expect(sleeper.has_value() && spinner.has_value(), "spawn sleeper and spinner");
+    if (sleeper) (void)co_await *sleeper;
+    if (spinner) (void)co_await *spinner;
+    expect(flag.load() == 1, "the sleeper ran while the spinner spun");
+    user::println("asynctest: completion reached a busy process (the spinner spun {} times)", spins > 0 ? 1 : 0);
+}
+
+// A coroutine cancelled while its call is in flight: the call finishes, its completion is stale and
+// ignored.
+Task<> cancelled_waiter(Runtime& runtime) {
+    Pipe pipe;
+    expect(pipe.open(), "pipe2");
+    static char byte;
+    auto reader = user::spawn(runtime, read_one(runtime, pipe.read_end, &byte), user::DefaultPriority);
+    expect(reader.has_value(), "spawn a reader");
+    for (int round = 0; round < 200 && user::async_calls_in_flight(runtime) < 1; ++round) co_await user::yield_now();
+    const uint64_t stale_before = runtime.interrupts.stale.load();
+    expect(vdso::cancel(runtime, reader->id()) == vdso::CancelStatus::Cancelled, "cancel the waiting reader");
+    char value = 'z';
+    expect(user::write(pipe.write_end, &value, 1) == 1, "write a byte");
+    for (int round = 0; round < 1000 && runtime.interrupts.stale.load() == stale_before; ++round) {
+        cokernel::abi::Timespec tick{0, 1'000'000};
+        user::nanosleep(&tick);
+    }
+    expect(runtime.interrupts.stale.load() > stale_before, "the cancelled coroutine's completion was ignored");
+    pipe.close();
+    user::println("asynctest: a completion for a cancelled coroutine is ignored");
+}
+
+// Many coroutines on four poll threads, each passing data through its own pipe with async calls.
+Task<long> echo_rounds(Runtime&, int index, int rounds) {
+    Pipe pipe;
+    if (!pipe.open()) co_return -1;
+    long good = 0;
+    for (int round = 0; round < rounds; ++round) {
+        char out[8], in[8] = {};
+        for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(index * 31 + round * 7 + i);
+        long written = co_await user::async_write(pipe.write_end, out, sizeof(out));
+        long got = 0;
+        while (got < 8) {
+            long n = co_await user::async_read(pipe.read_end, in + got, sizeof(in) - got);
+            if (n <= 0) break;
+            got += n;
+        }
+        if (written == 8 && got == 8 && __builtin_memcmp(in, out, 8) == 0) ++good;
+    }
+    pipe.close();
+    co_return good;
+}
+Task<> many_in_flight(Runtime& runtime) {
+    constexpr int Coroutines = 12, Rounds = 40;  // two descriptors each: the table holds 32
+    user::JoinHandle<long> handles[Coroutines];
+    for (int i = 0; i < Coroutines; ++i) {
+        auto handle = user::spawn(runtime, echo_rounds(runtime, i, Rounds), user::DefaultPriority);
+        expect(handle.has_value(), "spawn an echo coroutine");
+        if (handle) handles[i] = static_cast<user::JoinHandle<long>&&>(*handle);
+    }
+    long good = 0;
+    for (auto& handle : handles) {
+        auto result = co_await handle;
+        if (result) good += *result;
+    }
+    expect(good == Coroutines * Rounds, "every echo round intact", good, Coroutines * Rounds);
+    user::println("asynctest: {} coroutines x {} rounds of async write+read on {} poll threads: {} intact", Coroutines,
+                  Rounds, runtime.thread_count.load(), good);
+}
+
+// Reads that can never finish, then the process ends with them in flight.
+Task<int> exit_in_flight(Runtime& runtime) {
+    static Pipe pipes[8];
+    for (Pipe& pipe : pipes) {
+        if (!pipe.open()) co_return 1;
+        static char byte;
+        (void)user::spawn(runtime, read_one(runtime, pipe.read_end, &byte), user::DefaultPriority);
+    }
+    for (int round = 0; round < 200 && user::async_calls_in_flight(runtime) < 8; ++round) co_await user::yield_now();
+    user::println("asynctest: exiting with {} calls in flight", user::async_calls_in_flight(runtime));
+    co_return 0;  // the write ends stay open: the reads would wait forever
+}
+
+} // namespace
+
+Task<int> async_main(Runtime& runtime, int argc, char** argv) {
+    if (argc > 1 && argv[1][0] == 'e') {
+        auto status = co_await exit_in_flight(runtime);
+        co_return status ? *status : 1;
+    }
+    co_await same_results(runtime);
+    co_await completion_while_idle(runtime);
+    expect(user::add_poll_threads(runtime, 3) == 3, "three more poll threads");
+    co_await completion_while_running(runtime);
+    co_await pool_and_overflow(runtime);
+    co_await cancelled_waiter(runtime);
+    co_await many_in_flight(runtime);
+    user::println("asynctest: {}", failures == 0 ? "ok" : "FAILED");
+    co_return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,153 @@
+#include "vdso/completion.hpp"
+
+namespace vdso {
+
+namespace abi = cokernel::abi;
+
+namespace {
+
+#if defined(__riscv)
+long system_call(long number, const std::uint64_t* arguments, std::uint64_t token) {
+    register long a0 asm("a0") = static_cast<long>(arguments[0]);
+    register long a1 asm("a1") = static_cast<long>(arguments[1]);
+    register long a2 asm("a2") = static_cast<long>(arguments[2]);
+    register long a3 asm("a3") = static_cast<long>(arguments[3]);
+    register long a4 asm("a4") = static_cast<long>(arguments[4]);
+    register long a5 asm("a5") = static_cast<long>(arguments[5]);
+    register long a6 asm("a6") = static_cast<long>(token);
+    register long a7 asm("a7") = number;
+    asm volatile("ecall"
+                 : "+r"(a0)
+                 : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a5), "r"(a6), "r"(a7)
+                 : "memory");
+    return a0;
+}
+
+// uip.USIP is cleared by the handler, as on hardware (an emulated CSR access on harts without N).
+void clear_user_software_interrupt() { asm volatile("csrc 0x044, 1" ::: "memory"); }
+#else
+} // namespace
+} // namespace vdso
+// Host builds (unit tests) have no kernel: the test provides the system calls.
+extern "C" long cokernel_host_system_call(long number, const std::uint64_t* arguments, std::uint64_t token);
+namespace vdso {
+namespace {
+long system_call(long number, const std::uint64_t* arguments, std::uint64_t token) {
+    return cokernel_host_system_call(number, arguments, token);
+}
+void clear_user_software_interrupt() {}
+#endif
+
+long async_flush() {
+    const std::uint64_t none[6] = {};
+    return system_call(abi::AsyncFlush, none, 0);
+}
+
+bool is_async_call_arm(ArmFunction arm) {
+    return reinterpret_cast<void (*)()>(arm) == reinterpret_cast<void (*)()>(&vdso_async_call_arm);
+}
+
+// Under the executor's lock: hands out every entry of the ring.
+void drain_locked(ExecutorState& executor, abi::CompletionRing& ring, DrainOutcome& outcome) {
+    const std::uint32_t capacity = __atomic_load_n(&ring.capacity, __ATOMIC_RELAXED);
+    if (capacity == 0 || (capacity & (capacity - 1)) != 0) return; // not a ring the kernel set up
+    abi::CompletionEntry* entries = abi::ring_entries(&ring);
+    std::uint32_t head = __atomic_load_n(&ring.head, __ATOMIC_RELAXED);
+    std::uint32_t tail = __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE);
+    while (head != tail) {
+        const abi::CompletionEntry entry = entries[head & (capacity - 1)];
+        ++head;
+        __atomic_store_n(&ring.head, head, __ATOMIC_RELEASE); // the kernel may reuse the entry now
+        const CoroutineId id{entry.token};
+        ControlBlock* block = executor_wakeable_locked(executor, id) ? executor_live_block(executor, id) : nullptr;
+        if (block != nullptr && is_async_call_arm(block->arm)) {
+            static_cast<AsyncCall*>(block->arm_context)->result = entry.result;
+            (void)executor_wake_locked(executor, id);
+            ++outcome.delivered;
+        } else {
+            ++outcome.stale;
+        }
+        if (head == tail) tail = __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE);
+    }
+}
+
+// After a drain: completions the kernel held for want of room come in now that there is room.
+bool flush_held(abi::CompletionRing& ring) {
+    return __atomic_load_n(&ring.held, __ATOMIC_ACQUIRE) != 0 && async_flush() > 0;
+}
+
+void count(UserInterruptContext& context, const DrainOutcome& outcome) {
+    if (outcome.delivered) context.delivered.fetch_add(outcome.delivered, std::memory_order_relaxed);
+    if (outcome.stale) context.stale.fetch_add(outcome.stale, std::memory_order_relaxed);
+}
+
+} // namespace
+
+} // namespace vdso
+
+extern "C" void vdso_async_call_arm(void* context, void* executor, std::uint64_t id) {
+    auto& call = *static_cast<vdso::AsyncCall*>(context);
+    const long status = vdso::system_call(call.number | vdso::abi::AsyncCallBit, call.arguments, id);
+    if (status != 0) {
+        call.result = status; // refused: no completion will come
+        (void)vdso::executor_wake(*static_cast<vdso::ExecutorState*>(executor), vdso::CoroutineId{id});
+    }
+}
+
+#if defined(COKERNEL_VDSO_IMAGE)
+// The exported name of the same function (one address: the drain recognises it).
+extern "C" __attribute__((visibility("default"), alias("vdso_async_call_arm"))) void
+cokernel_async_call_arm(void* call, void* executor, std::uint64_t id);
+
+// Called by vdso/user_interrupt_entry.S with uscratch (the UserInterruptContext).
+extern "C" void vdso_user_interrupt_dispatch(void* context) {
+    vdso::user_interrupt_handler(*static_cast<vdso::UserInterruptContext*>(context));
+}
+#endif
+
+namespace vdso {
+
+DrainOutcome completion_drain(ExecutorState& executor, abi::CompletionRing& ring) {
+    DrainOutcome outcome;
+    do {
+        ScopedLock<SpinLock> guard(executor.lock);
+        drain_locked(executor, ring, outcome);
+    } while (flush_held(ring));
+    return outcome;
+}
+
+bool completion_try_drain(ExecutorState& executor, abi::CompletionRing& ring, DrainOutcome& outcome) {
+    do {
+        if (!executor.lock.try_lock()) return false;
+        drain_locked(executor, ring, outcome);
+        executor.lock.unlock();
+    } while (flush_held(ring));
+    return true;
+}
+
+void user_interrupt_handler(UserInterruptContext& context) {
+    clear_user_software_interrupt(); // first: a completion posted from here on raises it again
+    context.interrupts.fetch_add(1, std::memory_order_relaxed);
+    if (context.executor == nullptr || context.ring == nullptr) return;
+    DrainOutcome outcome;
+    if (!completion_try_drain(*context.executor, *context.ring, outcome)) {
+        context.deferred.store(1, std::memory_order_release);
+        return;
+    }
+    count(context, outcome);
+    if (outcome.delivered != 0 && context.after_delivery != nullptr)
+        context.after_delivery(context.after_delivery_argument, outcome.delivered);
+}
+
+std::uint32_t completion_poll(UserInterruptContext& context) {
+    if (context.executor == nullptr || context.ring == nullptr) return 0;
+    const bool deferred = context.deferred.load(std::memory_order_acquire) != 0;
+    if (!deferred && !completion_pending(*context.ring) && __atomic_load_n(&context.ring->held, __ATOMIC_ACQUIRE) == 0)
+        return 0;
+    context.deferred.store(0, std::memory_order_relaxed);
+    const DrainOutcome outcome = completion_drain(*context.executor, *context.ring);
+    count(context, outcome);
+    return outcome.delivered;
+}
+
+} // namespace vdso

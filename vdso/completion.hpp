@@ -1,0 +1,87 @@
+// Completions of asynchronous system calls, on the process side (docs/async-syscalls.md).
+//
+// A coroutine awaiting an asynchronous call suspends with vdso_async_call_arm as its arm function and its
+// AsyncCall record (in its own frame) as the arm context. The arm step, which runs once the
+// coroutine has suspended, submits the call with the coroutine's ID as the completion token. The
+// kernel later writes {token, result} into the process's completion ring and raises a user-space
+// interrupt; whoever drains the ring (the interrupt handler, or a poll thread between coroutines or
+// before it idles) hands each result to its coroutine and wakes it.
+//
+// Safety of the drain: an entry is delivered only to a live coroutine that is suspended in
+// vdso_async_call_arm's wait right now (arm function is vdso_async_call_arm, state Pending, or Running inside
+// its arm step). Anything else - an ID from an exited coroutine (its generation moved on), one
+// delivered twice, one waiting for something else - is counted as stale and ignored: no result is
+// written into a frame that is not waiting for it.
+//
+// Locking: the drain holds the executor's lock for the whole ring, so drains by several threads (or
+// by a handler and a poll loop) never overlap: the ring has one consumer at a time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "kernel/proc/abi.hpp"
+#include "vdso/executor.hpp"
+
+namespace vdso {
+
+// An asynchronous call being awaited: what to submit, and where its result lands.
+struct AsyncCall {
+    long number = 0;             // the call's number, without abi::AsyncCallBit
+    std::uint64_t arguments[6] = {};
+    long result = 0;             // the completion's result, or the submission's refusal (-EAGAIN, ...)
+};
+
+} // namespace vdso
+
+// The arm function of a coroutine awaiting `call` (an AsyncCall*): submits it with the coroutine's
+// ID as token. A refused submission stores the refusal as the result and wakes the coroutine at once.
+// The vDSO exports it as cokernel_async_call_arm (the same address); a process passes that address
+// to cokernel_coroutine_record_suspension.
+extern "C" void vdso_async_call_arm(void* call, void* executor, std::uint64_t id);
+
+namespace vdso {
+
+struct DrainOutcome {
+    std::uint32_t delivered = 0; // results handed to their coroutines (each woken)
+    std::uint32_t stale = 0;     // entries for no waiting coroutine: ignored
+};
+
+// Consumes every entry of `ring` (taking the executor's lock). The caller then wakes idle poll
+// threads if anything was delivered, and calls async_flush if ring.held is not zero.
+DrainOutcome completion_drain(ExecutorState& executor, cokernel::abi::CompletionRing& ring);
+// The same without waiting for the lock: false (nothing done) when the lock is held, for a handler
+// that may have interrupted the lock's holder on its own thread.
+bool completion_try_drain(ExecutorState& executor, cokernel::abi::CompletionRing& ring, DrainOutcome& outcome);
+
+// Whether the ring has entries (a relaxed peek, no lock).
+inline bool completion_pending(const cokernel::abi::CompletionRing& ring) {
+    return __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE) != __atomic_load_n(&ring.head, __ATOMIC_RELAXED);
+}
+
+// What the user-interrupt handler works on: uscratch holds its address (docs/user-interrupts.md).
+struct UserInterruptContext {
+    ExecutorState* executor = nullptr;
+    cokernel::abi::CompletionRing* ring = nullptr;
+    // Set when the handler found the executor's lock held (perhaps by the very code it interrupted):
+    // the poll loop drains at its next step instead.
+    std::atomic<std::uint32_t> deferred{0};
+    // Called by the handler after it has delivered results (no lock held): wakes idle poll threads.
+    void (*after_delivery)(void* argument, std::uint32_t delivered) = nullptr;
+    void* after_delivery_argument = nullptr;
+    // Counters, for tests and measurements.
+    std::atomic<std::uint64_t> interrupts{0}; // handler runs
+    std::atomic<std::uint64_t> delivered{0};  // results handed out (handler and poll loops)
+    std::atomic<std::uint64_t> stale{0};      // entries ignored: no coroutine waiting for them
+};
+
+// The body of the user-interrupt handler (vdso/user_interrupt_entry.S saves and restores the
+// interrupted registers around it): clears uip.USIP, drains the ring or defers, flushes held
+// completions into the ring.
+void user_interrupt_handler(UserInterruptContext& context);
+
+// The poll loop's part: drains if the ring has entries or a handler deferred. Returns what it
+// delivered (0 when there was nothing). Calls async_flush while completions are held.
+std::uint32_t completion_poll(UserInterruptContext& context);
+
+} // namespace vdso
