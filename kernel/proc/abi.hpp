@@ -17,6 +17,8 @@ enum ProjectSyscall : long {
     SetPriorityCap = 1029,
     ShouldYield = 1030,
     PrioritySlot = 1031,
+    SetMemoryLimit = 1040,
+    MemoryUsage = 1041,
 };
 constexpr long FirstProjectSyscall = Spawn;
 

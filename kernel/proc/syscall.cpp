@@ -49,6 +49,8 @@ struct Table {
         project_calls[cokernel::abi::SetPriorityCap - ProjectBase] = sys_set_priority_cap;
         project_calls[cokernel::abi::ShouldYield - ProjectBase] = sys_should_yield;
         project_calls[cokernel::abi::PrioritySlot - ProjectBase] = sys_priority_slot;
+        project_calls[cokernel::abi::SetMemoryLimit - ProjectBase] = sys_set_memory_limit;
+        project_calls[cokernel::abi::MemoryUsage - ProjectBase] = sys_memory_usage;
     }
     constexpr Handler find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];

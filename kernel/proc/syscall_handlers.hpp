@@ -61,5 +61,8 @@ long sys_get_priority(Thread& thread, SyscallArguments arguments);
 long sys_set_priority_cap(Thread& thread, SyscallArguments arguments);
 long sys_should_yield(Thread& thread, SyscallArguments arguments);
 long sys_priority_slot(Thread& thread, SyscallArguments arguments);
+// memory_limit.cpp
+long sys_set_memory_limit(Thread& thread, SyscallArguments arguments);
+long sys_memory_usage(Thread& thread, SyscallArguments arguments);
 
 } // namespace kernel::proc
