@@ -27,6 +27,9 @@ constexpr uint64_t AuxPriorityTable = 0x1000;
 
 constexpr uint32_t MaxProcessName = 32;
 
+// Descriptors per process (slots 0 .. MaxDescriptors - 1), as Linux's default RLIMIT_NOFILE.
+constexpr uint32_t MaxDescriptors = 1024;
+
 // One entry of process_list.
 struct ProcessRecord {
     uint32_t pid;
