@@ -9,6 +9,7 @@
 #include "kernel/arch/riscv/sbi.hpp"
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/arch/riscv/trap.hpp"
+#include "kernel/bench/bench.hpp"
 #include "kernel/boot/banner.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/fdt/fdt.hpp"
@@ -99,6 +100,10 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 
     BootArgs args(platform.bootargs);
+    if (args.has("bench")) {
+        bool passed = run_benchmarks(args.value("bench"));
+        sbi::shutdown(passed ? sbi::ResetReason::None : sbi::ResetReason::SystemFailure);
+    }
     if (args.has("selftest")) {
         bool passed = run_selftests(args.value("selftest"));
         sbi::shutdown(passed ? sbi::ResetReason::None : sbi::ResetReason::SystemFailure);
