@@ -37,8 +37,10 @@ debug: build
 test: build
 	@scripts/run-tests $(BUILD) $(JOBS)
 
-# Boots QEMU (1 hart, -icount shift=0) with bench=full: build/results/bench-guest.{csv,log,*.png}.
-bench: build
+# Builds the riscv64 half only (kernel, vDSO, programs), then boots QEMU (1 hart, -icount shift=0)
+# with bench=full: build/results/bench-guest.{csv,log} and bench-guest-*.png.
+bench: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target riscv
 	@scripts/bench $(BUILD)
 
 bench-host: build
