@@ -134,8 +134,11 @@ bool run_budget_child(const char* program, const char* role, BudgetResult& resul
     user::close(fds[1]);
     size_t received = 0;
     auto* bytes = reinterpret_cast<char*>(&result);
-    for (long got = 1; child > 0 && got > 0 && received < sizeof(result); received += static_cast<size_t>(got))
-        got = user::read(fds[0], bytes + received, sizeof(result) - received);
+    while (child > 0 && received < sizeof(result)) {
+        const long got = user::read(fds[0], bytes + received, sizeof(result) - received);
+        if (got <= 0) break; // the child ended without sending
+        received += static_cast<size_t>(got);
+    }
     user::close(fds[0]);
     int status = -1;
     if (child > 0) user::wait4(child, &status, 0);
