@@ -3,6 +3,7 @@
 #   make run     [MACHINE=virt|sifive_u] [SMP=N] [BOOTARGS="..."]   boot the kernel in QEMU
 #   make test                                                       build and run every test
 #   make debug   [MACHINE=...] [SMP=N]                              QEMU waiting for gdb-multiarch
+#   make bench                                                      in-guest benchmarks (QEMU, -icount)
 #   make bench-host                                                 host benchmarks of the executor
 #   make clean
 
@@ -12,7 +13,7 @@ SMP      ?=
 BOOTARGS ?=
 JOBS     ?= $(shell nproc)
 
-.PHONY: all setup configure build run debug test bench-host clean
+.PHONY: all setup configure build run debug test bench bench-host clean
 
 all: build
 
@@ -35,6 +36,12 @@ debug: build
 
 test: build
 	@scripts/run-tests $(BUILD) $(JOBS)
+
+# Builds the riscv64 half only (kernel, vDSO, programs), then boots QEMU (1 hart, -icount shift=0)
+# with bench=full: build/results/bench-guest.{csv,log} and bench-guest-*.png.
+bench: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target riscv
+	@scripts/bench $(BUILD)
 
 bench-host: build
 	@cmake --build $(BUILD) --target bench-host

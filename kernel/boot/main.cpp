@@ -9,6 +9,7 @@
 #include "kernel/arch/riscv/sbi.hpp"
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/arch/riscv/trap.hpp"
+#include "kernel/bench/bench.hpp"
 #include "kernel/boot/banner.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/fdt/fdt.hpp"
@@ -47,6 +48,13 @@ uint64_t parse_device_tree(mm::PhysicalAddress device_tree) {
     return *size;
 }
 
+// User mode may read the cycle, time and instructions-retired counters (rdcycle, rdtime, rdinstret):
+// clock reads without a system call, and the in-guest benchmarks (docs/performance.md). Per hart;
+// the firmware's mcounteren must allow them as well (OpenSBI does).
+void allow_user_counters() {
+    riscv::write_scounteren(riscv::CounterCycle | riscv::CounterTime | riscv::CounterInstructionsRetired);
+}
+
 void start_interrupts_on_this_hart() {
     riscv::timer::start_on_this_hart();
     riscv::enable_hart_interrupts();
@@ -77,6 +85,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
 
     riscv::timer::init(platform.timebase_frequency);
     riscv::timer::set_tick_hook(proc::wake_sleepers);
+    allow_user_counters();
     proc::init_console_input();
     proc::init_scheduler();
     riscv::init_plic(platform.plic);
@@ -91,6 +100,10 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 
     BootArgs args(platform.bootargs);
+    if (args.has("bench")) {
+        bool passed = run_benchmarks(args.value("bench"));
+        sbi::shutdown(passed ? sbi::ResetReason::None : sbi::ResetReason::SystemFailure);
+    }
     if (args.has("selftest")) {
         bool passed = run_selftests(args.value("selftest"));
         sbi::shutdown(passed ? sbi::ResetReason::None : sbi::ResetReason::SystemFailure);
@@ -109,6 +122,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
 extern "C" [[noreturn]] void secondary_main(uint32_t, Hart* hart) {
     mm::activate_kernel_page_table();
     riscv::install_trap_vector();
+    allow_user_counters();
     start_interrupts_on_this_hart();
     hart->online.store(true, std::memory_order_release);
     proc::run_scheduler();

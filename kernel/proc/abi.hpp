@@ -19,6 +19,8 @@ enum ProjectSyscall : long {
     PrioritySlot = 1031,
     AsyncSetup = 1033,          // docs/async-syscalls.md
     AsyncFlush = 1034,
+    SetMemoryLimit = 1040,
+    MemoryUsage = 1041,
 };
 constexpr long FirstProjectSyscall = Spawn;
 
@@ -65,6 +67,9 @@ inline CompletionEntry* ring_entries(CompletionRing* ring) { return reinterpret_
 // Where async_setup maps the ring (read-write, this process only) and its largest capacity.
 constexpr uint64_t UserCompletionRingAddress = 0x3ff6000000ull;
 constexpr uint32_t MaxCompletionRingCapacity = 1024;
+
+// Descriptors per process (slots 0 .. MaxDescriptors - 1), as Linux's default RLIMIT_NOFILE.
+constexpr uint32_t MaxDescriptors = 1024;
 
 // One entry of process_list.
 struct ProcessRecord {

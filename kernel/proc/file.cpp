@@ -61,17 +61,22 @@ Result<void> FileTable::close(int64_t fd) {
 }
 
 void FileTable::close_matching(bool only_close_on_exec) {
-    File* closed[Capacity];
-    size_t count = 0;
-    {
-        LockGuard guard(lock_);
-        for (size_t fd = 0; fd < Capacity; ++fd) {
-            if (!files_[fd] || (only_close_on_exec && !close_on_exec_[fd])) continue;
-            closed[count++] = files_[fd];
-            files_[fd] = nullptr;
+    // Files are released outside the lock, a batch at a time, so that the kernel stack holds a few
+    // pointers rather than the whole table.
+    constexpr size_t Batch = 32;
+    for (size_t fd = 0; fd < Capacity;) {
+        File* closed[Batch];
+        size_t count = 0;
+        {
+            LockGuard guard(lock_);
+            for (; fd < Capacity && count < Batch; ++fd) {
+                if (!files_[fd] || (only_close_on_exec && !close_on_exec_[fd])) continue;
+                closed[count++] = files_[fd];
+                files_[fd] = nullptr;
+            }
         }
+        for (size_t i = 0; i < count; ++i) closed[i]->release();
     }
-    for (size_t i = 0; i < count; ++i) closed[i]->release();
 }
 
 void FileTable::close_all() { close_matching(false); }

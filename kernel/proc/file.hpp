@@ -13,6 +13,7 @@
 
 #include "kernel/lib/result.hpp"
 #include "kernel/lib/spinlock.hpp"
+#include "kernel/proc/abi.hpp"
 
 namespace kernel::proc {
 
@@ -56,7 +57,7 @@ File& console_file();
 // (releasing may wake threads and free a pipe).
 class FileTable {
 public:
-    static constexpr size_t Capacity = 32;
+    static constexpr size_t Capacity = cokernel::abi::MaxDescriptors;
 
     // Puts `file` (whose reference the table takes over) in the lowest free slot and returns it.
     // NotFound when every slot is in use (the caller's -EMFILE); the reference is then dropped.

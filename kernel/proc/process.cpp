@@ -20,7 +20,6 @@ namespace kernel::proc {
 
 namespace {
 
-constexpr size_t KernelStackFrames = 4;  // 16 KiB
 // Auxiliary vector keys (Linux's AT_*): AT_SYSINFO_EHDR is where the vDSO's ELF header is mapped.
 constexpr uint64_t AuxPageSize = 6, AuxSysinfoElfHeader = 33, AuxNull = 0;
 using cokernel::abi::AuxPriorityTable;  // where the global priority table is mapped, read-only

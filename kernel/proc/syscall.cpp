@@ -62,6 +62,8 @@ struct Table {
         project_calls[cokernel::abi::PrioritySlot - ProjectBase] = sys_priority_slot;
         project_calls[cokernel::abi::AsyncSetup - ProjectBase] = sys_async_setup;
         project_calls[cokernel::abi::AsyncFlush - ProjectBase] = sys_async_flush;
+        project_calls[cokernel::abi::SetMemoryLimit - ProjectBase] = sys_set_memory_limit;
+        project_calls[cokernel::abi::MemoryUsage - ProjectBase] = sys_memory_usage;
     }
     constexpr Entry find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];

@@ -2,6 +2,7 @@
 // semantics except where docs/syscalls.md ("Memory") says otherwise. The mechanism (regions, frames,
 // the break) is AddressSpace's; this file checks arguments and chooses addresses.
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/syscall.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
@@ -66,6 +67,9 @@ Result<uint64_t> choose_address(const AddressSpace& space, uint64_t hint, uint64
 long sys_brk(Thread& thread, SyscallArguments a) {
     AddressSpace& space = thread.process->address_space;
     uint64_t requested = a[0];
+    uint64_t mapped_end = (space.program_break() + PageSize - 1) & ~(PageSize - 1);
+    uint64_t growth = requested > mapped_end ? ((requested - mapped_end + PageSize - 1) & ~(PageSize - 1)) : 0;
+    if (growth && !within_memory_limit(*thread.process, growth)) return static_cast<long>(space.program_break());
     if (requested != 0) (void)space.set_program_break(requested);
     return static_cast<long>(space.program_break());
 }
@@ -90,6 +94,7 @@ long sys_mmap(Thread& thread, SyscallArguments a) {
     // nothing (frames can still run out later, with another process allocating; then the call
     // fails with nothing of it mapped).
     if (permissions && size / PageSize > mm::frames().free_frames()) return -Errno::NoMemory;
+    if (permissions && !within_memory_limit(*thread.process, size)) return -Errno::NoMemory;
 
     bool fixed = flags & (MapFixed | MapFixedNoReplace);
     if (fixed) {

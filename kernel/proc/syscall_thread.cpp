@@ -1,5 +1,6 @@
 // System calls of the thread family: clone (threads only), exit of one thread, set_tid_address,
 // and futex wait/wake, the ground for joins and user-space locks.
+#include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall.hpp"
@@ -54,6 +55,8 @@ long sys_clone(Thread& thread, SyscallArguments a) {
     if ((flags & (CloneChildSettid | CloneChildCleartid)) &&
         !space.check_user_range(child_tid, sizeof(uint32_t), Access::Write))
         return -Errno::Fault;
+
+    if (!within_memory_limit(*thread.process, thread_memory_bytes())) return -Errno::NoMemory;
 
     riscv::TrapFrame registers = thread.user->frame;  // sepc is already past the ecall
     registers.regs[10] = 0;

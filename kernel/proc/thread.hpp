@@ -28,6 +28,8 @@ struct Context {
 };
 static_assert(sizeof(Context) == 14 * 8, "context_switch.S layout");
 
+constexpr size_t KernelStackFrames = 4;  // 16 KiB of kernel stack per thread
+
 enum class ThreadState : uint8_t { Runnable, Running, Blocked, Exited };
 enum class ProcessState : uint8_t { Alive, Exited };
 
@@ -95,6 +97,7 @@ struct Process {
     uint8_t priority = DefaultPriority;  // 0 is the highest; never above (numerically below) the cap
     uint8_t priority_cap = 0;            // the highest priority this process may take
     bool killed = false;                 // ended by a fault or kill(), not by exit()
+    uint64_t memory_limit = 0;           // bytes; 0: none (memory_limit.hpp)
     Process* next = nullptr;             // process table link (process table lock)
     FileTable files;                     // descriptors; emptied when the last thread has exited
     // What keeps the process's memory and files alive: one hold for its threads together (dropped

@@ -50,6 +50,8 @@ void bind_kernel_entry_points(const exec::SharedObject& object, uint64_t base) {
     bind(functions.executor_init, "cokernel_executor_init", object, base);
     bind(functions.executor_set_hooks, "cokernel_executor_set_hooks", object, base);
     bind(functions.executor_spawn, "cokernel_executor_spawn", object, base);
+    bind(functions.executor_fetch, "cokernel_executor_fetch", object, base);
+    bind(functions.executor_finish, "cokernel_executor_finish", object, base);
     bind(functions.executor_wake, "cokernel_executor_wake", object, base);
     bind(functions.executor_set_priority, "cokernel_executor_set_priority", object, base);
     bind(functions.executor_cancel, "cokernel_executor_cancel", object, base);

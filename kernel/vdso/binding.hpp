@@ -23,6 +23,8 @@ struct ExecutorFunctions {
     decltype(&cokernel_executor_init) executor_init;
     decltype(&cokernel_executor_set_hooks) executor_set_hooks;
     decltype(&cokernel_executor_spawn) executor_spawn;
+    decltype(&cokernel_executor_fetch) executor_fetch;
+    decltype(&cokernel_executor_finish) executor_finish;
     decltype(&cokernel_executor_wake) executor_wake;
     decltype(&cokernel_executor_set_priority) executor_set_priority;
     decltype(&cokernel_executor_cancel) executor_cancel;

@@ -130,6 +130,10 @@ inline long process_list(ProcessRecord* records, size_t capacity) {
 inline long set_priority(long pid, long priority) { return syscall(SetPriority, pid, priority); }
 inline long get_priority(long pid) { return syscall(GetPriority, pid); }
 inline long set_priority_cap(long pid, long cap) { return syscall(SetPriorityCap, pid, cap); }
+// The calling process's memory limit (it can only be lowered) and its usage as the limit counts it
+// (user pages, and each thread's kernel stack and record): docs/syscalls.md.
+inline long set_memory_limit(size_t bytes) { return syscall(SetMemoryLimit, static_cast<long>(bytes)); }
+inline long memory_usage() { return syscall(MemoryUsage); }
 [[noreturn]] inline void power_off() {
     syscall(Reboot, 0xfee1dead, 672274793, 0x4321fedc);
     exit(1);

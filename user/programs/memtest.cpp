@@ -172,6 +172,29 @@ void test_exhaustion() {
     expect("munmap the rest", munmap(split_me + Page, 2 * Page), 0);
 }
 
+// set_memory_limit / memory_usage (docs/syscalls.md, "Memory limit"): mmap, brk and clone are refused
+// past the limit, which can only be lowered. Last: the limit stays for the rest of the process.
+void test_memory_limit() {
+    const long usage = memory_usage();
+    expect_true("memory_usage counts the stack and the thread", usage >= static_cast<long>(64 * 1024 + 16 * 1024));
+    expect("set_memory_limit(0)", set_memory_limit(0), -EPERM);
+    expect("set_memory_limit(usage + 3 pages)", set_memory_limit(usage + 3 * Page), 0);
+    expect("raise the limit", set_memory_limit(usage + 100 * Page), -EPERM);
+    const long two = mmap(0, 2 * Page, ReadWrite, Anonymous);
+    expect_true("mmap of 2 pages within the limit", !is_error(two));
+    expect("memory_usage after it", memory_usage(), usage + 2 * static_cast<long>(Page));
+    expect("mmap of 2 more pages past the limit", mmap(0, 2 * Page, ReadWrite, Anonymous), -ENOMEM);
+    expect("PROT_NONE costs nothing", is_error(mmap(0, 16 * Page, PROT_NONE, Anonymous)), false);
+    const long end = brk(0);
+    expect("brk past the limit leaves the break", brk(end + 2 * Page), end);
+    expect("munmap", munmap(two, 2 * Page), 0);
+    const long three = mmap(0, 3 * Page, ReadWrite, Anonymous);
+    expect_true("mmap up to the limit exactly", !is_error(three));
+    // clone(CLONE_VM | FS | FILES | SIGHAND | THREAD) on a valid stack: a thread's kernel stack and
+    // record do not fit any more.
+    expect("clone past the limit", syscall(220, 0x10f00, three + 3 * Page), -ENOMEM);
+}
+
 } // namespace
 
 int main() {
@@ -181,6 +204,7 @@ int main() {
     test_munmap();
     test_bad_arguments();
     test_exhaustion();
+    test_memory_limit();
     print(failures == 0 ? "memtest: ok\n" : "memtest: FAILED\n");
     return failures == 0 ? 0 : 1;
 }

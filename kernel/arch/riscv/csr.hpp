@@ -40,6 +40,12 @@ enum class ExceptionCause : uint64_t {
 
 constexpr uint64_t SatpModeSv39 = 8ull << 60;
 
+// scounteren: which counters U mode may read (rdcycle, rdtime, rdinstret); M mode's mcounteren must
+// allow them too (OpenSBI allows all).
+constexpr uint64_t CounterCycle = 1ull << 0;
+constexpr uint64_t CounterTime = 1ull << 1;
+constexpr uint64_t CounterInstructionsRetired = 1ull << 2;
+
 #define KERNEL_CSR_ACCESSORS(name)                                                                 \
     inline uint64_t read_##name() {                                                                \
         uint64_t value;                                                                            \
@@ -60,11 +66,19 @@ KERNEL_CSR_ACCESSORS(sepc)
 KERNEL_CSR_ACCESSORS(scause)
 KERNEL_CSR_ACCESSORS(stval)
 KERNEL_CSR_ACCESSORS(satp)
+KERNEL_CSR_ACCESSORS(scounteren)
 #undef KERNEL_CSR_ACCESSORS
 
 inline uint64_t read_time() {
     uint64_t value;
     asm volatile("rdtime %0" : "=r"(value));
+    return value;
+}
+
+// Instructions retired by this hart. Under QEMU -icount it counts exactly, one per instruction.
+inline uint64_t read_instret() {
+    uint64_t value;
+    asm volatile("rdinstret %0" : "=r"(value)::"memory");
     return value;
 }
 
