@@ -63,6 +63,10 @@ Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers);
 // `killed`: ended by a fault, not by its own exit (wait4 reports a signal).
 [[noreturn]] void exit_current_process(int status, bool killed = false);
 
+// A thread that exits leaves its process's list of threads (exit_current_thread, before anything
+// else): from then on no user interrupt is raised for it and kill does not kick it.
+void leave_process(Thread& thread);
+
 // Called by the scheduler after an exited thread left the hart: frees its kernel stack and, for the
 // last thread of a process, the process's address space (the process record stays until reaped).
 void release_exited_thread(Thread& thread);
@@ -90,8 +94,9 @@ Result<int> reap(uint32_t pid);
 // Visits every process in the table (under its lock: the visitor must not call back into it).
 void for_each_process(void (*visit)(const Process&, void*), void* context);
 
-// Ends a process from outside: each of its threads leaves at its next trap (a timer tick at the
-// latest). NotFound for an unknown pid.
+// Ends a process from outside: blocked threads are woken and the harts its running threads are on
+// get a Kick IPI, so each thread leaves at once (one in a system call leaves when the call returns).
+// NotFound for an unknown pid.
 Result<void> kill(uint32_t pid);
 
 // Waits (running threads on this hart) until the process has exited, then reaps it.

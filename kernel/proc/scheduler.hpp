@@ -52,6 +52,11 @@ void start_switch_coroutines();
 // The thread running on this hart (nullptr in the scheduler itself or outside any thread).
 Thread* current_thread();
 
+// If `thread` runs on another hart (between its scheduler's switch to it and its giving the hart
+// back), sends that hart a Kick IPI: in user mode it traps at once, and every return to user mode
+// checks for raised user interrupts and for the process ending. Any context; interrupts as they are.
+void kick(Thread& thread);
+
 // On a thread's kernel stack: give the hart back to its scheduler, staying runnable.
 void yield_current_thread();
 // On a thread's kernel stack: the thread is done; its scheduler frees it (and the process's memory
@@ -69,8 +74,9 @@ size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* co
 // Takes queue.lock and wakes every waiter.
 void wake_all_locked(WaitQueue& queue);
 
-// nanosleep: on a thread's kernel stack, waits until the timebase reaches `wake_time`.
-void sleep_until(uint64_t wake_time);
+// nanosleep: on a thread's kernel stack, waits until the timebase reaches `wake_time`. An
+// interruptible wait: returns true, early, when a user interrupt the thread can take was raised.
+bool sleep_until(uint64_t wake_time);
 // Called on every timer tick: wakes the sleepers whose time has come.
 void wake_sleepers(uint64_t now);
 // Wakes every thread in nanosleep (they re-check their time).

@@ -49,6 +49,7 @@ struct Table {
         project_calls[cokernel::abi::SetPriorityCap - ProjectBase] = sys_set_priority_cap;
         project_calls[cokernel::abi::ShouldYield - ProjectBase] = sys_should_yield;
         project_calls[cokernel::abi::PrioritySlot - ProjectBase] = sys_priority_slot;
+        project_calls[cokernel::abi::RaiseUserInterrupt - ProjectBase] = sys_raise_user_interrupt;
     }
     constexpr Handler find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];

@@ -1,9 +1,10 @@
 // System calls of the thread family: clone (threads only), exit of one thread, set_tid_address,
-// and futex wait/wake, the ground for joins and user-space locks.
+// futex wait/wake, the ground for joins and user-space locks, and raising a user interrupt.
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/proc/user_interrupt.hpp"
 
 namespace kernel::proc {
 
@@ -102,10 +103,17 @@ long sys_futex(Thread& thread, SyscallArguments a) {
         futex_waiters.lock.unlock();
         return -Errno::TryAgain;
     }
+    // An interruptible wait: a user interrupt the thread can take ends it with -EINTR (at once if
+    // one is already pending), so that it is delivered on the way back to user mode.
+    if (!begin_interruptible_wait(thread, futex_waiters)) {
+        futex_waiters.lock.unlock();
+        return -Errno::Interrupted;
+    }
     thread.futex_address = address;
     sleep_on(futex_waiters);
     thread.futex_address = 0;
-    return thread.process->exit_requested.load() ? -Errno::Interrupted : 0;
+    bool interrupted = end_interruptible_wait(thread);
+    return thread.process->exit_requested.load() || interrupted ? -Errno::Interrupted : 0;
 }
 
 void clear_child_tid_at_exit(Thread& thread) {
@@ -117,5 +125,13 @@ void clear_child_tid_at_exit(Thread& thread) {
 }
 
 void wake_futex_waiters() { wake_all_locked(futex_waiters); }
+
+// raise_user_interrupt(tid), project call 1032 (docs/syscalls.md): tid 0 lets the kernel choose the
+// receiver among the caller's threads; otherwise the thread must belong to the caller's process.
+long sys_raise_user_interrupt(Thread& thread, SyscallArguments a) {
+    uint64_t tid = a[0];
+    bool raised = tid == 0 ? raise_user_interrupt(*thread.process) : raise_user_interrupt(*thread.process, tid);
+    return raised ? 0 : -Errno::NoProcess;
+}
 
 } // namespace kernel::proc

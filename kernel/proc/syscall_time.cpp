@@ -20,6 +20,11 @@ uint64_t nanoseconds_to_ticks(uint64_t nanoseconds) {
     return nanoseconds / NanosecondsPerSecond * frequency + nanoseconds % NanosecondsPerSecond * frequency / NanosecondsPerSecond;
 }
 
+uint64_t ticks_to_nanoseconds(uint64_t ticks) {
+    uint64_t frequency = riscv::timer::frequency();
+    return ticks / frequency * NanosecondsPerSecond + ticks % frequency * NanosecondsPerSecond / frequency;
+}
+
 } // namespace
 
 long sys_clock_gettime(Thread& thread, SyscallArguments a) {
@@ -37,9 +42,20 @@ long sys_nanosleep(Thread& thread, SyscallArguments a) {
     if (request.seconds < 0 || request.nanoseconds < 0 || request.nanoseconds >= NanosecondsPerSecond)
         return -Errno::Invalid;
     uint64_t total = static_cast<uint64_t>(request.seconds) * NanosecondsPerSecond + static_cast<uint64_t>(request.nanoseconds);
-    sleep_until(riscv::timer::now() + nanoseconds_to_ticks(total));
+    uint64_t wake_time = riscv::timer::now() + nanoseconds_to_ticks(total);
+    bool interrupted = sleep_until(wake_time);
     if (thread.process->exit_requested.load()) return -Errno::Interrupted;
-    return 0;
+    if (!interrupted) return 0;
+    // A user interrupt ended the sleep (docs/user-interrupts.md): -EINTR, and the time left in
+    // `remaining` if given, as Linux does for a signal.
+    if (a[1]) {
+        uint64_t now = riscv::timer::now();
+        uint64_t left = wake_time > now ? ticks_to_nanoseconds(wake_time - now) : 0;
+        Timespec remaining{static_cast<int64_t>(left / NanosecondsPerSecond),
+                           static_cast<int64_t>(left % NanosecondsPerSecond)};
+        if (!thread.process->address_space.copy_to_user(a[1], &remaining, sizeof(remaining))) return -Errno::Fault;
+    }
+    return -Errno::Interrupted;
 }
 
 } // namespace kernel::proc
