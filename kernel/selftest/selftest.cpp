@@ -21,6 +21,7 @@ constexpr SelfTest Tests[] = {
     {"preemption", selftest_preemption, false},
     {"priorities", selftest_priorities, false},
     {"vdso", selftest_vdso, false},
+    {"uintr", selftest_user_interrupts, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
 };

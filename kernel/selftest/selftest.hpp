@@ -46,5 +46,6 @@ bool selftest_user_programs();
 bool selftest_preemption();
 bool selftest_priorities();
 bool selftest_vdso();
+bool selftest_user_interrupts();
 
 } // namespace kernel
