@@ -285,11 +285,13 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     return process;
 }
 
-Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers) {
+Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers, void (*prepare)(Thread&, void*),
+                                      void* context) {
     Process& process = *current_thread()->process;
     auto thread = create_thread(process, registers.sepc, registers.regs[2], 0, 0);
     if (!thread) return thread.error();
     (*thread)->user->frame = registers;
+    prepare(**thread, context);
     process.live_threads.fetch_add(1);
     process.address_space.set_shared_across_harts();
     join_process(process, **thread);  // with every user-interrupt CSR zero (a new Thread)

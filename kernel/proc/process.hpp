@@ -50,10 +50,13 @@ Result<void> execute(Thread& thread, const char* path, const char* const* argume
 // The process in a slot of the process table (the scheduler's priority table uses slots).
 Process* process_in_slot(uint32_t slot);
 
-// Creates another thread in the current thread's process, starting in user mode with `registers`
+// Creates another thread in the current thread's process, to start in user mode with `registers`
 // (a copy of the creating thread's frame with sp, tp and a0 adjusted by the caller), and makes it
-// runnable. NoMemory when no kernel stack or record can be had.
-Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers);
+// runnable once `prepare(thread, context)` has run (clone sets the child's tid words there, before
+// the child can run and exit). NoMemory when no kernel stack or record can be had. The thread may
+// have ended and been freed by the time this returns: read nothing from it afterwards.
+Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers, void (*prepare)(Thread&, void*),
+                                      void* context);
 
 // Ends the calling thread only (exit); when it is the last one, the process ends with `status`.
 [[noreturn]] void exit_current_thread_of_process(int status);

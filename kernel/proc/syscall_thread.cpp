@@ -60,13 +60,22 @@ long sys_clone(Thread& thread, SyscallArguments a) {
     registers.regs[10] = 0;
     registers.regs[2] = stack;
     if (flags & CloneSettls) registers.regs[4] = tls;
-    auto created = create_sibling_thread(registers);
+    // The tid words are written before the child can run: a child that ended at once would
+    // otherwise have its CLONE_CHILD_CLEARTID zero overwritten by the tid, and its joiner wait forever.
+    struct TidWords {
+        const AddressSpace& space;
+        uint64_t flags, parent_tid, child_tid;
+        uint32_t tid;
+    } words{space, flags, parent_tid, child_tid, 0};
+    auto created = create_sibling_thread(registers, [](Thread& child, void* context) {
+        auto& words = *static_cast<TidWords*>(context);
+        uint32_t tid = words.tid = child.tid;
+        if (words.flags & CloneChildCleartid) child.clear_child_tid = words.child_tid;
+        if (words.flags & CloneChildSettid) (void)words.space.copy_to_user(words.child_tid, &tid, sizeof(tid));
+        if (words.flags & CloneParentSettid) (void)words.space.copy_to_user(words.parent_tid, &tid, sizeof(tid));
+    }, &words);
     if (!created) return -Errno::TryAgain;
-    uint32_t tid = (*created)->tid;
-    if (flags & CloneChildCleartid) (*created)->clear_child_tid = child_tid;
-    if (flags & CloneChildSettid) (void)space.copy_to_user(child_tid, &tid, sizeof(tid));
-    if (flags & CloneParentSettid) (void)space.copy_to_user(parent_tid, &tid, sizeof(tid));
-    return tid;
+    return words.tid;  // not (*created)->tid: the child may have ended and been freed by now
 }
 
 // exit(status): ends the calling thread; the last one ends the process.
