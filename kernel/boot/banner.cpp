@@ -54,7 +54,8 @@ void print_banner(const fdt::BootInfo& platform, const char* uart_driver) {
     println("isa:      {} | F/D {} | Zbb {} | Sstc {} ({}) | N {}", current_hart()->info ? current_hart()->info->isa_string : "?",
             yes_no(isa.f && isa.d), yes_no(isa.zbb), yes_no(isa.sstc),
             current_hart()->has_sstc ? "stimecmp in use" : "SBI timer in use",
-            proc::user_interrupts_in_hardware() ? "yes (user interrupts in hardware)" : "no (user interrupts emulated)");
+            isa.n ? "yes" : "no");
+    println("uintr:    user-space interrupts {}", proc::user_interrupt_mode());
     println("console:  {}", uart_driver ? uart_driver : "SBI legacy console (no supported UART)");
     println("bootargs: \"{}\"", platform.bootargs);
 }

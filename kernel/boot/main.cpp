@@ -81,7 +81,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     riscv::timer::set_tick_hook(proc::wake_sleepers);
     proc::init_console_input();
     proc::init_scheduler();
-    proc::init_user_interrupts();  // before any hart's init_user_interrupts_on_this_hart
+    proc::init_user_interrupts();
     riscv::init_plic(platform.plic);
     if (console::irq() != 0)
         riscv::register_external_interrupt(console::irq(), current_hart()->plic_context, console::receive_interrupt);

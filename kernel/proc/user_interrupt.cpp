@@ -28,7 +28,7 @@ enum Csr : uint32_t {
 constexpr uint32_t SystemOpcode = 0x73;
 constexpr uint32_t UretInstruction = 0x00200073;  // exactly: no other bits may be set
 
-bool hardware_path = false;  // decided at boot: every usable hart has `n`
+bool every_hart_has_n = false;  // found at boot (for the banner); the path is chosen per hart
 
 // ---- the hardware path (harts with `n`; never runs in QEMU) ----
 
@@ -257,25 +257,30 @@ void init_user_interrupts() {
         ++usable;
         every_hart = every_hart && hart.isa.n;
     }
-    hardware_path = usable > 0 && every_hart;
+    every_hart_has_n = usable > 0 && every_hart;
 }
 
 void init_user_interrupts_on_this_hart() {
     Hart* hart = current_hart();
     hart->has_user_interrupt_csrs = hart->info && hart->info->isa.n;
     hart->delivers_user_interrupts = false;
-    if (!hardware_path || !hart->has_user_interrupt_csrs) return;
+    if (!hart->has_user_interrupt_csrs) return;  // never touch the CSRs there: they would trap
     // sideleg.USI: user software interrupts trap to the user handler, not to this kernel. The firmware
-    // must have delegated them to S mode (mideleg) for the bit to stick; if it did not, this hart
-    // delivers by emulation on the way back to user mode instead (late: at the thread's next trap).
+    // must have delegated them to S mode (mideleg) for the bit to stick; without that, S mode cannot
+    // even see uip/uie, and user interrupts do not work on this hart (docs/user-interrupts.md).
     asm volatile("csrs %0, %1" ::"i"(Sideleg), "r"(SoftwareInterrupt));
     hart->delivers_user_interrupts = (read_csr<Sideleg>() & SoftwareInterrupt) != 0;
     if (!hart->delivers_user_interrupts)
-        println("hart {}: sideleg.USI does not stick (firmware keeps user software interrupts): emulated delivery",
-                hart->hart_id);
+        println("hart {}: has n, but sideleg.USI does not stick (the firmware keeps user software "
+                "interrupts): user interrupts do not work on this hart", hart->hart_id);
 }
 
-bool user_interrupts_in_hardware() { return hardware_path; }
+const char* user_interrupt_mode() {
+    if (every_hart_has_n) return "hardware (N extension)";
+    for (size_t i = 0; i < hart_count(); ++i)
+        if (hart_by_index(i)->has_user_interrupt_csrs) return "hardware on harts with n, emulated on the others";
+    return "emulated";
+}
 
 void save_user_interrupt_csrs(Thread& thread) {
     if (current_hart()->has_user_interrupt_csrs) save_csrs(thread.user_interrupts);
@@ -298,8 +303,18 @@ bool emulate_user_interrupt_instruction(Thread& thread, riscv::TrapFrame& frame)
 void finish_return_to_user(Thread& thread) {
     if (thread.process->exit_requested.load()) exit_current_thread();  // also after a yield or a kick
     Hart* hart = current_hart();  // the thread may have moved to another hart while it yielded
-    if (!hart->delivers_user_interrupts) deliver_if_pending(thread.user_interrupts, thread.user->frame);
-    if (hart->has_user_interrupt_csrs) load_csrs(thread.user_interrupts);
+    riscv::TrapFrame& frame = thread.user->frame;
+    if (!hart->has_user_interrupt_csrs) {
+        deliver_if_pending(thread.user_interrupts, frame);
+        return;
+    }
+    load_csrs(thread.user_interrupts);
+    // ustatus is a view of sstatus (UIE and UPIE are the same bits there), and return_to_user writes
+    // sstatus from the frame last: the frame must carry the thread's bits (a new thread's frame is a
+    // copy of its creator's, and execve's is fresh).
+    constexpr uint64_t StatusBits = StatusUie | StatusUpie;
+    uint64_t status = thread.user_interrupts.ustatus.load(std::memory_order_relaxed);
+    frame.sstatus = (frame.sstatus & ~StatusBits) | (status & StatusBits);
 }
 
 void reset_user_interrupts(Thread& thread) {

@@ -7,8 +7,9 @@
 //   - On harts without `n` in their ISA string the kernel does all of it: user-mode accesses to the
 //     eight CSRs and `uret` are illegal instructions there, and the illegal-instruction trap emulates
 //     them; the kernel checks the rule at the end of every trap from user mode.
-//   - When every hart has `n` (and the firmware lets sideleg delegate USI) the hardware does it: the
-//     kernel loads the thread's CSRs on every return to user mode and saves them on every trap.
+//   - On harts with `n` the hardware does it (sideleg.USI set; the firmware must delegate USI to S):
+//     the kernel loads the thread's CSRs on every return to user mode and saves them on every trap,
+//     so the state moves with a thread from hart to hart, whichever path each hart takes.
 //
 // Raising and locks: raise_user_interrupt sets uip.USIP (an atomic OR), kicks the hart the thread
 // runs on (Kick IPI), and ends an interruptible wait the thread can take the interrupt in. It takes
@@ -36,14 +37,13 @@ bool raise_user_interrupt(Process& process);
 // Raises for the thread `tid` of `process` (found under its threads_lock). False when it has none.
 bool raise_user_interrupt(Process& process, uint64_t tid);
 
-// Boot: decides between the hardware path and emulation (every usable hart in the device tree has
-// `n`, or not). Once, on the boot hart, before the other harts start.
+// Boot: notes whether every usable hart in the device tree has `n`. Once, on the boot hart.
 void init_user_interrupts();
-// Every hart, once, at start: notes whether it has the CSRs and, on the hardware path, delegates
-// user software interrupts to user mode (sideleg.USI).
+// Every hart, once, at start: notes whether it has the CSRs and, if it does, delegates user software
+// interrupts to user mode (sideleg.USI).
 void init_user_interrupts_on_this_hart();
-// Whether user interrupts are delivered by the hardware (for the banner and the docs' claims).
-bool user_interrupts_in_hardware();
+// "emulated", "hardware (N extension)" or mixed: for the banner and the self-test's report.
+const char* user_interrupt_mode();
 
 // Trap entry from user mode, first thing: on a hart with the CSRs, saves them into the thread.
 void save_user_interrupt_csrs(Thread& thread);
@@ -52,8 +52,8 @@ void save_user_interrupt_csrs(Thread& thread);
 // on). False for any other instruction: the caller ends the process as before.
 bool emulate_user_interrupt_instruction(Thread& thread, riscv::TrapFrame& frame);
 // The last step before every entry to user mode (interrupts off, on the thread's kernel stack): ends
-// the thread if its process is ending, delivers a pending enabled user interrupt (emulation), and on
-// a hart with the CSRs loads them.
+// the thread if its process is ending; on a hart without the CSRs delivers a pending enabled user
+// interrupt (emulation), on one with them loads them (the hardware delivers).
 void finish_return_to_user(Thread& thread);
 // execve: the new program starts with every user-interrupt CSR zero.
 void reset_user_interrupts(Thread& thread);

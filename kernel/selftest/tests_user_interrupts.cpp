@@ -108,7 +108,7 @@ bool no_receiver() {
 
 bool selftest_user_interrupts() {
     SELFTEST_CHECK(proc::init_archive());
-    println("    delivery: {}", proc::user_interrupts_in_hardware() ? "hardware (N extension)" : "emulated");
+    println("    delivery: {}", proc::user_interrupt_mode());
     SELFTEST_CHECK(case_exits_with("self", nullptr, 0));  // warm-up: heap slabs for records stay cached
     size_t free_before = mm::frames().free_frames();
     uint64_t kicks_before = total_kicks();

@@ -31,7 +31,8 @@ struct Hart {
     std::atomic<uint64_t> kicks_received{0};  // Kick IPIs handled
     // The ISA string has `n`: the user-interrupt CSRs exist here (kernel/proc/user_interrupt.cpp).
     bool has_user_interrupt_csrs = false;
-    // The hardware delivers user interrupts here (sideleg.USI set); otherwise the kernel emulates it.
+    // sideleg.USI is set here: the hardware delivers user interrupts (false on a hart with the CSRs
+    // whose firmware does not delegate USI: user interrupts do not work there).
     bool delivers_user_interrupts = false;
     // Set by riscv::probe() while an expected exception may happen; cleared by the trap handler.
     bool probing = false;
