@@ -43,9 +43,11 @@ void write_csr(uint64_t value) {
     asm volatile("csrw %0, %1" ::"i"(Number), "r"(value));
 }
 
+// Kept in the same form as emulation keeps them (UTIE and UEIE, which the hardware lets a program
+// set, are dropped here: nothing raises them), so that a thread reads the same on every hart.
 void save_csrs(UserInterruptState& state) {
-    state.ustatus.store(read_csr<Ustatus>(), std::memory_order_relaxed);
-    state.uie.store(read_csr<Uie>(), std::memory_order_relaxed);
+    state.ustatus.store(read_csr<Ustatus>() & (StatusUie | StatusUpie), std::memory_order_relaxed);
+    state.uie.store(read_csr<Uie>() & SoftwareInterrupt, std::memory_order_relaxed);
     state.utvec.store(read_csr<Utvec>(), std::memory_order_relaxed);
     state.uscratch = read_csr<Uscratch>();
     state.uepc = read_csr<Uepc>();
