@@ -6,6 +6,7 @@
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/user_interrupt.hpp"
 
 namespace kernel {
 
@@ -52,7 +53,9 @@ void print_banner(const fdt::BootInfo& platform, const char* uart_driver) {
     println("memory:   {} MiB", total_memory(platform) >> 20);
     println("isa:      {} | F/D {} | Zbb {} | Sstc {} ({}) | N {}", current_hart()->info ? current_hart()->info->isa_string : "?",
             yes_no(isa.f && isa.d), yes_no(isa.zbb), yes_no(isa.sstc),
-            current_hart()->has_sstc ? "stimecmp in use" : "SBI timer in use", isa.n ? "yes" : "no (emulated)");
+            current_hart()->has_sstc ? "stimecmp in use" : "SBI timer in use",
+            isa.n ? "yes" : "no");
+    println("uintr:    user-space interrupts {}", proc::user_interrupt_mode());
     println("console:  {}", uart_driver ? uart_driver : "SBI legacy console (no supported UART)");
     println("bootargs: \"{}\"", platform.bootargs);
 }

@@ -19,6 +19,7 @@
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/proc/user_interrupt.hpp"
 #include "kernel/rt/runtime.hpp"
 #include "kernel/selftest/selftest.hpp"
 #include "kernel/vdso/vdso.hpp"
@@ -56,6 +57,7 @@ void allow_user_counters() {
 }
 
 void start_interrupts_on_this_hart() {
+    proc::init_user_interrupts_on_this_hart();
     riscv::timer::start_on_this_hart();
     riscv::enable_hart_interrupts();
 }
@@ -88,6 +90,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     allow_user_counters();
     proc::init_console_input();
     proc::init_scheduler();
+    proc::init_user_interrupts();
     riscv::init_plic(platform.plic);
     if (console::irq() != 0)
         riscv::register_external_interrupt(console::irq(), current_hart()->plic_context, console::receive_interrupt);

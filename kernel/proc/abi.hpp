@@ -17,6 +17,7 @@ enum ProjectSyscall : long {
     SetPriorityCap = 1029,
     ShouldYield = 1030,
     PrioritySlot = 1031,
+    RaiseUserInterrupt = 1032,  // raise_user_interrupt(tid): docs/user-interrupts.md
     AsyncSetup = 1033,          // docs/async-syscalls.md
     AsyncFlush = 1034,
     SetMemoryLimit = 1040,

@@ -14,6 +14,7 @@
 #include "kernel/proc/pipe.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/proc/user_interrupt.hpp"
 #include "kernel/vdso/vdso.hpp"
 
 namespace kernel::proc {
@@ -164,7 +165,25 @@ void release_unstarted_thread(Thread& thread) {
     delete &thread;
 }
 
-[[noreturn]] void start_user_thread() { return_to_user(current_thread()->user); }
+// A new thread's first entry to user mode, like every later one, passes finish_return_to_user.
+[[noreturn]] void start_user_thread() {
+    Thread* thread = current_thread();
+    finish_return_to_user(*thread);
+    return_to_user(thread->user);
+}
+
+void join_process(Process& process, Thread& thread) {
+    LockGuard guard(process.threads_lock);
+    thread.next_in_process = process.threads;
+    process.threads = &thread;
+}
+
+// Interrupts every hart that runs one of the process's threads: an ending process's threads running
+// in user mode elsewhere trap at once and leave (finish_return_to_user) instead of at their next tick.
+void kick_threads(Process& process) {
+    LockGuard guard(process.threads_lock);
+    for (Thread* thread = process.threads; thread; thread = thread->next_in_process) kick(*thread);
+}
 
 Result<Thread*> create_thread(Process& process, uint64_t entry, uint64_t sp, uint64_t argc, uint64_t argv) {
     auto stack = mm::frames().allocate_contiguous(KernelStackFrames);
@@ -261,17 +280,21 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     }
     (void)add_process(*process);
     set_process_priority(*process, options.priority, options.priority_cap);
+    join_process(*process, **thread);
     make_runnable(**thread);
     return process;
 }
 
-Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers) {
+Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers, void (*prepare)(Thread&, void*),
+                                      void* context) {
     Process& process = *current_thread()->process;
     auto thread = create_thread(process, registers.sepc, registers.regs[2], 0, 0);
     if (!thread) return thread.error();
     (*thread)->user->frame = registers;
+    prepare(**thread, context);
     process.live_threads.fetch_add(1);
     process.address_space.set_shared_across_harts();
+    join_process(process, **thread);  // with every user-interrupt CSR zero (a new Thread)
     make_runnable(**thread);
     return *thread;
 }
@@ -295,6 +318,7 @@ Result<void> execute(Thread& thread, const char* path, const char* const* argume
     fresh.destroy();  // the old program's frames and tables
     process.files.close_on_exec();
     set_name(process, path);
+    reset_user_interrupts(thread);
     riscv::TrapFrame& frame = thread.user->frame;
     frame = {};
     frame.sepc = image->entry;
@@ -311,8 +335,22 @@ void exit_current_process(int status, bool killed) {
         process->killed = killed;
     }
     // Its other threads, and its asynchronous calls waiting in the kernel, must notice.
-    if (process->live_threads.load() > 1 || async_calls_in_flight(*process) != 0) wake_blocked_threads();
+    if (process->live_threads.load() > 1 || async_calls_in_flight(*process) != 0) {
+        wake_blocked_threads();
+        kick_threads(*process);
+    }
     exit_current_thread();
+}
+
+void leave_process(Thread& thread) {
+    Process& process = *thread.process;
+    LockGuard guard(process.threads_lock);
+    for (Thread** link = &process.threads; *link; link = &(*link)->next_in_process) {
+        if (*link != &thread) continue;
+        *link = thread.next_in_process;
+        thread.next_in_process = nullptr;
+        return;
+    }
 }
 
 void release_exited_thread(Thread& thread) {
@@ -386,6 +424,7 @@ Result<void> kill(uint32_t pid) {
         process->killed = true;
     }
     wake_blocked_threads();
+    kick_threads(*process);
     return success();
 }
 

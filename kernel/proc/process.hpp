@@ -50,10 +50,13 @@ Result<void> execute(Thread& thread, const char* path, const char* const* argume
 // The process in a slot of the process table (the scheduler's priority table uses slots).
 Process* process_in_slot(uint32_t slot);
 
-// Creates another thread in the current thread's process, starting in user mode with `registers`
+// Creates another thread in the current thread's process, to start in user mode with `registers`
 // (a copy of the creating thread's frame with sp, tp and a0 adjusted by the caller), and makes it
-// runnable. NoMemory when no kernel stack or record can be had.
-Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers);
+// runnable once `prepare(thread, context)` has run (clone sets the child's tid words there, before
+// the child can run and exit). NoMemory when no kernel stack or record can be had. The thread may
+// have ended and been freed by the time this returns: read nothing from it afterwards.
+Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers, void (*prepare)(Thread&, void*),
+                                      void* context);
 
 // Ends the calling thread only (exit); when it is the last one, the process ends with `status`.
 [[noreturn]] void exit_current_thread_of_process(int status);
@@ -65,6 +68,10 @@ Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers);
 // Drops one of the process's holds (Process::holds); the last one tears it down: files closed,
 // memory and asynchronous-call state freed, state Exited, the parent told.
 void drop_process_hold(Process& process);
+
+// A thread that exits leaves its process's list of threads (exit_current_thread, before anything
+// else): from then on no user interrupt is raised for it and kill does not kick it.
+void leave_process(Thread& thread);
 
 // Called by the scheduler after an exited thread left the hart: frees its kernel stack and, for the
 // last thread of a process, the process's address space (the process record stays until reaped).
@@ -93,8 +100,9 @@ Result<int> reap(uint32_t pid);
 // Visits every process in the table (under its lock: the visitor must not call back into it).
 void for_each_process(void (*visit)(const Process&, void*), void* context);
 
-// Ends a process from outside: each of its threads leaves at its next trap (a timer tick at the
-// latest). NotFound for an unknown pid.
+// Ends a process from outside: blocked threads are woken and the harts its running threads are on
+// get a Kick IPI, so each thread leaves at once (one in a system call leaves when the call returns).
+// NotFound for an unknown pid.
 Result<void> kill(uint32_t pid);
 
 // Waits (running threads on this hart) until the process has exited, then reaps it.

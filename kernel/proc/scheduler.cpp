@@ -6,6 +6,7 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/proc/user_interrupt.hpp"
 #include "vdso/global_priority.hpp"
 
 namespace kernel::proc {
@@ -120,17 +121,30 @@ bool run_once() {
     bool interrupts_were_on = riscv::save_and_disable_interrupts();  // a thread's kernel code runs with them off
     scheduler.current = thread;
     thread->user->kernel_tp = reinterpret_cast<uint64_t>(current_hart());
+    // Published before the thread checks for raised user interrupts and for its process ending
+    // (user_interrupt.cpp, raise_user_interrupt: one of the two sides sees the other).
+    thread->running_on_hart.store(current_hart()->index, std::memory_order_seq_cst);
     riscv::write_satp_and_flush(thread->process->address_space.satp());
     switch_context(&scheduler.context, &thread->context);
     // The thread gave the hart back (it may have run on other harts in between).
     HartScheduler& back = this_hart();
     back.current = nullptr;
+    // Before anyone else may run it again (make_runnable, the wait queue's lock below).
+    thread->running_on_hart.store(Thread::NotRunning, std::memory_order_seq_cst);
     mm::activate_kernel_page_table();
     if (thread->state == ThreadState::Exited) release_exited_thread(*thread);
     else if (thread->state == ThreadState::Blocked) thread->blocked_on->lock.unlock();  // now it may be woken
     else make_runnable(*thread);
     riscv::restore_interrupts(interrupts_were_on);
     return true;
+}
+
+void kick(Thread& thread) {
+    uint32_t index = thread.running_on_hart.load(std::memory_order_seq_cst);
+    if (index == Thread::NotRunning) return;
+    Hart* self = current_hart();
+    if (self && self->index == index) return;  // here: it passes its return to user mode after this
+    if (Hart* hart = hart_by_index(index)) send_ipi(*hart, IpiReason::Kick);
 }
 
 void yield_current_thread() {
@@ -209,14 +223,22 @@ namespace {
 WaitQueue sleepers;
 } // namespace
 
-void sleep_until(uint64_t wake_time) {
+bool sleep_until(uint64_t wake_time) {
     Thread* thread = current_thread();
-    while (riscv::read_time() < wake_time && !thread->process->exit_requested.load()) {
+    bool interrupted = false;
+    while (!interrupted && riscv::read_time() < wake_time && !thread->process->exit_requested.load()) {
         sleepers.lock.lock();
         thread->wake_time = wake_time;
+        if (!begin_interruptible_wait(*thread, sleepers)) {
+            sleepers.lock.unlock();
+            interrupted = true;
+            break;
+        }
         sleep_on(sleepers);
+        interrupted = end_interruptible_wait(*thread);
     }
     thread->wake_time = 0;
+    return interrupted;
 }
 
 void wake_sleepers(uint64_t now) {
@@ -234,6 +256,7 @@ WaitQueue& sleep_queue() { return sleepers; }
 
 void exit_current_thread() {
     Thread* thread = current_thread();
+    leave_process(*thread);  // no raiser or kill reaches it any more
     clear_child_tid_at_exit(*thread);
     {
         LockGuard guard(run_queue_lock);

@@ -53,6 +53,11 @@ void start_switch_coroutines();
 // The thread running on this hart (nullptr in the scheduler itself or outside any thread).
 Thread* current_thread();
 
+// If `thread` runs on another hart (between its scheduler's switch to it and its giving the hart
+// back), sends that hart a Kick IPI: in user mode it traps at once, and every return to user mode
+// checks for raised user interrupts and for the process ending. Any context; interrupts as they are.
+void kick(Thread& thread);
+
 // On a thread's kernel stack: give the hart back to its scheduler, staying runnable.
 void yield_current_thread();
 // On a thread's kernel stack: the thread is done; its scheduler frees it (and the process's memory
@@ -85,8 +90,9 @@ bool kernel_work_pending();
 // The sleepers' queue (nanosleep): a waiter's wake_time says when it is due.
 WaitQueue& sleep_queue();
 
-// nanosleep: on a thread's kernel stack, waits until the timebase reaches `wake_time`.
-void sleep_until(uint64_t wake_time);
+// nanosleep: on a thread's kernel stack, waits until the timebase reaches `wake_time`. An
+// interruptible wait: returns true, early, when a user interrupt the thread can take was raised.
+bool sleep_until(uint64_t wake_time);
 // Called on every timer tick: wakes the sleepers whose time has come.
 void wake_sleepers(uint64_t now);
 // Wakes every thread in nanosleep (they re-check their time).

@@ -60,6 +60,7 @@ struct Table {
         project_calls[cokernel::abi::SetPriorityCap - ProjectBase] = sys_set_priority_cap;
         project_calls[cokernel::abi::ShouldYield - ProjectBase] = sys_should_yield;
         project_calls[cokernel::abi::PrioritySlot - ProjectBase] = sys_priority_slot;
+        project_calls[cokernel::abi::RaiseUserInterrupt - ProjectBase] = sys_raise_user_interrupt;
         project_calls[cokernel::abi::AsyncSetup - ProjectBase] = sys_async_setup;
         project_calls[cokernel::abi::AsyncFlush - ProjectBase] = sys_async_flush;
         project_calls[cokernel::abi::SetMemoryLimit - ProjectBase] = sys_set_memory_limit;

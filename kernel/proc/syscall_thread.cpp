@@ -1,10 +1,11 @@
 // System calls of the thread family: clone (threads only), exit of one thread, set_tid_address,
-// and futex wait/wake, the ground for joins and user-space locks.
+// futex wait/wake, the ground for joins and user-space locks, and raising a user interrupt.
 #include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/proc/user_interrupt.hpp"
 
 namespace kernel::proc {
 
@@ -62,13 +63,22 @@ long sys_clone(Thread& thread, SyscallArguments a) {
     registers.regs[10] = 0;
     registers.regs[2] = stack;
     if (flags & CloneSettls) registers.regs[4] = tls;
-    auto created = create_sibling_thread(registers);
+    // The tid words are written before the child can run: a child that ended at once would
+    // otherwise have its CLONE_CHILD_CLEARTID zero overwritten by the tid, and its joiner wait forever.
+    struct TidWords {
+        const AddressSpace& space;
+        uint64_t flags, parent_tid, child_tid;
+        uint32_t tid;
+    } words{space, flags, parent_tid, child_tid, 0};
+    auto created = create_sibling_thread(registers, [](Thread& child, void* context) {
+        auto& words = *static_cast<TidWords*>(context);
+        uint32_t tid = words.tid = child.tid;
+        if (words.flags & CloneChildCleartid) child.clear_child_tid = words.child_tid;
+        if (words.flags & CloneChildSettid) (void)words.space.copy_to_user(words.child_tid, &tid, sizeof(tid));
+        if (words.flags & CloneParentSettid) (void)words.space.copy_to_user(words.parent_tid, &tid, sizeof(tid));
+    }, &words);
     if (!created) return -Errno::TryAgain;
-    uint32_t tid = (*created)->tid;
-    if (flags & CloneChildCleartid) (*created)->clear_child_tid = child_tid;
-    if (flags & CloneChildSettid) (void)space.copy_to_user(child_tid, &tid, sizeof(tid));
-    if (flags & CloneParentSettid) (void)space.copy_to_user(parent_tid, &tid, sizeof(tid));
-    return tid;
+    return words.tid;  // not (*created)->tid: the child may have ended and been freed by now
 }
 
 // exit(status): ends the calling thread; the last one ends the process.
@@ -105,10 +115,17 @@ long sys_futex(Thread& thread, SyscallArguments a) {
         futex_waiters.lock.unlock();
         return -Errno::TryAgain;
     }
+    // An interruptible wait: a user interrupt the thread can take ends it with -EINTR (at once if
+    // one is already pending), so that it is delivered on the way back to user mode.
+    if (!begin_interruptible_wait(thread, futex_waiters)) {
+        futex_waiters.lock.unlock();
+        return -Errno::Interrupted;
+    }
     thread.futex_address = address;
     sleep_on(futex_waiters);
     thread.futex_address = 0;
-    return thread.process->exit_requested.load() ? -Errno::Interrupted : 0;
+    bool interrupted = end_interruptible_wait(thread);
+    return thread.process->exit_requested.load() || interrupted ? -Errno::Interrupted : 0;
 }
 
 void clear_child_tid_at_exit(Thread& thread) {
@@ -120,5 +137,13 @@ void clear_child_tid_at_exit(Thread& thread) {
 }
 
 void wake_futex_waiters() { wake_all_locked(futex_waiters); }
+
+// raise_user_interrupt(tid), project call 1032 (docs/syscalls.md): tid 0 lets the kernel choose the
+// receiver among the caller's threads; otherwise the thread must belong to the caller's process.
+long sys_raise_user_interrupt(Thread& thread, SyscallArguments a) {
+    uint64_t tid = a[0];
+    bool raised = tid == 0 ? raise_user_interrupt(*thread.process) : raise_user_interrupt(*thread.process, tid);
+    return raised ? 0 : -Errno::NoProcess;
+}
 
 } // namespace kernel::proc

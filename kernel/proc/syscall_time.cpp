@@ -22,6 +22,11 @@ uint64_t nanoseconds_to_ticks(uint64_t nanoseconds) {
     return nanoseconds / NanosecondsPerSecond * frequency + nanoseconds % NanosecondsPerSecond * frequency / NanosecondsPerSecond;
 }
 
+uint64_t ticks_to_nanoseconds(uint64_t ticks) {
+    uint64_t frequency = riscv::timer::frequency();
+    return ticks / frequency * NanosecondsPerSecond + ticks % frequency * NanosecondsPerSecond / frequency;
+}
+
 } // namespace
 
 long sys_clock_gettime(Thread& thread, SyscallArguments a) {
@@ -33,7 +38,39 @@ long sys_clock_gettime(Thread& thread, SyscallArguments a) {
     return 0;
 }
 
-// nanosleep(request, remaining): `remaining` is not written (no signal can cut a sleep short).
+namespace {
+
+// co_await SleepUntil(wake_time): true if a user interrupt ended the sleep early. The synchronous form
+// sleeps the whole time (an interruptible wait: sleep_until); the asynchronous one waits once in the
+// sleepers' queue (the caller re-checks the time), and no user interrupt ends it.
+class SleepUntil {
+public:
+    explicit SleepUntil(uint64_t wake_time) : wake_time_(wake_time), wait_(sleep_queue(), wake_time) {}
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(Call::Handle frame) noexcept {
+        if (frame.promise().thread) {
+            interrupted_ = sleep_until(wake_time_);
+            return false;
+        }
+        WaitQueue& sleepers = sleep_queue();
+        sleepers.lock.lock();
+        if (riscv::read_time() >= wake_time_) {
+            sleepers.lock.unlock();
+            return false;
+        }
+        return wait_.await_suspend(frame);  // releases the lock
+    }
+    bool await_resume() const noexcept { return interrupted_; }
+
+private:
+    uint64_t wake_time_;
+    bool interrupted_ = false;
+    WaitOn wait_;
+};
+
+} // namespace
+
+// nanosleep(request, remaining): `remaining` is written only when a user interrupt ends the sleep.
 Call sys_nanosleep(CallMemory&, Process& process, CallArguments a) {
     Timespec request;
     if (!process.address_space.copy_from_user(&request, a[0], sizeof(request))) co_return -Errno::Fault;
@@ -41,13 +78,22 @@ Call sys_nanosleep(CallMemory&, Process& process, CallArguments a) {
         co_return -Errno::Invalid;
     uint64_t total = static_cast<uint64_t>(request.seconds) * NanosecondsPerSecond + static_cast<uint64_t>(request.nanoseconds);
     uint64_t wake_time = riscv::timer::now() + nanoseconds_to_ticks(total);
-    WaitQueue& sleepers = sleep_queue();
-    while (riscv::read_time() < wake_time) {
-        sleepers.lock.lock();
-        co_await WaitOn(sleepers, wake_time);  // the timer tick wakes the queue once someone is due
+    bool interrupted = false;
+    while (!interrupted && riscv::read_time() < wake_time) {
+        interrupted = co_await SleepUntil(wake_time);
         if (process.exit_requested.load()) co_return -Errno::Interrupted;
     }
-    co_return 0;
+    if (!interrupted) co_return 0;
+    // A user interrupt ended the sleep (synchronous form only, docs/user-interrupts.md): -EINTR, and
+    // the time left in `remaining` if given, as Linux does for a signal.
+    if (a[1]) {
+        uint64_t now = riscv::timer::now();
+        uint64_t left = wake_time > now ? ticks_to_nanoseconds(wake_time - now) : 0;
+        Timespec remaining{static_cast<int64_t>(left / NanosecondsPerSecond),
+                           static_cast<int64_t>(left % NanosecondsPerSecond)};
+        if (!process.address_space.copy_to_user(a[1], &remaining, sizeof(remaining))) co_return -Errno::Fault;
+    }
+    co_return -Errno::Interrupted;
 }
 
 } // namespace kernel::proc

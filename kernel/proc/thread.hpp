@@ -6,6 +6,10 @@
 //
 // Lifetime: a Process lives until its last thread has exited and the scheduler has reaped it; the
 // scheduler frees an exited thread's kernel stack only after switching away from it.
+//
+// Lock order (take them in this order, never the other way round):
+//   Process::threads_lock -> a WaitQueue's lock -> the scheduler's run-queue lock.
+// The process table's lock is never held while taking any of these.
 #pragma once
 
 #include <atomic>
@@ -13,6 +17,7 @@
 #include <cstdint>
 
 #include "kernel/arch/riscv/trap.hpp"
+#include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/lib/spinlock.hpp"
 #include "kernel/mm/page_table.hpp"
 #include "kernel/proc/address_space.hpp"
@@ -61,6 +66,25 @@ struct WaitQueue {
 // thread's own (synchronous calls) or a slot of the process's asynchronous calls. Never the heap.
 constexpr size_t CallFrameBytes = 768;
 
+// The N extension's user-mode CSRs of one thread (docs/user-interrupts.md). Whenever the thread is in
+// the kernel this is the truth on every hart; in user mode the hart's CSRs hold it on harts with the N
+// extension (saved here at every trap, loaded at every return), and on harts without it this is the
+// only copy (the CSR instructions trap and are emulated on it). All zero in a new thread; execve zeroes it.
+//
+// Only the thread itself changes these fields (its own traps: emulation, delivery, uret), except uip,
+// which any hart may set (raise_user_interrupt). Other harts read uie, utvec and ustatus (to choose a
+// receiver, to decide whether a blocked thread must be woken): relaxed atomics.
+struct UserInterruptState {
+    std::atomic<uint64_t> ustatus{0};  // UIE (bit 0), UPIE (bit 4); other bits read as 0
+    std::atomic<uint64_t> uie{0};      // USIE (bit 0); UTIE and UEIE read as 0 (never raised here)
+    std::atomic<uint64_t> utvec{0};    // handler address, direct mode: bits 1..0 read as 0
+    uint64_t uscratch = 0;
+    uint64_t uepc = 0;                 // bit 0 reads as 0
+    uint64_t ucause = 0;
+    uint64_t utval = 0;
+    std::atomic<uint32_t> uip{0};      // USIP (bit 0); set by raisers on any hart, cleared by the thread
+};
+
 struct Thread {
     Context context;
     riscv::UserContext* user = nullptr;  // at the top of the kernel stack
@@ -76,6 +100,15 @@ struct Thread {
     uint64_t clear_child_tid = 0;        // CLONE_CHILD_CLEARTID: user address zeroed and futex-woken at exit
     uint64_t futex_address = 0;          // futex wait: the user address waited on (0: not waiting)
     alignas(16) unsigned char call_frame[CallFrameBytes];  // the frame of its synchronous system call
+    UserInterruptState user_interrupts;
+    // The index of the hart whose scheduler switched to this thread, until it gives the hart back;
+    // NotRunning otherwise. Stored by the scheduler (seq_cst), read by raisers and kill to send IPIs.
+    static constexpr uint32_t NotRunning = ~0u;
+    std::atomic<uint32_t> running_on_hart{NotRunning};
+    // While blocked in an interruptible wait (futex wait, nanosleep): the queue it sleeps on, so that a
+    // raised user interrupt can end the wait (-EINTR). Set and cleared by the thread under that queue's lock.
+    std::atomic<WaitQueue*> interruptible_wait{nullptr};
+    Thread* next_in_process = nullptr;   // Process::threads link (the process's threads_lock)
 };
 
 constexpr size_t MaxProcessName = 32;
@@ -105,6 +138,10 @@ struct Process {
     // the process down (process.cpp).
     std::atomic<uint32_t> holds{1};
     AsyncCalls* async = nullptr;  // asynchronous system calls, after async_setup (async_call.hpp)
+    // Every thread of the process that has not yet exited (a thread leaves the list in
+    // exit_current_thread, before it is freed): who may receive a user interrupt, whom kill must stop.
+    IrqSpinLock threads_lock;
+    Thread* threads = nullptr;           // guarded by threads_lock
 };
 
 extern "C" void switch_context(Context* from, const Context* to);

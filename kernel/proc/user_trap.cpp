@@ -1,5 +1,7 @@
-// Traps from user mode: system calls, interrupts that arrive while a thread runs, and faults, which
-// end the faulting process (never the kernel) with a message naming the fault, pc and address.
+// Traps from user mode: system calls, interrupts that arrive while a thread runs, faults, which end
+// the faulting process (never the kernel) with a message naming the fault, pc and address, and the
+// N extension's instructions, emulated where the hart lacks it (kernel/proc/user_interrupt.hpp).
+// Every trap ends in finish_return_to_user, which delivers a raised user interrupt.
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/trap.hpp"
@@ -7,6 +9,7 @@
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/syscall.hpp"
+#include "kernel/proc/user_interrupt.hpp"
 
 namespace kernel::proc {
 
@@ -39,6 +42,7 @@ using namespace kernel;
 extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
     proc::Thread* thread = proc::current_thread();
     riscv::TrapFrame& frame = context->frame;
+    proc::save_user_interrupt_csrs(*thread);  // harts with the N extension: the thread's CSRs
     if (frame.scause & riscv::CauseInterruptBit) {
         riscv::handle_interrupt(frame.scause);
         if ((frame.scause & ~riscv::CauseInterruptBit) == static_cast<uint64_t>(riscv::InterruptCause::Timer))
@@ -46,6 +50,9 @@ extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
     } else if (frame.scause == static_cast<uint64_t>(riscv::ExceptionCause::EnvironmentCallFromUser)) {
         frame.sepc += 4;
         frame.regs[10] = static_cast<uint64_t>(proc::dispatch_syscall(frame));
+    } else if (frame.scause == static_cast<uint64_t>(riscv::ExceptionCause::IllegalInstruction) &&
+               proc::emulate_user_interrupt_instruction(*thread, frame)) {
+        // a user-interrupt CSR access or uret on a hart without the N extension: done
     } else {
         proc::end_faulting_process(*thread, frame);
     }
@@ -57,5 +64,6 @@ extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
         thread->yield_requested = false;
         proc::yield_current_thread();
     }
+    proc::finish_return_to_user(*thread);  // may deliver a user interrupt: sepc = utvec
     return context;
 }

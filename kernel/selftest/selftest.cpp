@@ -22,6 +22,7 @@ constexpr SelfTest Tests[] = {
     {"priorities", selftest_priorities, false},
     {"vdso", selftest_vdso, false},
     {"async", selftest_async_calls, false},
+    {"uintr", selftest_user_interrupts, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
 };

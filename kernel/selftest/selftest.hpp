@@ -47,5 +47,6 @@ bool selftest_preemption();
 bool selftest_priorities();
 bool selftest_vdso();
 bool selftest_async_calls();
+bool selftest_user_interrupts();
 
 } // namespace kernel

@@ -114,19 +114,36 @@ void keep_scheduling(uint64_t milliseconds) {
 // priority 2 while it runs: its poll loop must see the child in the global priority table and yield
 // the hart (it exits 0 only if it did, once this test has ended the child).
 bool coroutine_thread_yields_its_hart() {
+    // Every hart but one runs a spinner more urgent than anything below: the yielder gets the last
+    // hart, and its child cannot take a free one (a running process is not a ready one).
+    uint32_t blockers[fdt::MaxHarts];
+    size_t blocker_count = hart_count() - 1;
+    for (size_t i = 0; i < blocker_count; ++i) {
+        const char* spin[] = {"bin/spin"};
+        auto process = proc::spawn("bin/spin", spin, 1);
+        SELFTEST_CHECK(process);
+        proc::set_process_priority(**process, 1, 0);
+        blockers[i] = (*process)->pid;
+    }
     const char* arguments[] = {"bin/yielder"};
     auto yielder = proc::spawn("bin/yielder", arguments, 1);
     SELFTEST_CHECK(yielder);
     uint32_t yielder_pid = (*yielder)->pid;
     keep_scheduling(300);
-    // The child: a spin process (the yielder may already have ended, leaving it to the kernel).
+    // The child: the spin process that is not one of the blockers (the yielder may already have
+    // ended, leaving it to the kernel).
     struct Search {
+        const uint32_t* blockers;
+        size_t blocker_count;
         uint32_t child = 0;
-    } search;
+    } search{blockers, blocker_count};
     proc::for_each_process(
         [](const proc::Process& process, void* context) {
-            if (std::string_view(process.name) == "spin" && process.state == proc::ProcessState::Alive)
-                static_cast<Search*>(context)->child = process.pid;
+            auto& wanted = *static_cast<Search*>(context);
+            if (std::string_view(process.name) != "spin" || process.state != proc::ProcessState::Alive) return;
+            for (size_t i = 0; i < wanted.blocker_count; ++i)
+                if (wanted.blockers[i] == process.pid) return;
+            wanted.child = process.pid;
         },
         &search);
     SELFTEST_CHECK(search.child != 0);
@@ -135,6 +152,8 @@ bool coroutine_thread_yields_its_hart() {
     auto status = proc::wait(yielder_pid);
     if (status && *status != 0) println("    bin/yielder exited with {}", *status);
     SELFTEST_CHECK(status && *status == 0);
+    for (size_t i = 0; i < blocker_count; ++i) SELFTEST_CHECK(proc::kill(blockers[i]));
+    for (size_t i = 0; i < blocker_count; ++i) SELFTEST_CHECK(proc::wait(blockers[i]));
     return true;
 }
 

@@ -77,7 +77,7 @@ bool on_idle(void* context) {
     // one interrupted, the wait ends (-EINTR) and the handler runs first.
     if (runtime.functions->executor_highest_ready(&runtime) == vdso::kNoPriority && !runtime.stopping.load() &&
         !(runtime.completion_ring && vdso::completion_pending(*runtime.completion_ring)))
-        { if (runtime.completion_ring) { cokernel::abi::Timespec t{0, 1000000}; nanosleep(&t); } else futex_wait(reinterpret_cast<int*>(&runtime.work_signal), signal); }
+        futex_wait(reinterpret_cast<int*>(&runtime.work_signal), signal);
     runtime.sleepers.fetch_sub(1);
     return !runtime.stopping.load();
 }
@@ -216,7 +216,7 @@ long add_poll_threads(Runtime& runtime, uint32_t count) {
 
 void enable_user_interrupts(Runtime& runtime) {
     if (runtime.completion_ring == nullptr) return;
-    if (true) return;  // TEMPORARY until the kernel emulates the N extension
+    if (&runtime_user_interrupts != nullptr && !runtime_user_interrupts) return;
     // CSRs by number (the assembler no longer knows the N extension's names): uscratch 0x040,
     // utvec 0x005, uie 0x004 (USIE, bit 0), ustatus 0x000 (UIE, bit 0). On harts without the N
     // extension the kernel emulates each access.

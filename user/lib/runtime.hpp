@@ -92,6 +92,11 @@ struct Runtime : vdso::ExecutorState {
 // kernel then holds completions until there is room (docs/async-syscalls.md).
 [[gnu::weak]] extern const uint32_t completion_ring_capacity;
 
+// A program that drives the user-interrupt CSRs itself (bin/uintrtest) defines this as false: the
+// runtime then does not install its handler, and completions are found only by the poll threads
+// (between coroutines and before they sleep; a sleeping one is not woken by a completion).
+[[gnu::weak]] extern const bool runtime_user_interrupts;
+
 // The global priority table the kernel maps read-only into the process (from the auxiliary vector;
 // null if absent).
 extern const void* priority_table;

@@ -35,9 +35,9 @@ enum Syscall : long {
 // definitions the kernel uses, shared.
 using namespace cokernel::abi;
 enum Errno : long {
-    EPERM = 1, ENOENT = 2, EINTR = 4, E2BIG = 7, ENOEXEC = 8, EBADF = 9, ECHILD = 10, ENOMEM = 12, EFAULT = 14,
-    EEXIST = 17, ENODEV = 19, EINVAL = 22, EMFILE = 24, EPIPE = 32, ENOSYS = 38, EAGAIN = 11, ENXIO = 6,
-    EBUSY = 16,
+    EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ENXIO = 6, E2BIG = 7, ENOEXEC = 8, EBADF = 9, ECHILD = 10,
+    EAGAIN = 11, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22, EMFILE = 24,
+    EPIPE = 32, ENOSYS = 38,
 };
 
 // pipe2() flags, Linux's values.
@@ -134,6 +134,10 @@ inline long set_priority_cap(long pid, long cap) { return syscall(SetPriorityCap
 // (user pages, and each thread's kernel stack and record): docs/syscalls.md.
 inline long set_memory_limit(size_t bytes) { return syscall(SetMemoryLimit, static_cast<long>(bytes)); }
 inline long memory_usage() { return syscall(MemoryUsage); }
+// Raises a user interrupt (uip.USIP) for thread `tid` of this process, or with tid 0 for the thread
+// the kernel picks among those with a handler (utvec != 0, uie.USIE). 0, or -ESRCH when there is no
+// such thread (docs/user-interrupts.md).
+inline long raise_user_interrupt(long tid) { return syscall(RaiseUserInterrupt, tid); }
 [[noreturn]] inline void power_off() {
     syscall(Reboot, 0xfee1dead, 672274793, 0x4321fedc);
     exit(1);

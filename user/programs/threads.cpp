@@ -1,6 +1,6 @@
 // threads: several threads of one process (clone) share memory and run on several harts at once;
-// join through CLONE_CHILD_CLEARTID + futex; exit of one thread does not end the others; a fault in
-// any thread ends them all (with the argument "fault").
+// join through CLONE_CHILD_CLEARTID + futex, also of threads that end at once; exit of one thread does
+// not end the others; a fault in any thread ends them all (with the argument "fault").
 #include "user/lib/print.hpp"
 
 namespace {
@@ -19,6 +19,8 @@ int work(void* argument) {
     for (long i = 0; i < Increments; ++i) __atomic_fetch_add(&shared_counter, 1, __ATOMIC_RELAXED);
     return 0;
 }
+
+int quick(void*) { return 0; }
 
 int crash(void*) {
     unsigned long address = 16;
@@ -64,6 +66,17 @@ int main(int argc, char** argv) {
         for (int j = 0; j < i; ++j) expect("thread ids differ", seen_tid[i] != seen_tid[j], 1);
     }
     expect("getpid is the same in every thread", user::getpid(), pid);
+    // Threads that end at once: the kernel writes CLONE_CHILD_SETTID before the child can run, so
+    // the child's exit clears it for good and the join returns (it used to hang now and then).
+    long quick_stack =
+        user::mmap(0, StackSize, user::PROT_READ | user::PROT_WRITE, user::MAP_PRIVATE | user::MAP_ANONYMOUS);
+    expect("mmap of the quick threads' stack", quick_stack > 0, 1);
+    for (int i = 0; i < 200 && quick_stack > 0; ++i) {
+        int quick_tid = 0;
+        long tid = user::spawn_thread(quick, nullptr, reinterpret_cast<void*>(quick_stack + StackSize), &quick_tid);
+        expect("spawn_thread (quick)", tid > 0, 1);
+        if (tid > 0) user::join_thread(&quick_tid);
+    }
     // A bad clone: no stack.
     expect("clone without a stack", user::syscall(220, 0x10f00, 0), -user::EINVAL);
     user::print(failures == 0 ? "threads: ok\n" : "threads: FAILED\n");

@@ -61,6 +61,8 @@ void handle_ipi() {
     Hart* hart = current_hart();
     uint32_t reasons = hart->pending_ipis.exchange(0, std::memory_order_acq_rel);
     if (reasons & static_cast<uint32_t>(IpiReason::Ping)) hart->pings_received.fetch_add(1, std::memory_order_release);
+    // Kick: taking the interrupt was the point (the trap from user mode does the rest).
+    if (reasons & static_cast<uint32_t>(IpiReason::Kick)) hart->kicks_received.fetch_add(1, std::memory_order_relaxed);
     if (reasons & static_cast<uint32_t>(IpiReason::FlushTlb)) {
         flush_tlb_page_all();
         hart->tlb_flushes.fetch_add(1, std::memory_order_release);

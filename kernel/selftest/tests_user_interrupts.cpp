@@ -1,0 +1,143 @@
+// Self-test of user-space interrupts (docs/user-interrupts.md): bin/uintrtest's cases from user mode,
+// and raise_user_interrupt called from kernel contexts that have no thread of the receiver: this
+// self-test's own (no current thread, like a kernel coroutine) and a timer interrupt handler.
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/arch/riscv/timer.hpp"
+#include "kernel/mm/memory.hpp"
+#include "kernel/proc/process.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/selftest/selftest.hpp"
+
+namespace kernel {
+
+namespace {
+
+bool case_exits_with(const char* name, const char* argument, int expected) {
+    const char* arguments[] = {"bin/uintrtest", name, argument};
+    auto status = proc::run_program("bin/uintrtest", arguments, argument ? 3 : 2);
+    if (!status) {
+        println("    uintrtest {}: {}", name, error_name(status.error()));
+        return false;
+    }
+    if (*status != expected) println("    uintrtest {}: exit status {}, expected {}", name, *status, expected);
+    return *status == expected;
+}
+
+uint64_t total_kicks() {
+    uint64_t kicks = 0;
+    for (size_t i = 0; i < hart_count(); ++i) kicks += hart_by_index(i)->kicks_received.load();
+    return kicks;
+}
+
+// Runs the hart's scheduling until `done` holds for the process `pid` or it has exited.
+template <typename Done>
+void schedule_until(uint32_t pid, Done done) {
+    for (;;) {
+        proc::Process* process = proc::find_process(pid);
+        if (!process || process->state == proc::ProcessState::Exited || done(*process)) return;
+        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+    }
+}
+
+// The kernel case of bin/uintrtest waits for one interrupt; this raises it from here, where no thread
+// is current (as a kernel coroutine would), as soon as the process has a receiver.
+bool raise_from_kernel_context() {
+    const char* arguments[] = {"bin/uintrtest", "kernel"};
+    auto process = proc::spawn("bin/uintrtest", arguments, 2);
+    SELFTEST_CHECK(process);
+    uint32_t pid = (*process)->pid;
+    bool raised = false;
+    schedule_until(pid, [&](proc::Process& target) { return raised = proc::raise_user_interrupt(target); });
+    SELFTEST_CHECK(raised);
+    auto status = proc::wait(pid);
+    SELFTEST_CHECK(status && *status == 0);
+    return true;
+}
+
+// The same from the timer interrupt handler of this hart (hart 0 runs the self-tests): the tick hook
+// raises once for `hooked_pid`. The hook runs only on this hart, never at the same time as this code,
+// so clearing the pid here ends its use of the process before the process is reaped.
+uint32_t hooked_pid = 0;
+bool raised_by_hook = false;
+
+void raising_tick_hook(uint64_t now) {
+    proc::wake_sleepers(now);
+    if (current_hart()->index != 0 || hooked_pid == 0) return;
+    if (proc::Process* process = proc::find_process(hooked_pid); process && proc::raise_user_interrupt(*process)) {
+        raised_by_hook = true;
+        hooked_pid = 0;
+    }
+}
+
+bool raise_from_interrupt_handler() {
+    const char* arguments[] = {"bin/uintrtest", "kernel"};
+    auto process = proc::spawn("bin/uintrtest", arguments, 2);
+    SELFTEST_CHECK(process);
+    uint32_t pid = (*process)->pid;
+    raised_by_hook = false;
+    bool enabled = riscv::save_and_disable_interrupts();
+    hooked_pid = pid;
+    riscv::timer::set_tick_hook(raising_tick_hook);
+    riscv::restore_interrupts(enabled);
+    auto status = proc::wait(pid);
+    enabled = riscv::save_and_disable_interrupts();
+    hooked_pid = 0;
+    riscv::timer::set_tick_hook(proc::wake_sleepers);
+    riscv::restore_interrupts(enabled);
+    SELFTEST_CHECK(raised_by_hook);
+    SELFTEST_CHECK(status && *status == 0);
+    return true;
+}
+
+// A process without a handler is no receiver: nothing is raised.
+bool no_receiver() {
+    const char* arguments[] = {"bin/spin"};
+    auto process = proc::spawn("bin/spin", arguments, 1);
+    SELFTEST_CHECK(process);
+    uint32_t pid = (*process)->pid;
+    SELFTEST_CHECK(!proc::raise_user_interrupt(**process));
+    SELFTEST_CHECK(proc::kill(pid));
+    auto status = proc::wait(pid);
+    SELFTEST_CHECK(status && *status == proc::StatusKilled);
+    return true;
+}
+
+} // namespace
+
+bool selftest_user_interrupts() {
+    SELFTEST_CHECK(proc::init_archive());
+    println("    delivery: {}", proc::user_interrupt_mode());
+    SELFTEST_CHECK(case_exits_with("self", nullptr, 0));  // warm-up: heap slabs for records stay cached
+    size_t free_before = mm::frames().free_frames();
+    uint64_t kicks_before = total_kicks();
+    char harts[24];
+    auto written = fmt::format_to_n(harts, sizeof(harts) - 1, "{}", hart_count());
+    harts[written.size] = '\0';
+
+    SELFTEST_CHECK(case_exits_with("self", nullptr, 0));
+    SELFTEST_CHECK(case_exits_with("mask", nullptr, 0));
+    SELFTEST_CHECK(case_exits_with("nested", nullptr, 0));
+    SELFTEST_CHECK(case_exits_with("spinner", harts, 0));
+    SELFTEST_CHECK(case_exits_with("futex", nullptr, 0));
+    SELFTEST_CHECK(case_exits_with("nanosleep", nullptr, 0));
+    SELFTEST_CHECK(case_exits_with("runnable", harts, 0));
+    SELFTEST_CHECK(case_exits_with("clone", nullptr, 0));
+    SELFTEST_CHECK(case_exits_with("exec", nullptr, 0));
+    SELFTEST_CHECK(case_exits_with("errors", nullptr, 0));
+    // Other CSRs and a uret-like encoding that is not uret are still illegal instructions.
+    SELFTEST_CHECK(case_exits_with("bad-csr", nullptr, proc::StatusIllegalInstruction));
+    SELFTEST_CHECK(case_exits_with("bad-uret", nullptr, proc::StatusIllegalInstruction));
+    SELFTEST_CHECK(raise_from_kernel_context());
+    SELFTEST_CHECK(raise_from_interrupt_handler());
+    SELFTEST_CHECK(no_receiver());
+
+    println("    {} kick IPIs taken", total_kicks() - kicks_before);
+    size_t free_after = mm::frames().free_frames();
+    println("    free frames before {} after {}", free_before, free_after);
+    SELFTEST_CHECK(free_after == free_before);
+    return true;
+}
+
+} // namespace kernel
