@@ -1,6 +1,7 @@
 // Self-test of user-space interrupts (docs/user-interrupts.md): bin/uintrtest's cases from user mode,
 // and raise_user_interrupt called from kernel contexts that have no thread of the receiver: this
-// self-test's own (no current thread, like a kernel coroutine) and a timer interrupt handler.
+// self-test's own (no current thread), a kernel coroutine in the kernel executor, and a timer
+// interrupt handler.
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/timer.hpp"
@@ -9,6 +10,7 @@
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/user_interrupt.hpp"
 #include "kernel/selftest/selftest.hpp"
+#include "kernel/vdso/kernel_coroutine.hpp"
 
 namespace kernel {
 
@@ -52,6 +54,47 @@ bool raise_from_kernel_context() {
     schedule_until(pid, [&](proc::Process& target) { return raised = proc::raise_user_interrupt(target); });
     SELFTEST_CHECK(raised);
     auto status = proc::wait(pid);
+    SELFTEST_CHECK(status && *status == 0);
+    return true;
+}
+
+// The same from a kernel coroutine in the kernel executor, as the asynchronous system calls will do:
+// it runs in some hart's poll loop, on that hart's scheduler stack, beside the switch coroutines (at
+// their priority, so that on one hart it takes turns with the user thread). It keeps yielding until
+// the process has a receiver (raised) or has exited; this test reaps the process only after that.
+struct CoroutineRaise {
+    uint32_t pid;
+    uint32_t finished;  // 1 once the coroutine is done with the process (atomic)
+    bool raised;
+};
+
+vdso::KernelCoroutine raising_coroutine(CoroutineRaise& work) {
+    for (;;) {
+        proc::Process* process = proc::find_process(work.pid);
+        if (!process || process->state == proc::ProcessState::Exited) break;
+        if (proc::raise_user_interrupt(*process)) {
+            work.raised = true;
+            break;
+        }
+        co_await vdso::YieldToExecutor{};
+    }
+    __atomic_store_n(&work.finished, 1, __ATOMIC_RELEASE);
+}
+
+bool raise_from_kernel_coroutine() {
+    const char* arguments[] = {"bin/uintrtest", "kernel"};
+    auto process = proc::spawn("bin/uintrtest", arguments, 2);
+    SELFTEST_CHECK(process);
+    CoroutineRaise work{(*process)->pid, 0, false};
+    constexpr uint32_t SwitchCoroutinePriority = 32;  // kernel/proc/switch_coroutine.cpp
+    bool enabled = riscv::save_and_disable_interrupts();  // the executor is called with interrupts off
+    bool spawned = vdso::spawn(vdso::kernel_executor(), raising_coroutine(work), SwitchCoroutinePriority);
+    riscv::restore_interrupts(enabled);
+    SELFTEST_CHECK(spawned);
+    while (!__atomic_load_n(&work.finished, __ATOMIC_ACQUIRE))
+        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+    SELFTEST_CHECK(work.raised);
+    auto status = proc::wait(work.pid);
     SELFTEST_CHECK(status && *status == 0);
     return true;
 }
@@ -130,6 +173,7 @@ bool selftest_user_interrupts() {
     SELFTEST_CHECK(case_exits_with("bad-csr", nullptr, proc::StatusIllegalInstruction));
     SELFTEST_CHECK(case_exits_with("bad-uret", nullptr, proc::StatusIllegalInstruction));
     SELFTEST_CHECK(raise_from_kernel_context());
+    SELFTEST_CHECK(raise_from_kernel_coroutine());
     SELFTEST_CHECK(raise_from_interrupt_handler());
     SELFTEST_CHECK(no_receiver());
 
