@@ -151,6 +151,11 @@ Result<std::uint32_t> executor_priority_of(ExecutorState& state, CoroutineId id)
 // Highest ready priority in the shared queues, or kNoPriority. Lock-free peek.
 inline std::uint32_t executor_highest_ready(const ExecutorState& state) { return state.ready_levels.highest(); }
 
+// Whether a coroutine of a priority above `priority` is ready in the shared queues. Lock-free peek.
+inline bool executor_ready_above(const ExecutorState& state, std::uint32_t priority) {
+    return state.ready_levels.any_above(priority);
+}
+
 // Report kNoPriority if nothing is ready (the poll loop calls this before idling).
 void executor_report_if_idle(ExecutorState& state);
 

@@ -34,10 +34,12 @@ constexpr uint32_t MaxProcessName = 32;
 // ecall with AsyncCallBit added to the number in a7 and a completion token (the waiting coroutine's
 // ID, never 0) in a6. It returns at once: 0 when the call was accepted, whose result then arrives as
 // a CompletionEntry in the process's completion ring, or a negated errno when it was refused (then
-// no completion follows): -EAGAIN when the process already has MaxCallsInFlight calls in flight,
+// no completion follows): -EAGAIN when the process already has as many calls in flight as it asked
+// for at async_setup,
 // -ENOSYS when the call has no asynchronous form, -EINVAL for token 0, -ENXIO without async_setup.
 constexpr long AsyncCallBit = 0x10000;
-constexpr uint32_t MaxCallsInFlight = 64;
+constexpr uint32_t DefaultCallsInFlight = 64;   // async_setup's second argument 0 means this
+constexpr uint32_t MaxCallsInFlight = 1024;      // the most a process may ask for
 
 // One completion: the token given with the call and the call's result (what a0 would have held).
 struct CompletionEntry {
@@ -49,7 +51,7 @@ struct CompletionEntry {
 // advances tail) and one consumer side (the process, which reads entries[head % capacity] and then
 // advances head). Both indices only grow (wrapping at 2^32); the ring holds tail - head entries.
 // When a completion finds the ring full the kernel keeps it (it still counts against
-// MaxCallsInFlight), adds one to `overflows` and to `held`, and delivers it after the process has
+// the process's calls in flight), adds one to `overflows` and to `held`, and delivers it after the process has
 // made room and called async_flush: nothing is dropped. The kernel trusts nothing it reads here: a
 // corrupt head only makes the ring look full.
 struct CompletionRing {

@@ -58,17 +58,34 @@ void free_ring(AsyncCalls& calls) {
     calls.ring_frames = 0;
 }
 
+void free_slots(AsyncCalls& calls) {
+    if (calls.slot_frames) (void)mm::frames().free(calls.slots_physical, calls.slot_frames);
+    calls.slots = nullptr;
+    calls.slot_frames = 0;
+}
+
+// Everything async_setup made (the mapping of the ring goes with the address space).
+void free_calls(AsyncCalls* calls) {
+    free_ring(*calls);
+    free_slots(*calls);
+    delete calls;
+}
+
+size_t frames_for(size_t bytes) { return (bytes + mm::PageSize - 1) / mm::PageSize; }
+
 } // namespace
 
-long async_setup(Thread& thread, uint64_t capacity) {
+long async_setup(Thread& thread, uint64_t capacity, uint64_t slot_count) {
     Process& process = *thread.process;
     if (capacity == 0 || capacity > abi::MaxCompletionRingCapacity || (capacity & (capacity - 1)))
         return -Errno::Invalid;
+    if (slot_count == 0) slot_count = abi::DefaultCallsInFlight;
+    if (slot_count > abi::MaxCallsInFlight) return -Errno::Invalid;
     if (__atomic_load_n(&process.async, __ATOMIC_ACQUIRE)) return -Errno::Exists;
     auto* calls = new (std::nothrow) AsyncCalls;
     if (!calls) return -Errno::NoMemory;
     size_t bytes = sizeof(abi::CompletionRing) + capacity * sizeof(abi::CompletionEntry);
-    size_t frame_count = (bytes + mm::PageSize - 1) / mm::PageSize;
+    size_t frame_count = frames_for(bytes);
     auto physical = mm::frames().allocate_contiguous(frame_count);
     if (!physical) {
         delete calls;
@@ -80,24 +97,34 @@ long async_setup(Thread& thread, uint64_t capacity) {
     __builtin_memset(calls->ring, 0, frame_count * mm::PageSize);
     calls->ring->capacity = static_cast<uint32_t>(capacity);
     calls->capacity = static_cast<uint32_t>(capacity);
-    for (CallSlot& slot : calls->slots) {
-        slot.next = calls->free_slots;
-        calls->free_slots = &slot;
+    // The slots: frames, not the kernel heap (up to 1,024 slots of about 800 bytes).
+    calls->slot_frames = frames_for(slot_count * sizeof(CallSlot));
+    auto slots = mm::frames().allocate_contiguous(calls->slot_frames);
+    if (!slots) {
+        calls->slot_frames = 0;
+        free_calls(calls);
+        return -Errno::NoMemory;
+    }
+    calls->slots_physical = *slots;
+    calls->slots = mm::physical_map().to_virtual<CallSlot>(*slots);
+    calls->slot_count = static_cast<uint32_t>(slot_count);
+    for (uint32_t i = calls->slot_count; i-- > 0;) {
+        CallSlot* slot = new (&calls->slots[i]) CallSlot;
+        slot->next = calls->free_slots;
+        calls->free_slots = slot;
     }
     // Mapped into the page table only, not as a region: munmap and mmap cannot reach it, and
     // AddressSpace::destroy leaves its frames to release_async_calls.
     if (!process.address_space.page_table().map(abi::UserCompletionRingAddress, *physical, frame_count * mm::PageSize,
                                                  mm::pte::Read | mm::pte::Write | mm::pte::User)) {
-        free_ring(*calls);
-        delete calls;
+        free_calls(calls);
         return -Errno::NoMemory;
     }
     AsyncCalls* expected = nullptr;
     if (!__atomic_compare_exchange_n(&process.async, &expected, calls, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         // Another thread of the process was faster; its ring is the one mapped now (map refuses to
         // map over a mapping, so ours never was).
-        free_ring(*calls);
-        delete calls;
+        free_calls(calls);
         return -Errno::Exists;
     }
     return static_cast<long>(abi::UserCompletionRingAddress);
@@ -193,8 +220,7 @@ void release_async_calls(Process& process) {
     AsyncCalls* calls = process.async;
     if (!calls) return;
     process.async = nullptr;
-    free_ring(*calls);
-    delete calls;
+    free_calls(calls);
 }
 
 uint32_t async_calls_in_flight(Process& process) {

@@ -2,13 +2,13 @@
 //
 // A process that calls async_setup gets an AsyncCalls: its completion ring (frames of the kernel's,
 // mapped read-write into the process at abi::UserCompletionRingAddress; not a region, so munmap
-// cannot take it away) and MaxCallsInFlight call slots, each the memory of one call's coroutine
-// frame. Nothing is allocated per call: a call takes a free slot or fails with -EAGAIN.
+// cannot take it away) and the number of call slots it asked for (64 by default, at most
+// abi::MaxCallsInFlight), each the memory of one call's coroutine frame. Nothing is allocated per call: a call takes a free slot or fails with -EAGAIN.
 //
 // Life of a slot: free -> (submit) in flight -> (the handler's end) the completion is written into
 // the ring and the slot is free again; or, when the ring is full, the slot is held, with its
 // completion, on the held list until async_flush finds room. A held slot still counts against
-// MaxCallsInFlight, so a process that never drains its ring soon gets -EAGAIN and loses nothing.
+// the process's calls in flight, so a process that never drains its ring soon gets -EAGAIN and loses nothing.
 //
 // Every call in flight holds its process (Process::holds): memory, files and this state outlive the
 // process's threads until the last call has finished.
@@ -48,13 +48,17 @@ struct AsyncCalls {
     uint32_t tail = 0;
     uint32_t overflows = 0;
     uint32_t held = 0;
-    CallSlot slots[cokernel::abi::MaxCallsInFlight];
+    uint32_t slot_count = 0;
+    CallSlot* slots = nullptr;      // slot_count of them, in frames of their own (slot_frames)
+    uint64_t slots_physical = 0;
+    size_t slot_frames = 0;
 };
 
-// async_setup(capacity): maps the process's completion ring, `capacity` entries (a power of two,
-// 1..MaxCompletionRingCapacity), and returns its user address. -EINVAL for a bad capacity, -EEXIST
-// if already done, -ENOMEM.
-long async_setup(Thread& thread, uint64_t capacity);
+// async_setup(capacity, calls): maps the process's completion ring, `capacity` entries (a power of
+// two, 1..MaxCompletionRingCapacity), makes `calls` call slots (1..MaxCallsInFlight; 0: the default,
+// DefaultCallsInFlight) and returns the ring's user address. -EINVAL for a bad capacity or count,
+// -EEXIST if already done, -ENOMEM.
+long async_setup(Thread& thread, uint64_t capacity, uint64_t calls);
 
 // The asynchronous form of a call served by `handler`: a slot, the frame in it, and a first run on
 // the calling thread. Returns 0 (accepted: a completion will follow) or a negated errno (refused:

@@ -18,10 +18,14 @@
 #include "kernel/proc/scheduler.hpp"
 #include "kernel/vdso/binding.hpp"
 #include "kernel/vdso/kernel_coroutine.hpp"
+#include "vdso/executor.hpp"
 
 namespace kernel::proc {
 
 namespace {
+
+// The kernel executor's state, for kernel_work_pending's peek (set once, at boot).
+const ::vdso::ExecutorState* kernel_state = nullptr;
 
 // Kernel coroutines above this priority run before user threads (0 is the highest).
 constexpr uint32_t SwitchPriority = 32;
@@ -53,6 +57,7 @@ void wake_switch_coroutines() {
 } // namespace
 
 void start_switch_coroutines() {
+    kernel_state = static_cast<const ::vdso::ExecutorState*>(vdso::kernel_executor());
     for (size_t i = 0; i < hart_count(); ++i) {
         if (!vdso::spawn(vdso::kernel_executor(), switch_coroutine(i), SwitchPriority))
             panic("cannot spawn switch coroutine {}: kernel executor or heap exhausted", i);
@@ -86,7 +91,10 @@ void wake_kernel_coroutine(uint64_t id) {
 }
 
 bool kernel_work_pending() {
-    return vdso::executor_functions().executor_highest_ready(vdso::kernel_executor()) < SwitchPriority;
+    // It runs on every return to user mode: a lock-free peek at the executor's ready bitmap, inline
+    // (a read of the executor's state, as cokernel_executor_highest_ready makes), not a call into the
+    // image.
+    return kernel_state != nullptr && ::vdso::executor_ready_above(*kernel_state, SwitchPriority);
 }
 
 uint64_t switch_coroutine_runs() { return __atomic_load_n(&threads_run_by_switch, __ATOMIC_RELAXED); }

@@ -92,7 +92,7 @@ long dispatch_syscall(riscv::TrapFrame& frame) {
     return -Errno::NoSystemCall;
 }
 
-long sys_async_setup(Thread& thread, SyscallArguments a) { return async_setup(thread, a[0]); }
+long sys_async_setup(Thread& thread, SyscallArguments a) { return async_setup(thread, a[0], a[1]); }
 long sys_async_flush(Thread& thread, SyscallArguments) { return async_flush(thread); }
 
 } // namespace kernel::proc

@@ -284,9 +284,7 @@ const char* user_interrupt_mode() {
     return "emulated";
 }
 
-void save_user_interrupt_csrs(Thread& thread) {
-    if (current_hart()->has_user_interrupt_csrs) save_csrs(thread.user_interrupts);
-}
+void save_user_interrupt_csrs_of_hart(Thread& thread) { save_csrs(thread.user_interrupts); }
 
 bool emulate_user_interrupt_instruction(Thread& thread, riscv::TrapFrame& frame) {
     // QEMU puts the instruction in stval; hardware may leave it 0 (then it is read from user memory).
@@ -302,14 +300,10 @@ bool emulate_user_interrupt_instruction(Thread& thread, riscv::TrapFrame& frame)
     return emulate_csr_instruction(thread.user_interrupts, instruction, frame);
 }
 
-void finish_return_to_user(Thread& thread) {
-    if (thread.process->exit_requested.load()) exit_current_thread();  // also after a yield or a kick
-    Hart* hart = current_hart();  // the thread may have moved to another hart while it yielded
+void deliver_emulated_user_interrupt(Thread& thread) { deliver_if_pending(thread.user_interrupts, thread.user->frame); }
+
+void load_user_interrupt_csrs_into_hart(Thread& thread) {
     riscv::TrapFrame& frame = thread.user->frame;
-    if (!hart->has_user_interrupt_csrs) {
-        deliver_if_pending(thread.user_interrupts, frame);
-        return;
-    }
     load_csrs(thread.user_interrupts);
     // ustatus is a view of sstatus (UIE and UPIE are the same bits there), and return_to_user writes
     // sstatus from the frame last: the frame must carry the thread's bits (a new thread's frame is a

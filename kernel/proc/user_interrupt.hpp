@@ -17,7 +17,9 @@
 // Callers hold none of those (kernel/proc/thread.hpp, lock order). Interrupts may be on or off.
 #pragma once
 
+#include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/trap.hpp"
+#include "kernel/proc/scheduler.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {
@@ -45,16 +47,35 @@ void init_user_interrupts_on_this_hart();
 // "emulated", "hardware (N extension)" or mixed: for the banner and the self-test's report.
 const char* user_interrupt_mode();
 
+// The out-of-line parts of the two functions below (user_interrupt.cpp).
+void save_user_interrupt_csrs_of_hart(Thread& thread);
+void deliver_emulated_user_interrupt(Thread& thread);
+void load_user_interrupt_csrs_into_hart(Thread& thread);
+
 // Trap entry from user mode, first thing: on a hart with the CSRs, saves them into the thread.
-void save_user_interrupt_csrs(Thread& thread);
+// Inline: every trap from user mode pays for this check.
+inline void save_user_interrupt_csrs(Thread& thread) {
+    if (current_hart()->has_user_interrupt_csrs) save_user_interrupt_csrs_of_hart(thread);
+}
 // An illegal-instruction trap: if the instruction at frame.sepc is a CSR instruction on one of the
 // eight user-interrupt CSRs or `uret`, emulates it on the thread's state and returns true (sepc moved
 // on). False for any other instruction: the caller ends the process as before.
 bool emulate_user_interrupt_instruction(Thread& thread, riscv::TrapFrame& frame);
 // The last step before every entry to user mode (interrupts off, on the thread's kernel stack): ends
 // the thread if its process is ending; on a hart without the CSRs delivers a pending enabled user
-// interrupt (emulation), on one with them loads them (the hardware delivers).
-void finish_return_to_user(Thread& thread);
+// interrupt (emulation), on one with them loads them (the hardware delivers). Inline: its common
+// case (no hardware CSRs, UIE clear or nothing pending) is a few loads on every return to user mode.
+inline void finish_return_to_user(Thread& thread) {
+    if (thread.process->exit_requested.load()) exit_current_thread();  // also after a yield or a kick
+    if (current_hart()->has_user_interrupt_csrs) {  // the thread may have moved while it yielded
+        load_user_interrupt_csrs_into_hart(thread);
+        return;
+    }
+    const UserInterruptState& state = thread.user_interrupts;
+    if ((state.ustatus.load(std::memory_order_relaxed) & 1) &&  // UIE, and USIP raised and enabled
+        (state.uip.load(std::memory_order_seq_cst) & state.uie.load(std::memory_order_relaxed) & 1))
+        deliver_emulated_user_interrupt(thread);
+}
 // execve: the new program starts with every user-interrupt CSR zero.
 void reset_user_interrupts(Thread& thread);
 

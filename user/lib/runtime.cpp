@@ -146,7 +146,8 @@ Runtime* create_runtime() {
 
     // Asynchronous system calls: without a ring they are refused (-ENXIO), nothing else changes.
     const uint32_t capacity = &completion_ring_capacity != nullptr ? completion_ring_capacity : CompletionRingCapacity;
-    long ring = syscall(AsyncSetup, capacity);
+    const uint32_t calls = &async_calls_in_flight_limit != nullptr ? async_calls_in_flight_limit : 0;
+    long ring = syscall(AsyncSetup, capacity, calls);
     if (ring > 0) runtime->completion_ring = reinterpret_cast<cokernel::abi::CompletionRing*>(ring);
     runtime->interrupts.executor = runtime;
     runtime->interrupts.ring = runtime->completion_ring;

@@ -47,7 +47,7 @@ constexpr uint32_t DefaultPriority = 16;           // the kernel's default proce
 constexpr uint32_t LowestPublishedPriority = 63;   // what "nothing ready" (64) is published as
 constexpr uint32_t MaxPollThreads = 15;            // besides the initial thread
 constexpr size_t PollThreadStackSize = 64 * 1024;
-constexpr uint32_t CompletionRingCapacity = 64;    // = MaxCallsInFlight: a full ring needs a full pool
+constexpr uint32_t CompletionRingCapacity = 64;    // = abi::DefaultCallsInFlight: the ring never overflows
 
 // One thread running the poll loop: its private queue (bound coroutines), its stack and tid word.
 struct PollThreadRecord {
@@ -88,9 +88,11 @@ struct Runtime : vdso::ExecutorState {
 };
 
 // A program may choose its completion ring's capacity (a power of two up to 1024) by defining
-// this; CompletionRingCapacity otherwise. A ring smaller than MaxCallsInFlight can overflow: the
-// kernel then holds completions until there is room (docs/async-syscalls.md).
+// this; CompletionRingCapacity otherwise. Likewise its most asynchronous calls in flight (up to
+// abi::MaxCallsInFlight; abi::DefaultCallsInFlight otherwise). A ring smaller than that can overflow:
+// the kernel then holds completions until there is room (docs/async-syscalls.md).
 [[gnu::weak]] extern const uint32_t completion_ring_capacity;
+[[gnu::weak]] extern const uint32_t async_calls_in_flight_limit;
 
 // A program that drives the user-interrupt CSRs itself (bin/uintrtest) defines this as false: the
 // runtime then does not install its handler, and completions are found only by the poll threads

@@ -29,6 +29,24 @@ void expect(bool condition, const char* what, long got = 0, long wanted = 0) {
     ++failures;
 }
 
+long now_ms() {
+    cokernel::abi::Timespec t{};
+    user::clock_gettime(1, &t);
+    return t.seconds * 1000 + t.nanoseconds / 1'000'000;
+}
+
+// Yields until `done()` holds, for at most 10 seconds (by the clock: the machine may be slow). Its
+// result: whether it held.
+template <typename Condition>
+Task<bool> yield_until(Runtime&, Condition done) {
+    const long deadline = now_ms() + 10'000;
+    while (!done()) {
+        if (now_ms() > deadline) co_return false;
+        co_await user::yield_now();
+    }
+    co_return true;
+}
+
 struct Pipe {
     int read_end = -1;
     int write_end = -1;
@@ -99,7 +117,7 @@ Task<long> read_one(Runtime&, int fd, char* byte) { co_return co_await user::asy
 // 64 reads wait in the kernel at once on one pipe (the whole pool): the 65th call is refused with
 // -EAGAIN and nothing is lost. The ring holds 4: the completions overflow, are held, and all arrive.
 Task<> pool_and_overflow(Runtime& runtime) {
-    constexpr int Count = cokernel::abi::MaxCallsInFlight;
+    constexpr int Count = cokernel::abi::DefaultCallsInFlight;
     Pipe pipe;
     expect(pipe.open(), "pipe2");
     static char bytes[Count];
@@ -110,11 +128,13 @@ Task<> pool_and_overflow(Runtime& runtime) {
         if (handle) readers[i] = static_cast<user::JoinHandle<long>&&>(*handle);
     }
     // Let every reader submit (they wait in the kernel: nothing to read yet).
-    for (int round = 0; round < 1000 && user::async_calls_in_flight(runtime) < Count; ++round) co_await user::yield_now();
-    expect(user::async_calls_in_flight(runtime) == Count, "64 calls in flight", user::async_calls_in_flight(runtime), Count);
-    char extra;
-    long refused = co_await user::async_read(pipe.read_end, &extra, 1);
-    expect(refused == -EAGAIN, "the 65th call in flight: -EAGAIN", refused, -EAGAIN);
+    auto all_submitted = co_await yield_until(runtime, [&] { return user::async_calls_in_flight(runtime) == Count; });
+    expect(all_submitted && *all_submitted, "64 calls in flight", user::async_calls_in_flight(runtime), Count);
+    if (all_submitted && *all_submitted) {
+        char extra;
+        long refused = co_await user::async_read(pipe.read_end, &extra, 1);
+        expect(refused == -EAGAIN, "the 65th call in flight: -EAGAIN", refused, -EAGAIN);
+    }
 
     const uint32_t overflows_before = runtime.completion_ring->overflows;
     char values[Count];
@@ -191,15 +211,15 @@ Task<> cancelled_waiter(Runtime& runtime) {
     auto reader = user::spawn(runtime, read_one(runtime, pipe.read_end, &byte), user::DefaultPriority);
     expect(reader.has_value(), "spawn a reader");
     // Submitted (in flight) and suspended (Pending: its poll thread has finished the arm step).
-    for (int round = 0; round < 100000 && (user::async_calls_in_flight(runtime) < 1 ||
-                                           !is_pending(runtime, reader->id()));
-         ++round)
-        co_await user::yield_now();
+    const vdso::CoroutineId id = reader->id();
+    auto waiting = co_await yield_until(
+        runtime, [&] { return user::async_calls_in_flight(runtime) == 1 && is_pending(runtime, id); });
+    expect(waiting && *waiting, "the reader waits in the kernel");
     const uint64_t stale_before = runtime.interrupts.stale.load();
     expect(vdso::cancel(runtime, reader->id()) == vdso::CancelStatus::Cancelled, "cancel the waiting reader");
     char value = 'z';
     expect(user::write(pipe.write_end, &value, 1) == 1, "write a byte");
-    for (int round = 0; round < 1000 && runtime.interrupts.stale.load() == stale_before; ++round) {
+    for (const long deadline = now_ms() + 10'000; runtime.interrupts.stale.load() == stale_before && now_ms() < deadline;) {
         cokernel::abi::Timespec tick{0, 1'000'000};
         user::nanosleep(&tick);
     }
@@ -254,7 +274,7 @@ Task<int> exit_in_flight(Runtime& runtime) {
         static char byte;
         (void)user::spawn(runtime, read_one(runtime, pipe.read_end, &byte), user::DefaultPriority);
     }
-    for (int round = 0; round < 200 && user::async_calls_in_flight(runtime) < 8; ++round) co_await user::yield_now();
+    (void)co_await yield_until(runtime, [&] { return user::async_calls_in_flight(runtime) == 8; });
     user::println("asynctest: exiting with {} calls in flight", user::async_calls_in_flight(runtime));
     co_return 0;  // the write ends stay open: the reads would wait forever
 }

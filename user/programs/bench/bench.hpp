@@ -62,6 +62,7 @@ user::Task<bool> bench_coroutines(user::Runtime& runtime, const Settings& settin
 bool bench_threads_and_processes(const Settings& settings, const char* program);       // threads.cpp
 bool bench_pipe_rings(const Settings& settings);                                        // pipe_ring.cpp
 bool bench_memory(const Settings& settings, const char* program);                       // memory.cpp
+user::Task<bool> bench_async(user::Runtime& runtime, const Settings& settings);         // async.cpp
 
 // Helper processes (argv[1] names the role, argv[2] is a descriptor of a pipe to the parent).
 int run_yield_partner(int fd);      // threads.cpp: tells the parent it runs, then sched_yield forever

@@ -64,6 +64,7 @@ user::Task<int> async_main(user::Runtime& runtime, int argc, char** argv) {
     if (!(co_await bench_coroutines(runtime, settings)).value_or(false)) failed = true;
     if (!bench_threads_and_processes(settings, argv[0])) failed = true;
     if (!bench_pipe_rings(settings)) failed = true;
+    if (!(co_await bench_async(runtime, settings)).value_or(false)) failed = true;
     if (!bench_memory(settings, argv[0])) failed = true;
 
     user::println("bench: done, {}", failed ? "FAILED" : "all ran");
