@@ -16,11 +16,10 @@ namespace abi = cokernel::abi;
 
 namespace {
 
-// Every call in flight may need a control block of the kernel executor (from its first wait on):
-// it reserves one at submission, so that moving it there cannot fail. The rest of the executor
-// (switch coroutines, self-tests) keeps KernelCoroutineReserve blocks.
-constexpr uint32_t KernelCoroutineReserve = 256;
-constexpr uint32_t MaxCallsInKernelExecutor = vdso::KernelCoroutineCapacity - KernelCoroutineReserve;
+// Every call in flight may need a control block of the executor of calls (from its first wait on):
+// it reserves one at submission, so that moving it there cannot fail. A block is freed just after its
+// coroutine's end, once per hart at most in between: that many stay spare.
+constexpr uint32_t MaxCallsInKernelExecutor = CallExecutorCapacity - fdt::MaxHarts;
 std::atomic<uint32_t> executor_reservations{0};
 
 bool reserve_executor_block() {

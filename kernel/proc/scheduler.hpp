@@ -83,9 +83,15 @@ bool spawn_kernel_work(void* resume_address, void* owner, uint32_t priority, cok
 void wake_kernel_coroutine(uint64_t id);
 // An idle hart (waiting for interrupts in run_scheduler) gets an IPI, so that it looks for work.
 void wake_idle_hart();
-// Whether a kernel coroutine more urgent than the switch coroutines is ready: a thread returning
-// to user mode gives its hart back first.
+// The executor of asynchronous system calls (call.hpp) holds the kernel coroutines that finish them;
+// CallExecutorCapacity control blocks. spawn_kernel_work and wake_kernel_coroutine work on it.
+constexpr uint32_t CallExecutorCapacity = 4096;
+// Whether one of those coroutines is ready (a lock-free peek).
 bool kernel_work_pending();
+// On a thread's kernel stack, interrupts off, on its way back to user mode: runs up to `limit` ready
+// call coroutines right here (they never need the thread's context, and no switch coroutine lives in
+// that executor). True when none is left ready.
+bool run_kernel_calls(size_t limit);
 
 // The sleepers' queue (nanosleep): a waiter's wake_time says when it is due.
 WaitQueue& sleep_queue();

@@ -24,8 +24,11 @@ namespace kernel::proc {
 
 namespace {
 
-// The kernel executor's state, for kernel_work_pending's peek (set once, at boot).
-const ::vdso::ExecutorState* kernel_state = nullptr;
+// The executor of asynchronous system calls (set once, at boot): kernel coroutines that finish calls,
+// apart from the kernel executor so that a thread can run them on its way back to user mode without
+// ever fetching a switch coroutine. Every hart's loop polls it first.
+void* call_executor = nullptr;
+const ::vdso::ExecutorState* call_state = nullptr;
 
 // Kernel coroutines above this priority run before user threads (0 is the highest).
 constexpr uint32_t SwitchPriority = 32;
@@ -57,7 +60,10 @@ void wake_switch_coroutines() {
 } // namespace
 
 void start_switch_coroutines() {
-    kernel_state = static_cast<const ::vdso::ExecutorState*>(vdso::kernel_executor());
+    auto calls = vdso::create_executor(CallExecutorCapacity);
+    if (!calls) panic("no memory for the executor of asynchronous system calls");
+    call_executor = calls->state;
+    call_state = static_cast<const ::vdso::ExecutorState*>(call_executor);
     for (size_t i = 0; i < hart_count(); ++i) {
         if (!vdso::spawn(vdso::kernel_executor(), switch_coroutine(i), SwitchPriority))
             panic("cannot spawn switch coroutine {}: kernel executor or heap exhausted", i);
@@ -79,29 +85,36 @@ void wake_idle_hart() {
 }
 
 bool spawn_kernel_work(void* resume_address, void* owner, uint32_t priority, cokernel_coroutine_ref* publish) {
-    if (vdso::executor_functions().executor_spawn(vdso::kernel_executor(), resume_address, owner, priority, publish,
-                                                  nullptr) != 0)
+    if (vdso::executor_functions().executor_spawn(call_executor, resume_address, owner, priority, publish, nullptr) != 0)
         return false;
     wake_idle_hart();
     return true;
 }
 
 void wake_kernel_coroutine(uint64_t id) {
-    if (vdso::executor_functions().executor_wake(vdso::kernel_executor(), id) == COKERNEL_WAKE_WOKEN) wake_idle_hart();
+    if (vdso::executor_functions().executor_wake(call_executor, id) == COKERNEL_WAKE_WOKEN) wake_idle_hart();
 }
 
 bool kernel_work_pending() {
     // It runs on every return to user mode: a lock-free peek at the executor's ready bitmap, inline
     // (a read of the executor's state, as cokernel_executor_highest_ready makes), not a call into the
     // image.
-    return kernel_state != nullptr && ::vdso::executor_ready_above(*kernel_state, SwitchPriority);
+    return call_state != nullptr && ::vdso::executor_ready_above(*call_state, ::vdso::kNoPriority);
+}
+
+bool run_kernel_calls(size_t limit) {
+    for (size_t i = 0; i < limit; ++i)
+        if (vdso::executor_functions().poll_once(call_executor, nullptr) == COKERNEL_POLL_NOTHING_READY) return true;
+    return !kernel_work_pending();
 }
 
 uint64_t switch_coroutine_runs() { return __atomic_load_n(&threads_run_by_switch, __ATOMIC_RELAXED); }
 
 bool run_kernel_step() {
     bool interrupts_were_on = riscv::save_and_disable_interrupts();
-    int outcome = vdso::executor_functions().poll_once(vdso::kernel_executor(), nullptr);
+    int outcome = kernel_work_pending() ? vdso::executor_functions().poll_once(call_executor, nullptr)
+                                        : COKERNEL_POLL_NOTHING_READY;
+    if (outcome == COKERNEL_POLL_NOTHING_READY) outcome = vdso::executor_functions().poll_once(vdso::kernel_executor(), nullptr);
     if (outcome == COKERNEL_POLL_NOTHING_READY && threads_waiting()) {
         wake_switch_coroutines();
         outcome = vdso::executor_functions().poll_once(vdso::kernel_executor(), nullptr);
@@ -120,7 +133,7 @@ void run_scheduler() {
             // sie is pending, even with SIE off: nothing that arrives from here on is missed.
             uint64_t bit = uint64_t{1} << current_hart()->index;
             idle_harts.fetch_or(bit);
-            if (!threads_waiting() &&
+            if (!threads_waiting() && !kernel_work_pending() &&
                 vdso::executor_functions().executor_highest_ready(vdso::kernel_executor()) == COKERNEL_NO_PRIORITY)
                 riscv::wait_for_interrupt();
             idle_harts.fetch_and(~bit);

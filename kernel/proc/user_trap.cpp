@@ -57,9 +57,10 @@ extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
         proc::end_faulting_process(*thread, frame);
     }
     if (thread->process->exit_requested.load()) proc::exit_current_thread();
-    // A kernel coroutine more urgent than user threads (an asynchronous call's, say) is ready: the
-    // hart goes back to the scheduler loop, which runs it before this thread again.
-    if (proc::kernel_work_pending()) thread->yield_requested = true;
+    // Kernel coroutines that finish asynchronous calls are ready (woken by what this trap did, or by
+    // another hart): they run here, before this thread goes back to user mode, without a switch; if
+    // more keep coming, the hart goes back to the scheduler loop, which runs the rest.
+    if (proc::kernel_work_pending() && !proc::run_kernel_calls(16)) thread->yield_requested = true;
     if (thread->yield_requested) {
         thread->yield_requested = false;
         proc::yield_current_thread();

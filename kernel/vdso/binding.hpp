@@ -50,7 +50,7 @@ const BoundSymbol* bound_symbols(size_t& count);
 // The kernel's own executor (the kernel counts as one address space): its state, in kernel heap
 // memory, over KernelCoroutineCapacity control blocks. Its poll loop is every hart's scheduler loop;
 // the switch coroutines (kernel/proc/switch_coroutine.cpp) live in it.
-constexpr uint32_t KernelCoroutineCapacity = 4096;
+constexpr uint32_t KernelCoroutineCapacity = 256;
 void* kernel_executor();
 
 // An executor in kernel heap memory, for a kernel subsystem or a test of its own: state and
