@@ -5,6 +5,8 @@
 //   asynctest               every check below, on four poll threads
 //   asynctest exit-in-flight  submits reads that cannot finish, then exits with them in flight
 //                             (the kernel self-test checks that nothing leaks)
+//   asynctest console         reads a line from the console with asynchronous reads (the UART's
+//                             receive interrupt finishes them through a kernel coroutine)
 // Error values are <cerrno>'s macros here (the runtime's headers bring it): Linux's numbers, the kernel's.
 #include "user/lib/async.hpp"
 #include "user/lib/format.hpp"
@@ -279,9 +281,42 @@ Task<int> exit_in_flight(Runtime& runtime) {
     co_return 0;  // the write ends stay open: the reads would wait forever
 }
 
+// A line from the console, read with async_read while another coroutine keeps running: the read
+// waits in the kernel, not on this thread.
+Task<int> console_line(Runtime& runtime) {
+    static std::atomic<bool> line_done{false};
+    static long ticks = 0;
+    struct Ticker {
+        static Task<> run(Runtime&) {
+            while (!line_done.load()) {
+                ++ticks;
+                co_await user::yield_now();
+            }
+        }
+    };
+    auto ticker = user::spawn(runtime, Ticker::run(runtime), user::DefaultPriority + 1);
+    char line[64];
+    size_t length = 0;
+    while (length < sizeof(line) - 1) {
+        long got = co_await user::async_read(0, line + length, 1);
+        if (got != 1) break;
+        if (line[length] == '\n' || line[length] == '\r') break;
+        ++length;
+    }
+    line[length] = '\0';
+    line_done.store(true);
+    if (ticker) (void)co_await *ticker;
+    user::println("asynctest console: got '{}'{}", line, ticks > 0 ? ", another coroutine ran meanwhile" : "");
+    co_return length > 0 && ticks > 0 ? 0 : 1;
+}
+
 } // namespace
 
 Task<int> async_main(Runtime& runtime, int argc, char** argv) {
+    if (argc > 1 && argv[1][0] == 'c') {
+        auto status = co_await console_line(runtime);
+        co_return status ? *status : 1;
+    }
     if (argc > 1 && argv[1][0] == 'e') {
         auto status = co_await exit_in_flight(runtime);
         co_return status ? *status : 1;
