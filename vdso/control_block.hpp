@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace vdso {
@@ -50,6 +51,9 @@ inline constexpr std::uint32_t kNoIndex = 0xffff'ffffu;
 
 // One cache line per coroutine: no block straddles two lines, and harts working on neighbouring
 // coroutines do not share a line.
+// Besides the states above: `next` and `prev` are kNoIndex while a block is not in a ready queue
+// (next is the free-list link while Free); `arm` is null except between a suspension that records
+// one and the poll loop running it.
 struct alignas(64) ControlBlock {
     // Guarded by ExecutorState::lock, except that resume_address is also written by the coroutine
     // itself while Running (the innermost suspended frame of a chain of awaited tasks).
@@ -65,18 +69,48 @@ struct alignas(64) ControlBlock {
     std::uint32_t prev;    // ready-queue link
     std::uint8_t priority; // 0 = highest
     CoroutineState state;
-    bool cancel_requested; // cancelled while Running: freed when it next suspends
     bool wake_pending;     // woken while arming: Ready instead of Pending at finish
-    // Written by the coroutine while Running, like arm.
-    SuspendReason suspend_reason;
-    bool bind_request;     // bind to the current poll thread when it next suspends
-    bool unbind_request;
     // Set by the poll thread (without the lock) while it runs `arm`; read by wakers under the lock.
     // A wake of a Running coroutine counts only inside this window: it was handed out by `arm`.
     // Outside it, a wake of a Running coroutine is a duplicate and is ignored.
     std::atomic<bool> arming;
+    // The suspension word: four bytes the poll loop reads as one (suspension_word).
+    // Written by the coroutine while Running, like arm:
+    SuspendReason suspend_reason;
+    bool bind_request;     // bind to the current poll thread when it next suspends
+    bool unbind_request;
+    // Guarded by ExecutorState::lock:
+    bool cancel_requested; // cancelled while Running: freed when it next suspends
 };
 static_assert(sizeof(ControlBlock) == 64, "a control block is one cache line");
+static_assert(offsetof(ControlBlock, suspend_reason) % 4 == 0 &&
+                  offsetof(ControlBlock, cancel_requested) == offsetof(ControlBlock, suspend_reason) + 3,
+              "the suspension word is four aligned bytes");
+
+// The suspension word: suspend_reason, bind_request, unbind_request and cancel_requested as one
+// 32-bit load. It equals kPlainYieldWord exactly when the coroutine yielded and nothing else was
+// asked of it: no binding change, no cancellation (the poll loop's yield fast path).
+inline std::uint32_t suspension_word(const ControlBlock& block) {
+    const void* bytes = reinterpret_cast<const unsigned char*>(&block) + offsetof(ControlBlock, suspend_reason);
+    std::uint32_t word;
+    __builtin_memcpy(&word, __builtin_assume_aligned(bytes, 4), sizeof word);
+    return word;
+}
+struct SuspensionBytes {
+    unsigned char bytes[4];
+};
+inline constexpr std::uint32_t kPlainYieldWord = __builtin_bit_cast(
+    std::uint32_t, SuspensionBytes{{static_cast<unsigned char>(SuspendReason::Yield), 0, 0, 0}});
+static_assert(static_cast<unsigned char>(SuspendReason::Wait) == 0, "a cleared suspension word means Wait");
+
+// Back to "suspends to wait, nothing asked" (what a coroutine that does not record its suspension
+// gets). One 32-bit store.
+inline void clear_suspension(ControlBlock& block) {
+    block.suspend_reason = SuspendReason::Wait;
+    block.bind_request = false;
+    block.unbind_request = false;
+    block.cancel_requested = false;
+}
 
 // A live coroutine as its own code sees it: its block (stable while it lives) and its ID.
 struct CoroutineRef {

@@ -3,66 +3,24 @@
 
 #include <new>
 
+#include "vdso/executor_locked.hpp"
+
 namespace vdso {
 
 namespace {
 
 using Guard = ScopedLock<SpinLock>;
+using namespace locked;
 
-[[gnu::always_inline]] inline ReadyQueue& queue_of(ExecutorState& state, ControlBlock& block) {
-    return block.bound != nullptr ? block.bound->bound_ready : state.ready[block.priority];
+[[gnu::always_inline]] inline bool valid_live(const ExecutorState& state, CoroutineId id) {
+    if (id.index() >= state.capacity) return false;
+    const ControlBlock& block = state.blocks[id.index()];
+    return block.generation == id.generation() && block.state != CoroutineState::Free;
 }
 
-[[gnu::always_inline]] inline std::uint32_t index_of(const ExecutorState& state, const ControlBlock& block) {
-    return static_cast<std::uint32_t>(&block - state.blocks);
-}
+} // namespace
 
-// Link a block at the tail of its queue and mark it Ready. Keeps "bit p <=> ready[p] non-empty".
-[[gnu::always_inline]] inline void push_ready(ExecutorState& state, ControlBlock& block) {
-    ReadyQueue& queue = queue_of(state, block);
-    const std::uint32_t index = index_of(state, block);
-    block.state = CoroutineState::Ready;
-    block.next = kNoIndex;
-    block.prev = queue.tail;
-    if (queue.tail == kNoIndex) {
-        queue.head = index;
-        if (block.bound == nullptr) state.ready_levels.set(block.priority);
-    } else {
-        state.blocks[queue.tail].next = index;
-    }
-    queue.tail = index;
-    if (block.bound != nullptr) {
-        std::atomic<std::uint32_t>& count = block.bound->bound_ready_count;
-        count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    } else {
-        ++state.ready_count;
-    }
-}
-
-// Unlink a Ready block from wherever it is in its queue (head for fetch, anywhere for cancel).
-[[gnu::always_inline]] inline void unlink_ready(ExecutorState& state, ControlBlock& block) {
-    ReadyQueue& queue = queue_of(state, block);
-    if (block.prev == kNoIndex) {
-        queue.head = block.next;
-    } else {
-        state.blocks[block.prev].next = block.next;
-    }
-    if (block.next == kNoIndex) {
-        queue.tail = block.prev;
-    } else {
-        state.blocks[block.next].prev = block.prev;
-    }
-    block.next = block.prev = kNoIndex;
-    if (block.bound != nullptr) {
-        std::atomic<std::uint32_t>& count = block.bound->bound_ready_count;
-        count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    } else {
-        --state.ready_count;
-        if (queue.head == kNoIndex) state.ready_levels.clear(block.priority);
-    }
-}
-
-void free_slot(ExecutorState& state, ControlBlock& block) {
+void locked::free_slot(ExecutorState& state, ControlBlock& block) {
     block.state = CoroutineState::Free;
     block.resume_address = nullptr;
     block.owner = nullptr;
@@ -75,72 +33,6 @@ void free_slot(ExecutorState& state, ControlBlock& block) {
     state.free_head = index_of(state, block);
     --state.live_count;
 }
-
-// The paper's rule: after spawn / re_back (and yield, re-prioritise), report the highest ready
-// priority if it changed. A bound coroutine made ready counts with its own priority.
-[[gnu::always_inline]] inline void report_highest(ExecutorState& state, std::uint32_t also_ready = kNoPriority) {
-    std::uint32_t highest = state.ready_levels.highest();
-    if (also_ready < highest) highest = also_ready;
-    if (highest == state.published_priority) return;
-    state.published_priority = highest;
-    if (state.hooks.highest_priority_changed != nullptr) {
-        state.hooks.highest_priority_changed(state.hooks.highest_priority_context, highest);
-    }
-}
-
-[[gnu::always_inline]] inline void report_after_ready(ExecutorState& state, const ControlBlock& block) {
-    report_highest(state, block.bound != nullptr ? block.priority : kNoPriority);
-}
-
-[[gnu::always_inline]] inline FetchedCoroutine fetch_locked(ExecutorState& state, PollThread* thread) {
-    const std::uint32_t shared_level = state.ready_levels.highest();
-    std::uint32_t index = kNoIndex;
-    if (thread != nullptr && thread->bound_ready.head != kNoIndex) {
-        const std::uint32_t bound_index = thread->bound_ready.head;
-        if (state.blocks[bound_index].priority <= shared_level) index = bound_index;
-    }
-    if (index == kNoIndex) {
-        if (shared_level == kNoPriority) return {};
-        index = state.ready[shared_level].head;
-    }
-    ControlBlock& block = state.blocks[index];
-    unlink_ready(state, block);
-    block.state = CoroutineState::Running;
-    block.suspend_reason = SuspendReason::Wait;
-    block.arm = nullptr;
-    block.bind_request = block.unbind_request = false;
-    block.wake_pending = false;
-    return FetchedCoroutine{&block, CoroutineId::make(index, block.generation)};
-}
-
-[[gnu::always_inline]] inline void* finish_locked(ExecutorState& state, PollThread* thread, ControlBlock& block) {
-    if (block.cancel_requested || block.suspend_reason == SuspendReason::Exit) {
-        void* owner = block.cancel_requested && block.suspend_reason != SuspendReason::Exit ? block.owner
-                                                                                             : nullptr;
-        free_slot(state, block);
-        return owner;
-    }
-    if (block.bind_request) block.bound = thread;
-    if (block.unbind_request) block.bound = nullptr;
-    block.arming.store(false, std::memory_order_relaxed);
-    const bool woken = block.wake_pending;
-    block.wake_pending = false;
-    if (block.suspend_reason == SuspendReason::Yield || woken) {
-        push_ready(state, block);
-        report_after_ready(state, block);
-    } else {
-        block.state = CoroutineState::Pending;
-    }
-    return nullptr;
-}
-
-[[gnu::always_inline]] inline bool valid_live(const ExecutorState& state, CoroutineId id) {
-    if (id.index() >= state.capacity) return false;
-    const ControlBlock& block = state.blocks[id.index()];
-    return block.generation == id.generation() && block.state != CoroutineState::Free;
-}
-
-} // namespace
 
 Result<void> executor_init(ExecutorState& state, ControlBlock* blocks, std::uint32_t capacity) {
     if (blocks == nullptr || capacity == 0 || capacity == kNoIndex) return Error::InvalidArgument;
@@ -177,6 +69,7 @@ Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, v
     block.priority = static_cast<std::uint8_t>(priority);
     block.cancel_requested = false;
     block.arm = nullptr;
+    block.next = kNoIndex; // was the free-list link
     const CoroutineId id = CoroutineId::make(index, block.generation);
     if (publish != nullptr) *publish = CoroutineRef{&block, id};
     push_ready(state, block);
@@ -188,19 +81,28 @@ FetchedCoroutine executor_fetch(ExecutorState& state, PollThread* thread) {
     const bool bound_ready = thread != nullptr && thread->bound_ready_count.load(std::memory_order_relaxed) != 0;
     if (!bound_ready && state.ready_levels.empty()) return {}; // lock-free peek
     Guard guard(state.lock);
-    return fetch_locked(state, thread);
+    const Fetched fetched = fetch(state, thread);
+    if (fetched.block == nullptr) return {};
+    return FetchedCoroutine{fetched.block, CoroutineId::make(fetched.index, fetched.block->generation)};
 }
 
 void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine ran) {
     Guard guard(state.lock);
-    return finish_locked(state, thread, *ran.block);
+    return finish(state, thread, *ran.block);
 }
 
 FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thread,
                                            FetchedCoroutine ran, void** cancelled_owner) {
     Guard guard(state.lock);
-    *cancelled_owner = finish_locked(state, thread, *ran.block);
-    return fetch_locked(state, thread);
+    ControlBlock* next = yield_fast(state, thread, *ran.block);
+    *cancelled_owner = nullptr;
+    if (next == nullptr) {
+        *cancelled_owner = finish(state, thread, *ran.block);
+        const Fetched fetched = fetch(state, thread);
+        if (fetched.block == nullptr) return {};
+        return FetchedCoroutine{fetched.block, CoroutineId::make(fetched.index, fetched.block->generation)};
+    }
+    return FetchedCoroutine{next, id_of(state, *next)};
 }
 
 WakeStatus executor_wake(ExecutorState& state, CoroutineId id) {
@@ -296,6 +198,12 @@ bool executor_check_invariants(ExecutorState& state) {
         const ControlBlock& block = state.blocks[index];
         if (block.state != CoroutineState::Free) ++live;
         if (block.state == CoroutineState::Ready && block.bound == nullptr) ++ready_unbound;
+        // In no queue: no links (a Free block's next is the free list's).
+        if (block.state != CoroutineState::Ready && block.prev != kNoIndex) return false;
+        if ((block.state == CoroutineState::Running || block.state == CoroutineState::Pending) &&
+            block.next != kNoIndex) {
+            return false;
+        }
     }
     std::uint32_t free_slots = 0;
     for (std::uint32_t index = state.free_head; index != kNoIndex; index = state.blocks[index].next) {

@@ -2,17 +2,22 @@
 
 #include <coroutine>
 
+#include "vdso/executor_locked.hpp"
+
 namespace vdso {
 
 namespace {
 
 // Resume one fetched coroutine and, if it waits, run its arm function while it is still Running.
-[[gnu::always_inline]] inline void run_one(ExecutorState& state, FetchedCoroutine coroutine) {
-    std::coroutine_handle<>::from_address(coroutine.block->resume_address).resume();
-    ControlBlock& block = *coroutine.block;
+// The arm function is taken out of the block before it runs (ControlBlock: arm is null except
+// between the suspension that records it and this call).
+[[gnu::always_inline]] inline void run_one(ExecutorState& state, ControlBlock& block) {
+    std::coroutine_handle<>::from_address(block.resume_address).resume();
     if (block.suspend_reason == SuspendReason::Wait && block.arm != nullptr) {
+        const ArmFunction arm = block.arm;
+        block.arm = nullptr;
         block.arming.store(true, std::memory_order_relaxed);
-        block.arm(block.arm_context, &state, coroutine.id);
+        arm(block.arm_context, &state, locked::id_of(state, block));
     }
 }
 
@@ -27,31 +32,52 @@ bool must_yield_hart(ExecutorState& state) {
            state.hooks.should_yield_hart(state.hooks.should_yield_context);
 }
 
+// Finish the coroutine that ran and fetch the next, under one lock acquisition: the yield fast path
+// inline, the general path out of line.
+[[gnu::noinline]] ControlBlock* finish_and_fetch_general_locked(ExecutorState& state, PollThread* thread,
+                                                               ControlBlock& ran, void** cancelled) {
+    *cancelled = locked::finish(state, thread, ran);
+    return locked::fetch(state, thread).block;
+}
+
+[[gnu::always_inline]] inline ControlBlock* finish_and_fetch(ExecutorState& state, PollThread* thread,
+                                                             ControlBlock& ran) {
+    state.lock.lock();
+    ControlBlock* next = locked::yield_fast(state, thread, ran);
+    if (next != nullptr) [[likely]] {
+        state.lock.unlock();
+        return next;
+    }
+    void* cancelled;
+    next = finish_and_fetch_general_locked(state, thread, ran, &cancelled);
+    state.lock.unlock();
+    release_cancelled(state, cancelled);
+    return next;
+}
+
 } // namespace
 
 PollOutcome poll_once(ExecutorState& state, PollThread* thread) {
     const FetchedCoroutine coroutine = executor_fetch(state, thread);
     if (!coroutine) return PollOutcome::NothingReady;
-    run_one(state, coroutine);
+    run_one(state, *coroutine.block);
     release_cancelled(state, executor_finish(state, thread, coroutine));
     return must_yield_hart(state) ? PollOutcome::YieldHart : PollOutcome::Ran;
 }
 
 PollOutcome run_until_idle(ExecutorState& state, PollThread* thread, std::uint64_t* resumed) {
     std::uint64_t count = 0;
-    FetchedCoroutine coroutine = executor_fetch(state, thread);
+    ControlBlock* block = executor_fetch(state, thread).block;
     PollOutcome outcome = PollOutcome::NothingReady;
-    while (coroutine) {
-        run_one(state, coroutine);
+    while (block != nullptr) {
+        run_one(state, *block);
         ++count;
         if (must_yield_hart(state)) {
-            release_cancelled(state, executor_finish(state, thread, coroutine));
+            release_cancelled(state, executor_finish(state, thread, FetchedCoroutine{block, {}}));
             outcome = PollOutcome::YieldHart;
             break;
         }
-        void* cancelled = nullptr;
-        coroutine = executor_finish_and_fetch(state, thread, coroutine, &cancelled);
-        release_cancelled(state, cancelled);
+        block = finish_and_fetch(state, thread, *block);
     }
     if (resumed != nullptr) *resumed += count;
     return outcome;

@@ -75,6 +75,27 @@ public:
         }
     }
 
+    // One-word bitmaps: the most urgent set level as a mask (1 << highest()), 0 if none. No count
+    // of trailing zeros: callers that only compare with a known level use this instead of highest().
+    std::uint64_t lowest_set_bit() const
+        requires(!kTwoLevel)
+    {
+        const std::uint64_t bits = load(words_[0]);
+        return bits & (~bits + 1);
+    }
+
+    // True when a level more urgent (numerically lower) than `level` is set; `level` may be kNone
+    // (then: anything set). Constant time, no count of trailing zeros.
+    bool any_more_urgent_than(std::uint32_t level) const {
+        if constexpr (kTwoLevel) {
+            return highest() < level;
+        } else {
+            const std::uint64_t bits = load(words_[0]);
+            if (level >= 64) return bits != 0;
+            return (bits & ((std::uint64_t{1} << level) - 1)) != 0;
+        }
+    }
+
     // For tests: the two-level summary agrees with the words.
     bool consistent() const {
         if constexpr (kTwoLevel) {
