@@ -64,6 +64,9 @@ struct PollThread {
     ReadyQueue bound_ready; // guarded by the executor's lock
     // Written under the executor's lock; read without it by its own thread's lock-free peek.
     std::atomic<std::uint32_t> bound_ready_count{0};
+    // Coroutines this thread's poll loop resumed; it asks hooks.should_yield_hart once after each.
+    // Written by its own thread only, once per run_until_idle (not per coroutine); read by anyone.
+    std::atomic<std::uint64_t> coroutines_resumed{0};
 };
 
 struct ExecutorState {

@@ -27,6 +27,12 @@ void release_cancelled(ExecutorState& state, void* owner) {
     }
 }
 
+void count_resumed(PollThread* thread, std::uint64_t count) {
+    if (thread == nullptr) return;
+    std::atomic<std::uint64_t>& resumed = thread->coroutines_resumed;
+    resumed.store(resumed.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+}
+
 bool must_yield_hart(ExecutorState& state) {
     return state.hooks.should_yield_hart != nullptr &&
            state.hooks.should_yield_hart(state.hooks.should_yield_context);
@@ -61,6 +67,7 @@ PollOutcome poll_once(ExecutorState& state, PollThread* thread) {
     const FetchedCoroutine coroutine = executor_fetch(state, thread);
     if (!coroutine) return PollOutcome::NothingReady;
     run_one(state, *coroutine.block);
+    count_resumed(thread, 1);
     release_cancelled(state, executor_finish(state, thread, coroutine));
     return must_yield_hart(state) ? PollOutcome::YieldHart : PollOutcome::Ran;
 }
@@ -79,6 +86,7 @@ PollOutcome run_until_idle(ExecutorState& state, PollThread* thread, std::uint64
         }
         block = finish_and_fetch(state, thread, *block);
     }
+    count_resumed(thread, count);
     if (resumed != nullptr) *resumed += count;
     return outcome;
 }
