@@ -24,7 +24,7 @@ void locked::free_slot(ExecutorState& state, ControlBlock& block) {
     block.state = CoroutineState::Free;
     block.resume_address = nullptr;
     block.owner = nullptr;
-    block.bound = nullptr;
+    set_bound(block, nullptr);
     block.arm = nullptr;
     block.wake_pending = false;
     block.arming.store(false, std::memory_order_relaxed);
@@ -65,7 +65,7 @@ Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, v
     ++state.live_count;
     block.resume_address = resume_address;
     block.owner = owner;
-    block.bound = nullptr;
+    set_bound(block, nullptr);
     block.priority = static_cast<std::uint8_t>(priority);
     block.cancel_requested = false;
     block.arm = nullptr;
@@ -78,12 +78,13 @@ Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, v
 }
 
 FetchedCoroutine executor_fetch(ExecutorState& state, PollThread* thread) {
-    const bool bound_ready = thread != nullptr && thread->bound_ready_count.load(std::memory_order_relaxed) != 0;
-    if (!bound_ready && state.ready_levels.empty()) return {}; // lock-free peek
-    Guard guard(state.lock);
-    const Fetched fetched = fetch(state, thread);
-    if (fetched.block == nullptr) return {};
-    return FetchedCoroutine{fetched.block, CoroutineId::make(fetched.index, fetched.block->generation)};
+    if (nothing_ready(state, thread)) return {}; // lock-free peek
+    Fetched fetched;
+    {
+        Guard guard(state.lock);
+        fetched = fetch(state, thread);
+    }
+    return fetched_coroutine(fetched);
 }
 
 void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine ran) {
@@ -93,16 +94,19 @@ void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine
 
 FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thread,
                                            FetchedCoroutine ran, void** cancelled_owner) {
-    Guard guard(state.lock);
-    ControlBlock* next = yield_fast(state, thread, *ran.block);
-    *cancelled_owner = nullptr;
-    if (next == nullptr) {
-        *cancelled_owner = finish(state, thread, *ran.block);
-        const Fetched fetched = fetch(state, thread);
-        if (fetched.block == nullptr) return {};
-        return FetchedCoroutine{fetched.block, CoroutineId::make(fetched.index, fetched.block->generation)};
+    const PollThread no_thread;
+    Fetched next{nullptr, index_of(state, *ran.block)};
+    void* cancelled = nullptr;
+    {
+        Guard guard(state.lock);
+        next.block = yield_fast(state, state.blocks, thread != nullptr ? *thread : no_thread, *ran.block, next.index);
+        if (next.block == nullptr) {
+            cancelled = finish(state, thread, *ran.block);
+            next = fetch(state, thread);
+        }
     }
-    return FetchedCoroutine{next, id_of(state, *next)};
+    *cancelled_owner = cancelled;
+    return fetched_coroutine(next);
 }
 
 WakeStatus executor_wake(ExecutorState& state, CoroutineId id) {
@@ -197,6 +201,7 @@ bool executor_check_invariants(ExecutorState& state) {
     for (std::uint32_t index = 0; index < state.capacity; ++index) {
         const ControlBlock& block = state.blocks[index];
         if (block.state != CoroutineState::Free) ++live;
+        if (block.is_bound != (block.bound != nullptr)) return false;
         if (block.state == CoroutineState::Ready && block.bound == nullptr) ++ready_unbound;
         // In no queue: no links (a Free block's next is the free list's).
         if (block.state != CoroutineState::Ready && block.prev != kNoIndex) return false;

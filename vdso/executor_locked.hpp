@@ -81,8 +81,12 @@ namespace vdso::locked {
     }
 }
 
+// After `block` became Ready. Common case first, without a count of trailing zeros: the last report
+// is its level and nothing more urgent is ready, so the highest is still the last report.
 [[gnu::always_inline]] inline void report_after_ready(ExecutorState& state, const ControlBlock& block) {
-    report_highest(state, block.bound != nullptr ? block.priority : kNoPriority);
+    const std::uint32_t level = block.priority;
+    if (state.published_priority == level && !state.ready_levels.any_more_urgent_than(level)) return;
+    report_highest(state, block.bound != nullptr ? level : kNoPriority);
 }
 
 // A Ready block leaves its queue and runs: Running, nothing asked of it yet.
@@ -91,27 +95,62 @@ namespace vdso::locked {
     clear_suspension(block);
 }
 
+// Fetch's unlink: `block` is the head of `queue` (so its prev is kNoIndex) and leaves it Running.
+// `level` is its level for a shared queue (its bitmap bit is cleared when the queue empties), or
+// kNoPriority for a thread's bound queue. The caller adjusts the queue's count.
+[[gnu::always_inline]] inline void take_head(ExecutorState& state, ReadyQueue& queue, ControlBlock& block,
+                                             std::uint32_t level) {
+    const std::uint32_t second = block.next;
+    queue.head = second;
+    if (second == kNoIndex) {
+        queue.tail = kNoIndex;
+        if (level != kNoPriority) state.ready_levels.clear(level);
+    } else {
+        state.blocks[second].prev = kNoIndex;
+        block.next = kNoIndex;
+    }
+    mark_running(block);
+}
+
+// Lock-free peek (a value that was true at some moment): no shared coroutine and none bound to
+// `thread` is ready. Fetch can skip the lock then.
+[[gnu::always_inline]] inline bool nothing_ready(const ExecutorState& state, const PollThread* thread) {
+    const bool bound_ready = thread != nullptr && thread->bound_ready_count.load(std::memory_order_relaxed) != 0;
+    return !bound_ready && state.ready_levels.empty();
+}
+
 // The highest-priority Ready coroutine (FIFO within a level; a bound one of `thread` wins when at
 // least as urgent), unlinked and Running; block null if none.
 struct Fetched {
-    ControlBlock* block;
-    std::uint32_t index;
+    ControlBlock* block = nullptr;
+    std::uint32_t index = kNoIndex;
 };
 [[gnu::always_inline]] inline Fetched fetch(ExecutorState& state, PollThread* thread) {
     const std::uint32_t shared_level = state.ready_levels.highest();
-    std::uint32_t index = kNoIndex;
     if (thread != nullptr && thread->bound_ready.head != kNoIndex) {
-        const std::uint32_t bound_index = thread->bound_ready.head;
-        if (state.blocks[bound_index].priority <= shared_level) index = bound_index;
+        const std::uint32_t index = thread->bound_ready.head;
+        ControlBlock& block = state.blocks[index];
+        if (block.priority <= shared_level) {
+            take_head(state, thread->bound_ready, block, kNoPriority);
+            std::atomic<std::uint32_t>& count = thread->bound_ready_count;
+            count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+            return {&block, index};
+        }
     }
-    if (index == kNoIndex) {
-        if (shared_level == kNoPriority) return {nullptr, kNoIndex};
-        index = state.ready[shared_level].head;
-    }
+    if (shared_level == kNoPriority) return {};
+    ReadyQueue& queue = state.ready[shared_level];
+    const std::uint32_t index = queue.head;
     ControlBlock& block = state.blocks[index];
-    unlink_ready(state, block);
-    mark_running(block);
+    take_head(state, queue, block, shared_level);
+    --state.ready_count;
     return {&block, index};
+}
+
+// The public form: block and ID (computed once the lock is released: the generation cannot change
+// while the coroutine runs).
+[[gnu::always_inline]] inline FetchedCoroutine fetched_coroutine(Fetched fetched) {
+    if (fetched.block == nullptr) return {};
+    return FetchedCoroutine{fetched.block, CoroutineId::make(fetched.index, fetched.block->generation)};
 }
 
 void free_slot(ExecutorState& state, ControlBlock& block);
@@ -119,14 +158,20 @@ void free_slot(ExecutorState& state, ControlBlock& block);
 // Apply a suspended coroutine's SuspendReason (and bind requests). Returns the owner of a coroutine
 // whose cancellation was deferred (to release outside the lock), else null.
 [[gnu::always_inline]] inline void* finish(ExecutorState& state, PollThread* thread, ControlBlock& block) {
+    if ((suspension_word(block) & kSuspensionRequestMask) == kPlainYieldWord) [[likely]] {
+        // A plain yield: not arming (that is only for a wait), so no wake is pending either.
+        push_ready(state, block);
+        report_after_ready(state, block);
+        return nullptr;
+    }
     if (block.cancel_requested || block.suspend_reason == SuspendReason::Exit) {
         void* owner = block.cancel_requested && block.suspend_reason != SuspendReason::Exit ? block.owner
                                                                                              : nullptr;
         free_slot(state, block);
         return owner;
     }
-    if (block.bind_request) block.bound = thread;
-    if (block.unbind_request) block.bound = nullptr;
+    if (block.bind_request) set_bound(block, thread);
+    if (block.unbind_request) set_bound(block, nullptr);
     block.arming.store(false, std::memory_order_relaxed);
     const bool woken = block.wake_pending;
     block.wake_pending = false;
@@ -139,33 +184,36 @@ void free_slot(ExecutorState& state, ControlBlock& block);
     return nullptr;
 }
 
-// The yield fast path of finish + fetch: `ran` yielded and asked nothing else (suspension word
-// kPlainYieldWord), is not bound, `thread` has no bound coroutine ready, the last reported priority
-// is ran's level and nothing more urgent is ready. Then the general path would push ran at the tail
-// of its level (the bitmap bit set, no report: the highest is still its level), and fetch would take
-// the head of that level. Here instead, in O(1) and without touching the bitmap, ready_count or
-// published_priority:
+// The yield fast path of finish + fetch: `ran` (at `ran_index` in `blocks`, which is state.blocks)
+// yielded and asked nothing else, is not bound (suspension word kPlainYieldWord), `bound_source`
+// has no bound coroutine ready (the poll thread, or any thread with an empty queue if there is
+// none), the last reported priority is ran's level and nothing more urgent is ready. Then the
+// general path would push ran at the tail of its level (the bitmap bit set, no report: the highest
+// is still its level), and fetch would take the head of that level. Here instead, in O(1) and
+// without touching the bitmap, ready_count or published_priority:
 //   * its level holds others: unlink the head, link ran at the tail, the head runs;
 //   * its level is empty: ran itself runs on (it never leaves the Running state).
-// Returns the coroutine to run next (Running), or null, having changed nothing, when the general
-// path must run.
-[[gnu::always_inline]] inline ControlBlock* yield_fast(ExecutorState& state, PollThread* thread, ControlBlock& ran) {
+// Returns the coroutine to run next (Running) and sets ran_index to its index, or returns null,
+// having changed nothing, when the general path must run.
+[[gnu::always_inline]] inline ControlBlock* yield_fast(ExecutorState& state, ControlBlock* blocks,
+                                                       const PollThread& bound_source, ControlBlock& ran,
+                                                       std::uint32_t& ran_index) {
     static_assert(!decltype(state.ready_levels)::kTwoLevel, "the fast path reads the one-word bitmap");
-    if (suspension_word(ran) != kPlainYieldWord || ran.bound != nullptr) return nullptr;
-    if (thread != nullptr && thread->bound_ready.head != kNoIndex) return nullptr;
+    if (suspension_word(ran) != kPlainYieldWord) return nullptr;
+    if (bound_source.bound_ready.head != kNoIndex) return nullptr;
     const std::uint32_t level = ran.priority;
     if (state.published_priority != level) return nullptr; // a report is due: the general path makes it
     const std::uint64_t lowest = state.ready_levels.lowest_set_bit();
     const std::uint64_t own = std::uint64_t{1} << level;
     if (lowest == own) {
         ReadyQueue& queue = state.ready[level];
-        const std::uint32_t ran_index = index_of(state, ran);
-        ControlBlock& next = state.blocks[queue.head];
+        const std::uint32_t next_index = queue.head;
+        ControlBlock& next = blocks[next_index];
         const std::uint32_t second = next.next;
         if (second != kNoIndex) {
-            state.blocks[second].prev = kNoIndex;
+            blocks[second].prev = kNoIndex;
             queue.head = second;
-            state.blocks[queue.tail].next = ran_index;
+            blocks[queue.tail].next = ran_index;
             ran.prev = queue.tail;
             next.next = kNoIndex;
         } else {
@@ -174,6 +222,7 @@ void free_slot(ExecutorState& state, ControlBlock& block);
         queue.tail = ran_index;
         ran.state = CoroutineState::Ready;
         mark_running(next);
+        ran_index = next_index;
         return &next;
     }
     if (lowest == 0 || lowest > own) { // nothing else at its level or above it
