@@ -72,7 +72,7 @@ Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, v
     block.next = kNoIndex; // was the free-list link
     const CoroutineId id = CoroutineId::make(index, block.generation);
     if (publish != nullptr) *publish = CoroutineRef{&block, id};
-    push_ready(state, block);
+    push_ready(state, block, index);
     report_highest(state);
     return id;
 }
@@ -88,8 +88,9 @@ FetchedCoroutine executor_fetch(ExecutorState& state, PollThread* thread) {
 }
 
 void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine ran) {
+    const std::uint32_t index = index_of(state, *ran.block);
     Guard guard(state.lock);
-    return finish(state, thread, *ran.block);
+    return finish(state, thread, *ran.block, index);
 }
 
 FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thread,
@@ -101,7 +102,7 @@ FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thr
         Guard guard(state.lock);
         next.block = yield_fast(state, state.blocks, thread != nullptr ? *thread : no_thread, *ran.block, next.index);
         if (next.block == nullptr) {
-            cancelled = finish(state, thread, *ran.block);
+            cancelled = finish(state, thread, *ran.block, next.index);
             next = fetch(state, thread);
         }
     }
@@ -119,7 +120,7 @@ WakeStatus executor_wake(ExecutorState& state, CoroutineId id) {
         return WakeStatus::Woken;
     }
     if (block.state != CoroutineState::Pending) return WakeStatus::Duplicate;
-    push_ready(state, block);
+    push_ready(state, block, id.index());
     report_after_ready(state, block);
     return WakeStatus::Woken;
 }
@@ -132,7 +133,7 @@ Result<void> executor_set_priority(ExecutorState& state, CoroutineId id, std::ui
     if (block.state == CoroutineState::Ready) {
         unlink_ready(state, block);
         block.priority = static_cast<std::uint8_t>(priority);
-        push_ready(state, block);
+        push_ready(state, block, id.index());
         report_after_ready(state, block);
     } else {
         block.priority = static_cast<std::uint8_t>(priority);

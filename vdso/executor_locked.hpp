@@ -26,9 +26,8 @@ namespace vdso::locked {
 
 // Link a block at the tail of its queue and mark it Ready. Keeps "bit p <=> ready[p] non-empty".
 // The block is not in a queue, so its next and prev are kNoIndex already.
-[[gnu::always_inline]] inline void push_ready(ExecutorState& state, ControlBlock& block) {
+[[gnu::always_inline]] inline void push_ready(ExecutorState& state, ControlBlock& block, std::uint32_t index) {
     ReadyQueue& queue = queue_of(state, block);
-    const std::uint32_t index = index_of(state, block);
     block.state = CoroutineState::Ready;
     block.prev = queue.tail;
     if (queue.tail == kNoIndex) {
@@ -85,7 +84,7 @@ namespace vdso::locked {
 // is its level and nothing more urgent is ready, so the highest is still the last report.
 [[gnu::always_inline]] inline void report_after_ready(ExecutorState& state, const ControlBlock& block) {
     const std::uint32_t level = block.priority;
-    if (state.published_priority == level && !state.ready_levels.any_more_urgent_than(level)) return;
+    if (state.published_priority == level && !state.ready_levels.any_more_urgent_than_level(level)) return;
     report_highest(state, block.bound != nullptr ? level : kNoPriority);
 }
 
@@ -155,12 +154,13 @@ struct Fetched {
 
 void free_slot(ExecutorState& state, ControlBlock& block);
 
-// Apply a suspended coroutine's SuspendReason (and bind requests). Returns the owner of a coroutine
+// Apply a suspended coroutine's SuspendReason (and bind requests); `index` is its index. Returns the owner of a coroutine
 // whose cancellation was deferred (to release outside the lock), else null.
-[[gnu::always_inline]] inline void* finish(ExecutorState& state, PollThread* thread, ControlBlock& block) {
+[[gnu::always_inline]] inline void* finish(ExecutorState& state, PollThread* thread, ControlBlock& block,
+                                           std::uint32_t index) {
     if ((suspension_word(block) & kSuspensionRequestMask) == kPlainYieldWord) [[likely]] {
         // A plain yield: not arming (that is only for a wait), so no wake is pending either.
-        push_ready(state, block);
+        push_ready(state, block, index);
         report_after_ready(state, block);
         return nullptr;
     }
@@ -176,7 +176,7 @@ void free_slot(ExecutorState& state, ControlBlock& block);
     const bool woken = block.wake_pending;
     block.wake_pending = false;
     if (block.suspend_reason == SuspendReason::Yield || woken) {
-        push_ready(state, block);
+        push_ready(state, block, index);
         report_after_ready(state, block);
     } else {
         block.state = CoroutineState::Pending;

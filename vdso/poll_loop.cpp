@@ -40,8 +40,9 @@ bool must_yield_hart(ExecutorState& state) {
 
 // The general path of finish + fetch, out of line. Called with state.lock held (run_until_idle
 // took it for the fast path); releases it, then the owner of a cancelled coroutine.
-[[gnu::noinline]] locked::Fetched finish_fetch_unlock(ExecutorState& state, PollThread* thread, ControlBlock& ran) {
-    void* cancelled = locked::finish(state, thread, ran);
+[[gnu::noinline]] locked::Fetched finish_fetch_unlock(ExecutorState& state, PollThread* thread, ControlBlock& ran,
+                                                      std::uint32_t index) {
+    void* cancelled = locked::finish(state, thread, ran, index);
     const locked::Fetched next = locked::fetch(state, thread);
     state.lock.unlock();
     release_cancelled(state, cancelled);
@@ -60,7 +61,7 @@ PollOutcome poll_once(ExecutorState& state, PollThread* thread) {
     run_one(state, *fetched.block, fetched.index);
     count_resumed(thread, 1);
     state.lock.lock();
-    void* cancelled = locked::finish(state, thread, *fetched.block);
+    void* cancelled = locked::finish(state, thread, *fetched.block, fetched.index);
     state.lock.unlock();
     release_cancelled(state, cancelled);
     return must_yield_hart(state) ? PollOutcome::YieldHart : PollOutcome::Ran;
@@ -94,7 +95,10 @@ struct LoopResult {
         run_one(state, *block, index);
         ++count;
         if (must_yield_hart(state)) {
-            release_cancelled(state, executor_finish(state, thread, FetchedCoroutine{block, {}}));
+            state.lock.lock();
+            void* cancelled = locked::finish(state, thread, *block, index);
+            state.lock.unlock();
+            release_cancelled(state, cancelled);
             return {count, PollOutcome::YieldHart};
         }
         state.lock.lock();
@@ -103,7 +107,7 @@ struct LoopResult {
             block = fast;
             continue;
         }
-        next = finish_fetch_unlock(state, thread, *block);
+        next = finish_fetch_unlock(state, thread, *block, index);
         block = next.block;
         index = next.index;
     }

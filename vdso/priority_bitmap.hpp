@@ -29,8 +29,9 @@ public:
     static constexpr bool kTwoLevel = Levels > 64;
     static constexpr std::uint32_t kWords = (Levels + 63) / 64;
 
+    // set, clear and test: level < Levels.
     void set(std::uint32_t level) {
-        const std::uint32_t word = level / 64;
+        const std::uint32_t word = word_of(level);
         const std::uint64_t bits = load(words_[word]);
         words_[word].store(bits | bit_of(level), std::memory_order_relaxed);
         if constexpr (kTwoLevel) {
@@ -39,7 +40,7 @@ public:
     }
 
     void clear(std::uint32_t level) {
-        const std::uint32_t word = level / 64;
+        const std::uint32_t word = word_of(level);
         const std::uint64_t bits = load(words_[word]) & ~bit_of(level);
         words_[word].store(bits, std::memory_order_relaxed);
         if constexpr (kTwoLevel) {
@@ -49,7 +50,7 @@ public:
         }
     }
 
-    bool test(std::uint32_t level) const { return (load(words_[level / 64]) & bit_of(level)) != 0; }
+    bool test(std::uint32_t level) const { return (load(words_[word_of(level)]) & bit_of(level)) != 0; }
 
     bool empty() const {
         if constexpr (kTwoLevel) {
@@ -90,9 +91,16 @@ public:
         if constexpr (kTwoLevel) {
             return highest() < level;
         } else {
-            const std::uint64_t bits = load(words_[0]);
-            if (level >= 64) return bits != 0;
-            return (bits & ((std::uint64_t{1} << level) - 1)) != 0;
+            if (level >= 64) return !empty();
+            return any_more_urgent_than_level(level);
+        }
+    }
+    // The same for a level that exists (level < Levels): one mask, no branch, on one word.
+    bool any_more_urgent_than_level(std::uint32_t level) const {
+        if constexpr (kTwoLevel) {
+            return highest() < level;
+        } else {
+            return (load(words_[0]) & ((std::uint64_t{1} << level) - 1)) != 0;
         }
     }
 
@@ -109,6 +117,8 @@ public:
 
 private:
     static constexpr std::uint64_t bit_of(std::uint32_t level) { return std::uint64_t{1} << (level % 64); }
+    // One word: always 0 (not level / 64 computed on every call).
+    static constexpr std::uint32_t word_of(std::uint32_t level) { return kTwoLevel ? level / 64 : 0; }
     static std::uint64_t load(const std::atomic<std::uint64_t>& word) {
         return word.load(std::memory_order_relaxed);
     }
