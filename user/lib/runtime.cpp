@@ -35,7 +35,9 @@ void on_highest_priority_changed(void* context, uint32_t priority) {
 // call. Without a table (an older kernel) it asks the kernel (should_yield, 1030).
 // The common case (nothing to publish, not stopping, a table) is a handful of loads: the rest is in
 // should_yield_hart_slowly, called (not tail-called) behind one branch, so that the common case
-// needs no stack frame. Work added here must keep that shape.
+// needs no stack frame (a call anywhere else in on_should_yield_hart makes GCC set one up on every
+// call, with frame pointers on). A check added here joins that one condition, its work goes into
+// should_yield_hart_slowly.
 [[gnu::noinline]] long should_yield_hart_slowly(Runtime& runtime) {
     publish_priority(runtime);
     if (runtime.stopping.load(std::memory_order_relaxed)) return 1; // leave the loop promptly
