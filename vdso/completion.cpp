@@ -43,10 +43,6 @@ long async_flush() {
     return system_call(abi::AsyncFlush, none, 0);
 }
 
-bool is_async_call_arm(ArmFunction arm) {
-    return reinterpret_cast<void (*)()>(arm) == reinterpret_cast<void (*)()>(&vdso_async_call_arm);
-}
-
 // Under the executor's lock: hands out every entry of the ring.
 void drain_locked(ExecutorState& executor, abi::CompletionRing& ring, DrainOutcome& outcome) {
     const std::uint32_t capacity = __atomic_load_n(&ring.capacity, __ATOMIC_RELAXED);
@@ -60,7 +56,9 @@ void drain_locked(ExecutorState& executor, abi::CompletionRing& ring, DrainOutco
         __atomic_store_n(&ring.head, head, __ATOMIC_RELEASE); // the kernel may reuse the entry now
         const CoroutineId id{entry.token};
         ControlBlock* block = executor_wakeable_locked(executor, id) ? executor_live_block(executor, id) : nullptr;
-        if (block != nullptr && is_async_call_arm(block->arm)) {
+        if (block != nullptr && __atomic_load_n(&block->waits_for_completion, __ATOMIC_RELAXED) != 0) {
+            // Suspended in vdso_async_call_arm's wait: arm_context is its AsyncCall.
+            __atomic_store_n(&block->waits_for_completion, 0, __ATOMIC_RELAXED);
             static_cast<AsyncCall*>(block->arm_context)->result = entry.result;
             (void)executor_wake_locked(executor, id);
             ++outcome.delivered;
@@ -85,12 +83,22 @@ void count(UserInterruptContext& context, const DrainOutcome& outcome) {
 
 } // namespace vdso
 
-extern "C" void vdso_async_call_arm(void* context, void* executor, std::uint64_t id) {
+extern "C" [[gnu::used]] void vdso_async_call_arm(void* context, void* executor, std::uint64_t id) {
     auto& call = *static_cast<vdso::AsyncCall*>(context);
+    auto& state = *static_cast<vdso::ExecutorState*>(executor);
+    // The poll thread runs this for the coroutine (it is Running, arming): its block is stable. Marked
+    // before the submission: the completion may be drained before the ecall has even returned (its
+    // user interrupt is delivered on that return), on this thread or another.
+    vdso::ControlBlock& block = *vdso::executor_live_block(state, vdso::CoroutineId{id});
+    __atomic_store_n(&block.waits_for_completion, 1, __ATOMIC_RELAXED);
     const long status = vdso::system_call(call.number | vdso::abi::AsyncCallBit, call.arguments, id);
     if (status != 0) {
-        call.result = status; // refused: no completion will come
-        (void)vdso::executor_wake(*static_cast<vdso::ExecutorState*>(executor), vdso::CoroutineId{id});
+        // Refused: no completion will come.
+        state.lock.lock();
+        __atomic_store_n(&block.waits_for_completion, 0, __ATOMIC_RELAXED);
+        state.lock.unlock();
+        call.result = status;
+        (void)vdso::executor_wake(state, vdso::CoroutineId{id});
     }
 }
 
@@ -100,7 +108,7 @@ extern "C" __attribute__((visibility("default"), alias("vdso_async_call_arm"))) 
 cokernel_async_call_arm(void* call, void* executor, std::uint64_t id);
 
 // Called by vdso/user_interrupt_entry.S with uscratch (the UserInterruptContext).
-extern "C" void vdso_user_interrupt_dispatch(void* context) {
+extern "C" [[gnu::used]] void vdso_user_interrupt_dispatch(void* context) {
     vdso::user_interrupt_handler(*static_cast<vdso::UserInterruptContext*>(context));
 }
 #endif

@@ -8,8 +8,8 @@
 // before it idles) hands each result to its coroutine and wakes it.
 //
 // Safety of the drain: an entry is delivered only to a live coroutine that is suspended in
-// vdso_async_call_arm's wait right now (arm function is vdso_async_call_arm, state Pending, or Running inside
-// its arm step). Anything else - an ID from an exited coroutine (its generation moved on), one
+// vdso_async_call_arm's wait right now (ControlBlock::waits_for_completion set, state Pending, or
+// Running inside its arm step). Anything else - an ID from an exited coroutine (its generation moved on), one
 // delivered twice, one waiting for something else - is counted as stale and ignored: no result is
 // written into a frame that is not waiting for it.
 //

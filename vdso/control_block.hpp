@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace vdso {
@@ -50,6 +51,9 @@ inline constexpr std::uint32_t kNoIndex = 0xffff'ffffu;
 
 // One cache line per coroutine: no block straddles two lines, and harts working on neighbouring
 // coroutines do not share a line.
+// Besides the states above: `next` and `prev` are kNoIndex while a block is not in a ready queue
+// (next is the free-list link while Free); `arm` is null except between a suspension that records
+// one and the poll loop running it.
 struct alignas(64) ControlBlock {
     // Guarded by ExecutorState::lock, except that resume_address is also written by the coroutine
     // itself while Running (the innermost suspended frame of a chain of awaited tasks).
@@ -65,18 +69,64 @@ struct alignas(64) ControlBlock {
     std::uint32_t prev;    // ready-queue link
     std::uint8_t priority; // 0 = highest
     CoroutineState state;
-    bool cancel_requested; // cancelled while Running: freed when it next suspends
     bool wake_pending;     // woken while arming: Ready instead of Pending at finish
-    // Written by the coroutine while Running, like arm.
-    SuspendReason suspend_reason;
-    bool bind_request;     // bind to the current poll thread when it next suspends
-    bool unbind_request;
     // Set by the poll thread (without the lock) while it runs `arm`; read by wakers under the lock.
     // A wake of a Running coroutine counts only inside this window: it was handed out by `arm`.
     // Outside it, a wake of a Running coroutine is a duplicate and is ignored.
     std::atomic<bool> arming;
+    // The suspension word: eight bytes the poll loop reads as one (suspension_word).
+    // Written by the coroutine while Running, like arm:
+    SuspendReason suspend_reason;
+    bool bind_request;     // bind to the current poll thread when it next suspends
+    bool unbind_request;
+    // Guarded by ExecutorState::lock:
+    bool cancel_requested; // cancelled while Running: freed when it next suspends
+    bool is_bound;         // bound != nullptr (kept by set_bound), so that the word covers it
+    // 1 while the coroutine waits for the completion of an asynchronous call (vdso/completion.hpp):
+    // set by the call's arm step before it submits, cleared by the drain that delivers the result
+    // (under the lock), or by the arm step if the call is refused; 0 in a new coroutine.
+    std::uint8_t waits_for_completion;
+    std::uint8_t reserved[2];
 };
 static_assert(sizeof(ControlBlock) == 64, "a control block is one cache line");
+static_assert(offsetof(ControlBlock, suspend_reason) % 8 == 0 &&
+                  offsetof(ControlBlock, reserved) + 2 == offsetof(ControlBlock, suspend_reason) + 8,
+              "the suspension word is eight aligned bytes");
+
+// The suspension word: suspend_reason, the bind, unbind and cancel requests and is_bound as one
+// 64-bit load. It equals kPlainYieldWord exactly when the coroutine yielded, nothing else was asked
+// of it (no binding change, no cancellation) and it is not bound: the poll loop's yield fast path.
+inline std::uint64_t suspension_word(const ControlBlock& block) {
+    const void* bytes = reinterpret_cast<const unsigned char*>(&block) + offsetof(ControlBlock, suspend_reason);
+    std::uint64_t word;
+    __builtin_memcpy(&word, __builtin_assume_aligned(bytes, 8), sizeof word);
+    return word;
+}
+struct SuspensionBytes {
+    unsigned char bytes[8];
+};
+inline constexpr std::uint64_t kPlainYieldWord = __builtin_bit_cast(
+    std::uint64_t, SuspensionBytes{{static_cast<unsigned char>(SuspendReason::Yield), 0, 0, 0, 0, 0, 0, 0}});
+// The requests alone (suspension word without is_bound): kPlainYieldWord for a plain yield of a
+// bound or unbound coroutine.
+inline constexpr std::uint64_t kSuspensionRequestMask = __builtin_bit_cast(
+    std::uint64_t, SuspensionBytes{{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}});
+static_assert(static_cast<unsigned char>(SuspendReason::Wait) == 0, "a cleared suspension means Wait");
+
+// Back to "suspends to wait, nothing asked" (what a coroutine that does not record its suspension
+// gets). One 32-bit store (is_bound stays).
+inline void clear_suspension(ControlBlock& block) {
+    block.suspend_reason = SuspendReason::Wait;
+    block.bind_request = false;
+    block.unbind_request = false;
+    block.cancel_requested = false;
+}
+
+// The only way `bound` changes (with the executor's lock held).
+inline void set_bound(ControlBlock& block, PollThread* thread) {
+    block.bound = thread;
+    block.is_bound = thread != nullptr;
+}
 
 // A live coroutine as its own code sees it: its block (stable while it lives) and its ID.
 struct CoroutineRef {

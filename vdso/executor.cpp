@@ -3,136 +3,14 @@
 
 #include <new>
 
+#include "vdso/executor_locked.hpp"
+
 namespace vdso {
 
 namespace {
 
 using Guard = ScopedLock<SpinLock>;
-
-[[gnu::always_inline]] inline ReadyQueue& queue_of(ExecutorState& state, ControlBlock& block) {
-    return block.bound != nullptr ? block.bound->bound_ready : state.ready[block.priority];
-}
-
-[[gnu::always_inline]] inline std::uint32_t index_of(const ExecutorState& state, const ControlBlock& block) {
-    return static_cast<std::uint32_t>(&block - state.blocks);
-}
-
-// Link a block at the tail of its queue and mark it Ready. Keeps "bit p <=> ready[p] non-empty".
-[[gnu::always_inline]] inline void push_ready(ExecutorState& state, ControlBlock& block) {
-    ReadyQueue& queue = queue_of(state, block);
-    const std::uint32_t index = index_of(state, block);
-    block.state = CoroutineState::Ready;
-    block.next = kNoIndex;
-    block.prev = queue.tail;
-    if (queue.tail == kNoIndex) {
-        queue.head = index;
-        if (block.bound == nullptr) state.ready_levels.set(block.priority);
-    } else {
-        state.blocks[queue.tail].next = index;
-    }
-    queue.tail = index;
-    if (block.bound != nullptr) {
-        std::atomic<std::uint32_t>& count = block.bound->bound_ready_count;
-        count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    } else {
-        ++state.ready_count;
-    }
-}
-
-// Unlink a Ready block from wherever it is in its queue (head for fetch, anywhere for cancel).
-[[gnu::always_inline]] inline void unlink_ready(ExecutorState& state, ControlBlock& block) {
-    ReadyQueue& queue = queue_of(state, block);
-    if (block.prev == kNoIndex) {
-        queue.head = block.next;
-    } else {
-        state.blocks[block.prev].next = block.next;
-    }
-    if (block.next == kNoIndex) {
-        queue.tail = block.prev;
-    } else {
-        state.blocks[block.next].prev = block.prev;
-    }
-    block.next = block.prev = kNoIndex;
-    if (block.bound != nullptr) {
-        std::atomic<std::uint32_t>& count = block.bound->bound_ready_count;
-        count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    } else {
-        --state.ready_count;
-        if (queue.head == kNoIndex) state.ready_levels.clear(block.priority);
-    }
-}
-
-void free_slot(ExecutorState& state, ControlBlock& block) {
-    block.state = CoroutineState::Free;
-    block.resume_address = nullptr;
-    block.owner = nullptr;
-    block.bound = nullptr;
-    block.arm = nullptr;
-    block.wake_pending = false;
-    block.arming.store(false, std::memory_order_relaxed);
-    block.generation = block.generation == 0xffff'ffffu ? 1 : block.generation + 1;
-    block.next = state.free_head;
-    state.free_head = index_of(state, block);
-    --state.live_count;
-}
-
-// The paper's rule: after spawn / re_back (and yield, re-prioritise), report the highest ready
-// priority if it changed. A bound coroutine made ready counts with its own priority.
-[[gnu::always_inline]] inline void report_highest(ExecutorState& state, std::uint32_t also_ready = kNoPriority) {
-    std::uint32_t highest = state.ready_levels.highest();
-    if (also_ready < highest) highest = also_ready;
-    if (highest == state.published_priority) return;
-    state.published_priority = highest;
-    if (state.hooks.highest_priority_changed != nullptr) {
-        state.hooks.highest_priority_changed(state.hooks.highest_priority_context, highest);
-    }
-}
-
-[[gnu::always_inline]] inline void report_after_ready(ExecutorState& state, const ControlBlock& block) {
-    report_highest(state, block.bound != nullptr ? block.priority : kNoPriority);
-}
-
-[[gnu::always_inline]] inline FetchedCoroutine fetch_locked(ExecutorState& state, PollThread* thread) {
-    const std::uint32_t shared_level = state.ready_levels.highest();
-    std::uint32_t index = kNoIndex;
-    if (thread != nullptr && thread->bound_ready.head != kNoIndex) {
-        const std::uint32_t bound_index = thread->bound_ready.head;
-        if (state.blocks[bound_index].priority <= shared_level) index = bound_index;
-    }
-    if (index == kNoIndex) {
-        if (shared_level == kNoPriority) return {};
-        index = state.ready[shared_level].head;
-    }
-    ControlBlock& block = state.blocks[index];
-    unlink_ready(state, block);
-    block.state = CoroutineState::Running;
-    block.suspend_reason = SuspendReason::Wait;
-    block.arm = nullptr;
-    block.bind_request = block.unbind_request = false;
-    block.wake_pending = false;
-    return FetchedCoroutine{&block, CoroutineId::make(index, block.generation)};
-}
-
-[[gnu::always_inline]] inline void* finish_locked(ExecutorState& state, PollThread* thread, ControlBlock& block) {
-    if (block.cancel_requested || block.suspend_reason == SuspendReason::Exit) {
-        void* owner = block.cancel_requested && block.suspend_reason != SuspendReason::Exit ? block.owner
-                                                                                             : nullptr;
-        free_slot(state, block);
-        return owner;
-    }
-    if (block.bind_request) block.bound = thread;
-    if (block.unbind_request) block.bound = nullptr;
-    block.arming.store(false, std::memory_order_relaxed);
-    const bool woken = block.wake_pending;
-    block.wake_pending = false;
-    if (block.suspend_reason == SuspendReason::Yield || woken) {
-        push_ready(state, block);
-        report_after_ready(state, block);
-    } else {
-        block.state = CoroutineState::Pending;
-    }
-    return nullptr;
-}
+using namespace locked;
 
 [[gnu::always_inline]] inline bool valid_live(const ExecutorState& state, CoroutineId id) {
     if (id.index() >= state.capacity) return false;
@@ -141,6 +19,20 @@ void free_slot(ExecutorState& state, ControlBlock& block) {
 }
 
 } // namespace
+
+void locked::free_slot(ExecutorState& state, ControlBlock& block) {
+    block.state = CoroutineState::Free;
+    block.resume_address = nullptr;
+    block.owner = nullptr;
+    set_bound(block, nullptr);
+    block.arm = nullptr;
+    block.wake_pending = false;
+    block.arming.store(false, std::memory_order_relaxed);
+    block.generation = block.generation == 0xffff'ffffu ? 1 : block.generation + 1;
+    block.next = state.free_head;
+    state.free_head = index_of(state, block);
+    --state.live_count;
+}
 
 Result<void> executor_init(ExecutorState& state, ControlBlock* blocks, std::uint32_t capacity) {
     if (blocks == nullptr || capacity == 0 || capacity == kNoIndex) return Error::InvalidArgument;
@@ -173,34 +65,50 @@ Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, v
     ++state.live_count;
     block.resume_address = resume_address;
     block.owner = owner;
-    block.bound = nullptr;
+    set_bound(block, nullptr);
     block.priority = static_cast<std::uint8_t>(priority);
     block.cancel_requested = false;
+    block.waits_for_completion = 0;
     block.arm = nullptr;
+    block.next = kNoIndex; // was the free-list link
     const CoroutineId id = CoroutineId::make(index, block.generation);
     if (publish != nullptr) *publish = CoroutineRef{&block, id};
-    push_ready(state, block);
+    push_ready(state, block, index);
     report_highest(state);
     return id;
 }
 
 FetchedCoroutine executor_fetch(ExecutorState& state, PollThread* thread) {
-    const bool bound_ready = thread != nullptr && thread->bound_ready_count.load(std::memory_order_relaxed) != 0;
-    if (!bound_ready && state.ready_levels.empty()) return {}; // lock-free peek
-    Guard guard(state.lock);
-    return fetch_locked(state, thread);
+    if (nothing_ready(state, thread)) return {}; // lock-free peek
+    Fetched fetched;
+    {
+        Guard guard(state.lock);
+        fetched = fetch(state, thread);
+    }
+    return fetched_coroutine(fetched);
 }
 
 void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine ran) {
+    const std::uint32_t index = index_of(state, *ran.block);
     Guard guard(state.lock);
-    return finish_locked(state, thread, *ran.block);
+    return finish(state, thread, *ran.block, index);
 }
 
 FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thread,
                                            FetchedCoroutine ran, void** cancelled_owner) {
-    Guard guard(state.lock);
-    *cancelled_owner = finish_locked(state, thread, *ran.block);
-    return fetch_locked(state, thread);
+    const PollThread no_thread;
+    Fetched next{nullptr, index_of(state, *ran.block)};
+    void* cancelled = nullptr;
+    {
+        Guard guard(state.lock);
+        next.block = yield_fast(state, state.blocks, thread != nullptr ? *thread : no_thread, *ran.block, next.index);
+        if (next.block == nullptr) {
+            cancelled = finish(state, thread, *ran.block, next.index);
+            next = fetch(state, thread);
+        }
+    }
+    *cancelled_owner = cancelled;
+    return fetched_coroutine(next);
 }
 
 WakeStatus executor_wake(ExecutorState& state, CoroutineId id) {
@@ -217,7 +125,7 @@ WakeStatus executor_wake_locked(ExecutorState& state, CoroutineId id) {
         return WakeStatus::Woken;
     }
     if (block.state != CoroutineState::Pending) return WakeStatus::Duplicate;
-    push_ready(state, block);
+    push_ready(state, block, id.index());
     report_after_ready(state, block);
     return WakeStatus::Woken;
 }
@@ -230,7 +138,7 @@ Result<void> executor_set_priority(ExecutorState& state, CoroutineId id, std::ui
     if (block.state == CoroutineState::Ready) {
         unlink_ready(state, block);
         block.priority = static_cast<std::uint8_t>(priority);
-        push_ready(state, block);
+        push_ready(state, block, id.index());
         report_after_ready(state, block);
     } else {
         block.priority = static_cast<std::uint8_t>(priority);
@@ -306,7 +214,14 @@ bool executor_check_invariants(ExecutorState& state) {
     for (std::uint32_t index = 0; index < state.capacity; ++index) {
         const ControlBlock& block = state.blocks[index];
         if (block.state != CoroutineState::Free) ++live;
+        if (block.is_bound != (block.bound != nullptr)) return false;
         if (block.state == CoroutineState::Ready && block.bound == nullptr) ++ready_unbound;
+        // In no queue: no links (a Free block's next is the free list's).
+        if (block.state != CoroutineState::Ready && block.prev != kNoIndex) return false;
+        if ((block.state == CoroutineState::Running || block.state == CoroutineState::Pending) &&
+            block.next != kNoIndex) {
+            return false;
+        }
     }
     std::uint32_t free_slots = 0;
     for (std::uint32_t index = state.free_head; index != kNoIndex; index = state.blocks[index].next) {

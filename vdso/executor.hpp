@@ -9,7 +9,8 @@
 //   * bit p of ready_levels is set  <=>  ready[p] is non-empty;
 //   * a block is linked in exactly one queue (ready[priority] or its bound thread's queue) iff Ready;
 //   * ready_count = number of Ready unbound blocks; live_count = number of non-Free blocks;
-//   * free slots form a singly-linked list through `next`.
+//   * free slots form a singly-linked list through `next`; a block in no queue has next and prev
+//     kNoIndex otherwise (a Running block's are, which the yield fast path relies on).
 // Concurrency: every field marked "guarded" is only touched with `lock` held. ready_levels may be
 // read without it (a relaxed peek, used to skip the lock when nothing is ready).
 // Highest-priority reporting (paper §4, "update rules"): spawn, wake (re_back), yield, re-prioritise
@@ -63,6 +64,9 @@ struct PollThread {
     ReadyQueue bound_ready; // guarded by the executor's lock
     // Written under the executor's lock; read without it by its own thread's lock-free peek.
     std::atomic<std::uint32_t> bound_ready_count{0};
+    // Coroutines this thread's poll loop resumed; it asks hooks.should_yield_hart once after each.
+    // Written by its own thread only, once per run_until_idle (not per coroutine); read by anyone.
+    std::atomic<std::uint64_t> coroutines_resumed{0};
 };
 
 struct ExecutorState {
@@ -124,7 +128,9 @@ FetchedCoroutine executor_fetch(ExecutorState& state, PollThread* thread);
 // Returns the owner of a coroutine whose cancellation was deferred (to release), else null.
 void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine ran);
 
-// finish + fetch under one lock acquisition: the poll loop's fast path.
+// finish + fetch under one lock acquisition (the poll loop's step). A plain yield among equals takes
+// a fast path (executor_locked.hpp, yield_fast): the yielder's level is rotated in O(1) without
+// touching the bitmap or the report, with exactly the outcome of finish, then fetch.
 FetchedCoroutine executor_finish_and_fetch(ExecutorState& state, PollThread* thread,
                                            FetchedCoroutine ran, void** cancelled_owner);
 

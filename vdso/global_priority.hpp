@@ -71,8 +71,14 @@ inline std::uint32_t global_priority_of(const GlobalPriorityTable& table, std::u
     return global_priority_entries(table)[process].effective.load(std::memory_order_relaxed);
 }
 // True when some process is strictly more urgent than `process`: the poll loop's should_yield_hart.
+// Two loads and a mask, no count of trailing zeros.
 inline bool global_priority_should_yield(const GlobalPriorityTable& table, std::uint32_t process) {
-    return global_priority_highest(table) < global_priority_of(table, process);
+    return table.levels.any_more_urgent_than(global_priority_of(table, process));
+}
+// The same for a reader that looked its own entry up once (`own` = global_priority_entries(table)
+// [process], process < table.capacity): what a process's poll loop asks after every coroutine.
+inline bool global_priority_should_yield(const GlobalPriorityTable& table, const ProcessPriority& own) {
+    return table.levels.any_more_urgent_than(own.effective.load(std::memory_order_relaxed));
 }
 
 // Connecting an executor to the table (the kernel's own executor; a process's executor reaches the

@@ -2,17 +2,22 @@
 
 #include <coroutine>
 
+#include "vdso/executor_locked.hpp"
+
 namespace vdso {
 
 namespace {
 
 // Resume one fetched coroutine and, if it waits, run its arm function while it is still Running.
-[[gnu::always_inline]] inline void run_one(ExecutorState& state, FetchedCoroutine coroutine) {
-    std::coroutine_handle<>::from_address(coroutine.block->resume_address).resume();
-    ControlBlock& block = *coroutine.block;
+// The arm function is taken out of the block before it runs (ControlBlock: arm is null except
+// between the suspension that records it and this call).
+[[gnu::always_inline]] inline void run_one(ExecutorState& state, ControlBlock& block, std::uint32_t index) {
+    std::coroutine_handle<>::from_address(block.resume_address).resume();
     if (block.suspend_reason == SuspendReason::Wait && block.arm != nullptr) {
+        const ArmFunction arm = block.arm;
+        block.arm = nullptr;
         block.arming.store(true, std::memory_order_relaxed);
-        block.arm(block.arm_context, &state, coroutine.id);
+        arm(block.arm_context, &state, CoroutineId::make(index, block.generation));
     }
 }
 
@@ -22,39 +27,100 @@ void release_cancelled(ExecutorState& state, void* owner) {
     }
 }
 
+void count_resumed(PollThread* thread, std::uint64_t count) {
+    if (thread == nullptr) return;
+    std::atomic<std::uint64_t>& resumed = thread->coroutines_resumed;
+    resumed.store(resumed.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+}
+
 bool must_yield_hart(ExecutorState& state) {
     return state.hooks.should_yield_hart != nullptr &&
            state.hooks.should_yield_hart(state.hooks.should_yield_context);
 }
 
+// The general path of finish + fetch, out of line. Called with state.lock held (run_until_idle
+// took it for the fast path); releases it, then the owner of a cancelled coroutine.
+[[gnu::noinline]] locked::Fetched finish_fetch_unlock(ExecutorState& state, PollThread* thread, ControlBlock& ran,
+                                                      std::uint32_t index) {
+    void* cancelled = locked::finish(state, thread, ran, index);
+    const locked::Fetched next = locked::fetch(state, thread);
+    state.lock.unlock();
+    release_cancelled(state, cancelled);
+    return next;
+}
+
 } // namespace
 
+// Fetch, run, finish: two critical sections (the kernel runs one coroutine per step).
 PollOutcome poll_once(ExecutorState& state, PollThread* thread) {
-    const FetchedCoroutine coroutine = executor_fetch(state, thread);
-    if (!coroutine) return PollOutcome::NothingReady;
-    run_one(state, coroutine);
-    release_cancelled(state, executor_finish(state, thread, coroutine));
+    if (locked::nothing_ready(state, thread)) return PollOutcome::NothingReady; // lock-free peek
+    state.lock.lock();
+    const locked::Fetched fetched = locked::fetch(state, thread);
+    state.lock.unlock();
+    if (fetched.block == nullptr) return PollOutcome::NothingReady;
+    run_one(state, *fetched.block, fetched.index);
+    count_resumed(thread, 1);
+    state.lock.lock();
+    void* cancelled = locked::finish(state, thread, *fetched.block, fetched.index);
+    state.lock.unlock();
+    release_cancelled(state, cancelled);
     return must_yield_hart(state) ? PollOutcome::YieldHart : PollOutcome::Ran;
 }
 
-PollOutcome run_until_idle(ExecutorState& state, PollThread* thread, std::uint64_t* resumed) {
+// One lock acquisition per coroutine: finishing the one that ran and fetching the next are one
+// critical section, the yield fast path inline (executor_locked.hpp), the general path out of line.
+namespace {
+
+struct LoopResult {
+    std::uint64_t resumed;
+    PollOutcome outcome;
+};
+
+// run_until_idle's loop. One lock acquisition per coroutine: finishing the one that ran and fetching
+// the next are one critical section, the yield fast path inline (executor_locked.hpp), the general
+// path out of line.
+[[gnu::noinline]] LoopResult run_loop(ExecutorState& state, PollThread* thread) {
+    const PollThread no_thread; // stands for a null thread in the fast path's check: no bound queue
+    const PollThread& bound_source = thread != nullptr ? *thread : no_thread;
+    locked::Fetched next;
+    if (!locked::nothing_ready(state, thread)) {
+        state.lock.lock();
+        next = locked::fetch(state, thread);
+        state.lock.unlock();
+    }
+    ControlBlock* block = next.block;
+    std::uint32_t index = next.index;
     std::uint64_t count = 0;
-    FetchedCoroutine coroutine = executor_fetch(state, thread);
-    PollOutcome outcome = PollOutcome::NothingReady;
-    while (coroutine) {
-        run_one(state, coroutine);
+    while (block != nullptr) {
+        run_one(state, *block, index);
         ++count;
         if (must_yield_hart(state)) {
-            release_cancelled(state, executor_finish(state, thread, coroutine));
-            outcome = PollOutcome::YieldHart;
-            break;
+            state.lock.lock();
+            void* cancelled = locked::finish(state, thread, *block, index);
+            state.lock.unlock();
+            release_cancelled(state, cancelled);
+            return {count, PollOutcome::YieldHart};
         }
-        void* cancelled = nullptr;
-        coroutine = executor_finish_and_fetch(state, thread, coroutine, &cancelled);
-        release_cancelled(state, cancelled);
+        state.lock.lock();
+        if (ControlBlock* fast = locked::yield_fast(state, state.blocks, bound_source, *block, index)) [[likely]] {
+            state.lock.unlock();
+            block = fast;
+            continue;
+        }
+        next = finish_fetch_unlock(state, thread, *block, index);
+        block = next.block;
+        index = next.index;
     }
-    if (resumed != nullptr) *resumed += count;
-    return outcome;
+    return {count, PollOutcome::NothingReady};
+}
+
+} // namespace
+
+PollOutcome run_until_idle(ExecutorState& state, PollThread* thread, std::uint64_t* resumed) {
+    const LoopResult result = run_loop(state, thread);
+    count_resumed(thread, result.resumed);
+    if (resumed != nullptr) *resumed += result.resumed;
+    return result.outcome;
 }
 
 PollOutcome run_poll_loop(ExecutorState& state, PollThread* thread) {

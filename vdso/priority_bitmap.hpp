@@ -29,8 +29,9 @@ public:
     static constexpr bool kTwoLevel = Levels > 64;
     static constexpr std::uint32_t kWords = (Levels + 63) / 64;
 
+    // set, clear and test: level < Levels.
     void set(std::uint32_t level) {
-        const std::uint32_t word = level / 64;
+        const std::uint32_t word = word_of(level);
         const std::uint64_t bits = load(words_[word]);
         words_[word].store(bits | bit_of(level), std::memory_order_relaxed);
         if constexpr (kTwoLevel) {
@@ -39,7 +40,7 @@ public:
     }
 
     void clear(std::uint32_t level) {
-        const std::uint32_t word = level / 64;
+        const std::uint32_t word = word_of(level);
         const std::uint64_t bits = load(words_[word]) & ~bit_of(level);
         words_[word].store(bits, std::memory_order_relaxed);
         if constexpr (kTwoLevel) {
@@ -49,7 +50,7 @@ public:
         }
     }
 
-    bool test(std::uint32_t level) const { return (load(words_[level / 64]) & bit_of(level)) != 0; }
+    bool test(std::uint32_t level) const { return (load(words_[word_of(level)]) & bit_of(level)) != 0; }
 
     bool empty() const {
         if constexpr (kTwoLevel) {
@@ -85,6 +86,34 @@ public:
         }
     }
 
+    // One-word bitmaps: the most urgent set level as a mask (1 << highest()), 0 if none. No count
+    // of trailing zeros: callers that only compare with a known level use this instead of highest().
+    std::uint64_t lowest_set_bit() const
+        requires(!kTwoLevel)
+    {
+        const std::uint64_t bits = load(words_[0]);
+        return bits & (~bits + 1);
+    }
+
+    // True when a level more urgent (numerically lower) than `level` is set; `level` may be kNone
+    // (then: anything set). Constant time, no count of trailing zeros.
+    bool any_more_urgent_than(std::uint32_t level) const {
+        if constexpr (kTwoLevel) {
+            return highest() < level;
+        } else {
+            if (level >= 64) return !empty();
+            return any_more_urgent_than_level(level);
+        }
+    }
+    // The same for a level that exists (level < Levels): one mask, no branch, on one word.
+    bool any_more_urgent_than_level(std::uint32_t level) const {
+        if constexpr (kTwoLevel) {
+            return highest() < level;
+        } else {
+            return (load(words_[0]) & ((std::uint64_t{1} << level) - 1)) != 0;
+        }
+    }
+
     // For tests: the two-level summary agrees with the words.
     bool consistent() const {
         if constexpr (kTwoLevel) {
@@ -98,6 +127,8 @@ public:
 
 private:
     static constexpr std::uint64_t bit_of(std::uint32_t level) { return std::uint64_t{1} << (level % 64); }
+    // One word: always 0 (not level / 64 computed on every call).
+    static constexpr std::uint32_t word_of(std::uint32_t level) { return kTwoLevel ? level / 64 : 0; }
     static std::uint64_t load(const std::atomic<std::uint64_t>& word) {
         return word.load(std::memory_order_relaxed);
     }

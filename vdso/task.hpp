@@ -316,11 +316,17 @@ Result<JoinHandle<T>> spawn(ExecutorState& executor, Task<T>&& task, std::uint32
 CancelStatus cancel(ExecutorState& executor, CoroutineId id);
 
 // co_await yield_now(): back to the tail of this coroutine's ready queue.
+// Records only where and why (a yield has no arm function: the block's arm is null already).
 struct yield_now {
     bool await_ready() const noexcept { return false; }
     template <typename Promise>
     bool await_suspend(std::coroutine_handle<Promise> frame) noexcept {
-        return record_suspension(frame.promise(), frame, SuspendReason::Yield);
+        const CoroutineContext* context = static_cast<PromiseBase&>(frame.promise()).context;
+        if (context == nullptr) return false;
+        ControlBlock& block = context->block();
+        block.resume_address = frame.address();
+        block.suspend_reason = SuspendReason::Yield;
+        return true;
     }
     void await_resume() const noexcept {}
 };

@@ -50,6 +50,12 @@ void check_bitmap_against_model(std::uint64_t seed) {
         REQUIRE(bitmap.empty() == model.empty());
         REQUIRE(bitmap.highest() == (model.empty() ? Levels : *model.begin()));
         REQUIRE(bitmap.test(level) == (model.count(level) == 1));
+        const std::uint32_t highest = model.empty() ? Levels : *model.begin();
+        const std::uint32_t probe = random() % (Levels + 1); // kNone included
+        REQUIRE(bitmap.any_more_urgent_than(probe) == (highest < probe));
+        if constexpr (!PriorityBitmap<Levels>::kTwoLevel) {
+            REQUIRE(bitmap.lowest_set_bit() == (model.empty() ? 0 : std::uint64_t{1} << highest));
+        }
     }
 }
 

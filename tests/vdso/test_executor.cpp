@@ -273,3 +273,164 @@ TEST_CASE("executor: a bound coroutine runs only on its poll thread", "[vdso][ex
     CHECK(mine.bound_ready_count == 0);
     CHECK(executor.invariants());
 }
+
+// The yield fast path of executor_finish_and_fetch (executor_locked.hpp, yield_fast): each case
+// below must end exactly as the general path (finish, then fetch) would, reports included.
+namespace {
+
+FetchedCoroutine yield_and_fetch(TestExecutor& executor, const FetchedCoroutine& ran, PollThread* thread = nullptr) {
+    ran.block->suspend_reason = SuspendReason::Yield;
+    void* cancelled = &cancelled;
+    const FetchedCoroutine next = executor_finish_and_fetch(executor.state, thread, ran, &cancelled);
+    CHECK(cancelled == nullptr);
+    REQUIRE(executor.invariants());
+    return next;
+}
+
+} // namespace
+
+TEST_CASE("executor: yields among equals rotate their level in FIFO order, with no report",
+          "[vdso][executor][yield]") {
+    TestExecutor executor;
+    const CoroutineId a = spawn_at(executor, 5, 1);
+    const CoroutineId b = spawn_at(executor, 5, 2);
+    const CoroutineId c = spawn_at(executor, 5, 3);
+    spawn_at(executor, 9, 4); // a less urgent level, never reached
+    CHECK(executor.reports == std::vector<std::uint32_t>{5});
+    FetchedCoroutine ran = executor_fetch(executor.state, nullptr);
+    REQUIRE(ran.id == a);
+    for (int round = 0; round < 3; ++round) {
+        for (CoroutineId expected : {b, c, a}) {
+            const CoroutineId yielded = ran.id;
+            ran = yield_and_fetch(executor, ran);
+            REQUIRE(ran.id == expected);
+            CHECK(state_of(executor, expected) == CoroutineState::Running);
+            CHECK(state_of(executor, yielded) == CoroutineState::Ready);
+            CHECK(ran.block->suspend_reason == SuspendReason::Wait); // nothing asked of it yet
+            CHECK(executor.state.ready_count == 3);
+            CHECK(executor_highest_ready(executor.state) == 5);
+        }
+    }
+    CHECK(executor.reports == std::vector<std::uint32_t>{5});
+    CHECK(executor.state.published_priority == 5);
+}
+
+TEST_CASE("executor: two coroutines at one level take turns", "[vdso][executor][yield]") {
+    TestExecutor executor;
+    const CoroutineId a = spawn_at(executor, 16, 1);
+    const CoroutineId b = spawn_at(executor, 16, 2);
+    FetchedCoroutine ran = executor_fetch(executor.state, nullptr);
+    for (int round = 0; round < 4; ++round) {
+        REQUIRE(ran.id == (round % 2 == 0 ? a : b));
+        ran = yield_and_fetch(executor, ran);
+    }
+    CHECK(ran.id == a);
+    CHECK(executor.state.ready[16].head == executor.state.ready[16].tail);
+    CHECK(executor.reports == std::vector<std::uint32_t>{16});
+}
+
+TEST_CASE("executor: a coroutine alone at the most urgent ready level yields and runs on",
+          "[vdso][executor][yield]") {
+    TestExecutor executor;
+    const CoroutineId alone = spawn_at(executor, 5, 1);
+    const CoroutineId lower = spawn_at(executor, 9, 2);
+    FetchedCoroutine ran = executor_fetch(executor.state, nullptr);
+    REQUIRE(ran.id == alone);
+    ran = yield_and_fetch(executor, ran);
+    CHECK(ran.id == alone);
+    CHECK(state_of(executor, alone) == CoroutineState::Running);
+    CHECK_FALSE(executor.state.ready_levels.test(5));
+    CHECK(executor.state.ready_count == 1);
+    CHECK(executor.reports == std::vector<std::uint32_t>{5});
+    // Nothing else ready at all: the same.
+    ran.block->suspend_reason = SuspendReason::Exit;
+    REQUIRE(executor_finish(executor.state, nullptr, ran) == nullptr);
+    ran = executor_fetch(executor.state, nullptr);
+    REQUIRE(ran.id == lower);
+    CHECK(executor.reports == std::vector<std::uint32_t>{5}); // fetch and exit do not report
+    // lower (9) yields, alone, but the last report was 5: the yield reports 9 (general path).
+    ran = yield_and_fetch(executor, ran);
+    CHECK(ran.id == lower);
+    CHECK(executor.reports == std::vector<std::uint32_t>{5, 9});
+    ran = yield_and_fetch(executor, ran); // now the report is current: runs on without one
+    CHECK(ran.id == lower);
+    CHECK(executor.reports == std::vector<std::uint32_t>{5, 9});
+    CHECK(executor.state.ready_count == 0);
+    CHECK(executor.state.ready_levels.empty());
+}
+
+TEST_CASE("executor: a yield with something more urgent ready lets it run first",
+          "[vdso][executor][yield]") {
+    TestExecutor executor;
+    const CoroutineId a = spawn_at(executor, 5, 1);
+    const CoroutineId b = spawn_at(executor, 5, 2);
+    FetchedCoroutine ran = executor_fetch(executor.state, nullptr);
+    const CoroutineId urgent = spawn_at(executor, 2, 3);
+    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2});
+    ran = yield_and_fetch(executor, ran);
+    CHECK(ran.id == urgent);
+    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2});
+    ran.block->suspend_reason = SuspendReason::Exit;
+    REQUIRE(executor_finish(executor.state, nullptr, ran) == nullptr);
+    CHECK(executor_fetch(executor.state, nullptr).id == b); // a went to the tail
+    CHECK(executor_fetch(executor.state, nullptr).id == a);
+}
+
+TEST_CASE("executor: a yield reports its level when the last report is stale", "[vdso][executor][yield]") {
+    TestExecutor executor;
+    const CoroutineId a = spawn_at(executor, 5, 1);
+    const CoroutineId b = spawn_at(executor, 5, 2);
+    spawn_at(executor, 2, 3);
+    FetchedCoroutine urgent = executor_fetch(executor.state, nullptr);
+    finish(executor, urgent, SuspendReason::Wait); // no report: 2 is still the last one
+    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2});
+    FetchedCoroutine ran = executor_fetch(executor.state, nullptr);
+    REQUIRE(ran.id == a);
+    ran = yield_and_fetch(executor, ran);
+    CHECK(ran.id == b);
+    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2, 5});
+    ran = yield_and_fetch(executor, ran);
+    CHECK(ran.id == a);
+    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2, 5});
+}
+
+TEST_CASE("executor: yields with bound coroutines or requests take the general path",
+          "[vdso][executor][yield]") {
+    TestExecutor executor;
+    PollThread mine;
+    const CoroutineId a = spawn_at(executor, 5, 1);
+    const CoroutineId b = spawn_at(executor, 5, 2);
+    const CoroutineId c = spawn_at(executor, 5, 3);
+    // a asks to be bound: into mine's queue, where it wins the tie with b and c.
+    FetchedCoroutine ran = executor_fetch(executor.state, &mine);
+    REQUIRE(ran.id == a);
+    ran.block->bind_request = true;
+    ran = yield_and_fetch(executor, ran, &mine);
+    REQUIRE(ran.id == a);
+    // Bound and yielding: back into mine's queue, and wins again.
+    ran = yield_and_fetch(executor, ran, &mine);
+    REQUIRE(ran.id == a);
+    // a waits; b runs; a is woken into mine's queue; b's yield lets the bound a run first.
+    finish(executor, ran, SuspendReason::Wait, &mine);
+    ran = executor_fetch(executor.state, &mine);
+    REQUIRE(ran.id == b);
+    CHECK(executor_wake(executor.state, a) == WakeStatus::Woken);
+    CHECK(mine.bound_ready_count == 1);
+    ran = yield_and_fetch(executor, ran, &mine);
+    REQUIRE(ran.id == a);
+    CHECK(mine.bound_ready_count == 0);
+    // a unbinds: to the tail of the shared level, behind c and b.
+    ran.block->unbind_request = true;
+    ran = yield_and_fetch(executor, ran, &mine);
+    REQUIRE(ran.id == c);
+    // A cancelled coroutine that yields is freed; the next in line runs.
+    CHECK(executor_cancel(executor.state, c).status == CancelStatus::Deferred);
+    ran.block->suspend_reason = SuspendReason::Yield;
+    void* cancelled = &cancelled;
+    ran = executor_finish_and_fetch(executor.state, &mine, ran, &cancelled);
+    CHECK(cancelled == nullptr); // spawned without an owner
+    CHECK(ran.id == b);
+    CHECK(state_of(executor, c) == CoroutineState::Exited);
+    CHECK(executor.invariants());
+    CHECK(executor.reports == std::vector<std::uint32_t>{5});
+}

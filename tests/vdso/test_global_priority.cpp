@@ -132,6 +132,11 @@ TEST_CASE("global priority: random operations keep the invariants and pick like 
             REQUIRE(global_priority_of(t.table, p) == effective);
             expected = std::min(expected, effective);
         }
+        for (auto& [p, entry] : model) { // should_yield: someone strictly more urgent, both forms
+            const bool more_urgent = expected < global_priority_of(t.table, p);
+            REQUIRE(global_priority_should_yield(t.table, p) == more_urgent);
+            REQUIRE(global_priority_should_yield(t.table, global_priority_entries(t.table)[p]) == more_urgent);
+        }
         REQUIRE(global_priority_highest(t.table) == expected);
         if (expected != kNoPriority) REQUIRE(global_priority_of(t.table, t.pick()) == expected);
     }
@@ -202,4 +207,7 @@ TEST_CASE("global priority: readers work on a copy mapped at another address", "
     CHECK(global_priority_of(view, 5) == 4);
     CHECK(global_priority_should_yield(view, 2));
     CHECK_FALSE(global_priority_should_yield(view, 5));
+    CHECK(global_priority_should_yield(view, global_priority_entries(view)[2]));
+    CHECK_FALSE(global_priority_should_yield(view, global_priority_entries(view)[5]));
+    CHECK(global_priority_should_yield(view, 7)); // not in the table (kNoPriority): anyone ready is more urgent
 }

@@ -31,6 +31,34 @@ struct Model {
         }
         FAIL("model: not in its queue");
     }
+    // The paper's reporting rule as the executor applies it: after spawn, wake, yield and
+    // re-prioritise of a Ready coroutine, the highest ready priority if it differs from the last one.
+    std::uint32_t published = kNoPriority;
+    std::vector<std::uint32_t> reports;
+    std::uint32_t highest() const {
+        for (std::uint32_t level = 0; level < kPriorityLevels; ++level) {
+            if (!ready[level].empty()) return level;
+        }
+        return kNoPriority;
+    }
+    void report() {
+        if (highest() == published) return;
+        published = highest();
+        reports.push_back(published);
+    }
+    // A running coroutine suspends for `reason` (the poll loop's finish).
+    void finish(std::uint64_t id, SuspendReason reason) {
+        ModelCoroutine& coroutine = live[id];
+        if (reason == SuspendReason::Exit) {
+            live.erase(id);
+        } else if (reason == SuspendReason::Yield) {
+            coroutine.state = CoroutineState::Ready;
+            ready[coroutine.priority].push_back(id);
+            report();
+        } else {
+            coroutine.state = CoroutineState::Pending;
+        }
+    }
     std::uint64_t pick() {
         for (auto& queue : ready) {
             if (!queue.empty()) {
@@ -43,17 +71,22 @@ struct Model {
     }
 };
 
-void run_model(std::uint64_t seed, int steps) {
+// `levels`: 0 for priorities from all 64 levels and from 0..3, else from 0..levels-1 only (many
+// yields among equals: the yield fast path of executor_finish_and_fetch).
+void run_model(std::uint64_t seed, int steps, std::uint32_t levels = 0) {
     const std::uint32_t capacity = 48;
     vdso_test::TestExecutor executor(capacity);
     Model model;
     std::vector<FetchedCoroutine> running;
     std::vector<CoroutineId> issued; // every ID ever issued, to exercise stale ones
     std::mt19937_64 random(seed);
-    auto any_priority = [&] { return static_cast<std::uint32_t>(random() % (random() % 2 ? 4 : 64)); };
+    auto any_priority = [&] {
+        if (levels != 0) return static_cast<std::uint32_t>(random() % levels);
+        return static_cast<std::uint32_t>(random() % (random() % 2 ? 4 : 64));
+    };
 
     for (int step = 0; step < steps; ++step) {
-        switch (random() % 7) {
+        switch (random() % 8) {
         case 0: { // spawn
             const std::uint32_t priority = any_priority();
             auto id = executor_spawn(executor.state, reinterpret_cast<void*>(0x10), nullptr, priority);
@@ -66,6 +99,7 @@ void run_model(std::uint64_t seed, int steps) {
             REQUIRE(model.live.count(id->value) == 0);
             model.live[id->value] = {CoroutineState::Ready, priority};
             model.ready[priority].push_back(id->value);
+            model.report();
             issued.push_back(*id);
             break;
         }
@@ -88,14 +122,27 @@ void run_model(std::uint64_t seed, int steps) {
             const auto reason = static_cast<SuspendReason>(random() % 3);
             ran.block->suspend_reason = reason;
             REQUIRE(executor_finish(executor.state, nullptr, ran) == nullptr);
-            ModelCoroutine& coroutine = model.live[ran.id.value];
-            if (reason == SuspendReason::Exit) {
-                model.live.erase(ran.id.value);
-            } else if (reason == SuspendReason::Yield) {
-                coroutine.state = CoroutineState::Ready;
-                model.ready[coroutine.priority].push_back(ran.id.value);
-            } else {
-                coroutine.state = CoroutineState::Pending;
+            model.finish(ran.id.value, reason);
+            break;
+        }
+        case 7: { // the poll loop's round: a running coroutine suspends (mostly yields), the next is fetched
+            if (running.empty()) break;
+            const std::size_t which = random() % running.size();
+            const FetchedCoroutine ran = running[which];
+            running.erase(running.begin() + which);
+            constexpr SuspendReason kReasons[] = {SuspendReason::Yield, SuspendReason::Yield, SuspendReason::Wait,
+                                                  SuspendReason::Exit};
+            const SuspendReason reason = kReasons[random() % 4];
+            ran.block->suspend_reason = reason;
+            void* cancelled = &cancelled;
+            const FetchedCoroutine next = executor_finish_and_fetch(executor.state, nullptr, ran, &cancelled);
+            REQUIRE(cancelled == nullptr);
+            model.finish(ran.id.value, reason);
+            const std::uint64_t expected = model.pick();
+            REQUIRE(next.id.value == expected);
+            if (expected != 0) {
+                model.live[expected].state = CoroutineState::Running;
+                running.push_back(next);
             }
             break;
         }
@@ -110,6 +157,7 @@ void run_model(std::uint64_t seed, int steps) {
                 REQUIRE(status == WakeStatus::Woken);
                 it->second.state = CoroutineState::Ready;
                 model.ready[it->second.priority].push_back(id.value);
+                model.report();
             } else {
                 REQUIRE(status == WakeStatus::Duplicate);
             }
@@ -129,6 +177,7 @@ void run_model(std::uint64_t seed, int steps) {
             if (it->second.state == CoroutineState::Ready) {
                 model.remove_ready(id.value, it->second.priority);
                 model.ready[priority].push_back(id.value);
+                model.report();
             }
             it->second.priority = priority;
             break;
@@ -162,6 +211,7 @@ void run_model(std::uint64_t seed, int steps) {
         }
         }
         REQUIRE(executor.invariants());
+        REQUIRE(executor.reports == model.reports);
         REQUIRE(executor.state.live_count == model.live.size());
         std::uint32_t expected_highest = kNoPriority;
         for (std::uint32_t level = 0; level < kPriorityLevels; ++level) {
@@ -185,5 +235,12 @@ TEST_CASE("executor model: random operation sequences match the reference model"
     for (std::uint64_t seed = 1; seed <= 12; ++seed) {
         INFO("seed " << seed);
         run_model(seed, 4000);
+    }
+}
+
+TEST_CASE("executor model: random sequences over two levels (yields among equals)", "[vdso][model]") {
+    for (std::uint64_t seed = 101; seed <= 106; ++seed) {
+        INFO("seed " << seed);
+        run_model(seed, 4000, 2);
     }
 }

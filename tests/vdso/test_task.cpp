@@ -322,11 +322,15 @@ TEST_CASE("poll loop: should_yield_hart is asked after each coroutine, idle when
         return false;
     };
     executor.state.hooks.idle_context = &counters;
-    CHECK(run_poll_loop(executor.state, nullptr) == PollOutcome::YieldHart);
+    PollThread thread;
+    CHECK(run_poll_loop(executor.state, &thread) == PollOutcome::YieldHart);
     CHECK(counters.asked == 2);
     CHECK(trace.size() == 2);
-    CHECK(run_poll_loop(executor.state, nullptr) == PollOutcome::Stopped);
+    CHECK(thread.coroutines_resumed == 2); // one check per coroutine resumed
+    CHECK(run_poll_loop(executor.state, &thread) == PollOutcome::Stopped);
     CHECK(counters.idled == 1);
     CHECK(trace.size() == 4);
     CHECK(executor.reports.back() == kNoPriority);
+    CHECK(poll_once(executor.state, &thread) == PollOutcome::NothingReady);
+    CHECK(thread.coroutines_resumed == static_cast<std::uint64_t>(counters.asked));
 }

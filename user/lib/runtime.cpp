@@ -47,19 +47,35 @@ void on_highest_priority_changed(void* context, uint32_t priority) {
     static_cast<Runtime*>(context)->wanted_priority.store(priority, std::memory_order_relaxed);
 }
 
-// After each coroutine, no lock held: reads the global priority table that the kernel maps read-only
-// into the process (AT entry AuxPriorityTable) through the vDSO's reader: no system call. Without a
-// table (an older kernel) it asks the kernel (should_yield, 1030). Plus set_priority when the highest
-// ready priority changed.
+// After each coroutine, no lock held (hooks.should_yield_hart): publish the highest ready priority
+// if it changed, leave the loop if the runtime stops, else read the global priority table that the
+// kernel maps read-only into the process (AT entry AuxPriorityTable): two loads and a mask, no system
+// call. Without a table (an older kernel) it asks the kernel (should_yield, 1030).
+// The common case (nothing to publish, not stopping, a table) is a handful of loads: the rest is in
+// should_yield_hart_slowly, called (not tail-called) behind one branch, so that the common case
+// needs no stack frame (a call anywhere else in on_should_yield_hart makes GCC set one up on every
+// call, with frame pointers on). A check added here joins that one condition, its work goes into
+// should_yield_hart_slowly: so does the completion ring's, which only needs looking at here when a
+// user-interrupt handler deferred its drain (completions otherwise come with an interrupt, and an
+// idle thread drains before it sleeps).
+[[gnu::noinline]] long should_yield_hart_slowly(Runtime& runtime) {
+    poll_completions(runtime);  // a user-interrupt handler deferred its drain (it found the lock taken)
+    publish_priority(runtime);
+    if (runtime.stopping.load(std::memory_order_relaxed)) return 1; // leave the loop promptly
+    if (const vdso::ProcessPriority* own = runtime.own_priority)
+        return vdso::global_priority_should_yield(*runtime.mapped_priority_table, *own);
+    return syscall(ShouldYield);
+}
+
 bool on_should_yield_hart(void* context) {
     Runtime& runtime = *static_cast<Runtime*>(context);
-    poll_completions(runtime);
-    publish_priority(runtime);
-    if (runtime.stopping.load(std::memory_order_acquire)) return true; // leave the loop promptly
-    runtime.yield_checks.fetch_add(1, std::memory_order_relaxed);
-    if (priority_table && runtime.priority_slot >= 0)
-        return runtime.functions->global_priority_should_yield(priority_table, static_cast<uint32_t>(runtime.priority_slot)) != 0;
-    return syscall(ShouldYield) == 1;
+    const vdso::ProcessPriority* own = runtime.own_priority;
+    if (runtime.wanted_priority.load(std::memory_order_relaxed) !=
+            runtime.published_priority.load(std::memory_order_relaxed) ||
+        runtime.stopping.load(std::memory_order_relaxed) || own == nullptr ||
+        runtime.interrupts.deferred.load(std::memory_order_relaxed) != 0) [[unlikely]]
+        return should_yield_hart_slowly(runtime) == 1;
+    return vdso::global_priority_should_yield(*runtime.mapped_priority_table, *own);
 }
 
 // Nothing ready, no lock held: sleep on work_signal until a spawn or wake bumps it.
@@ -121,6 +137,13 @@ Runtime* create_runtime() {
     auto* runtime = new (reinterpret_cast<void*>(memory)) Runtime;
     runtime->functions = &functions;
     runtime->priority_slot = priority_table ? syscall(PrioritySlot) : -1;
+    if (priority_table && runtime->priority_slot >= 0) {
+        const auto* table = static_cast<const vdso::GlobalPriorityTable*>(priority_table);
+        if (static_cast<unsigned long>(runtime->priority_slot) < table->capacity) {
+            runtime->mapped_priority_table = table;
+            runtime->own_priority = &vdso::global_priority_entries(*table)[runtime->priority_slot];
+        }
+    }
     runtime->blocks = reinterpret_cast<vdso::ControlBlock*>(memory + runtime_bytes);
     void* allocator = reinterpret_cast<void*>(memory + runtime_bytes + blocks_bytes);
     void* pool = reinterpret_cast<void*>(memory + runtime_bytes + blocks_bytes + allocator_bytes);
@@ -235,7 +258,7 @@ void signal_work(Runtime& runtime) {
         futex_wake(reinterpret_cast<int*>(&runtime.work_signal), runtime.stopping.load() ? 0x7fffffff : 1);
 }
 
-void publish_priority(Runtime& runtime) {
+void publish_changed_priority(Runtime& runtime) {
     // One publisher at a time; a publisher re-reads wanted_priority after each system call, so a
     // change made while another thread publishes is published by that thread.
     for (;;) {
@@ -252,6 +275,13 @@ void publish_priority(Runtime& runtime) {
         }
         runtime.publishing.store(0, std::memory_order_release);
     }
+}
+
+uint64_t hart_yield_checks(const Runtime& runtime) {
+    uint64_t checks = 0;
+    for (uint32_t i = 0; i < runtime.thread_count.load(); ++i)
+        checks += runtime.threads[i].queue.coroutines_resumed.load(std::memory_order_relaxed);
+    return checks;
 }
 
 void request_stop(Runtime& runtime, int status) {

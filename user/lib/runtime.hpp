@@ -15,7 +15,9 @@
 //   * a process has at most one Runtime; its ExecutorState base is the only executor in the process,
 //     initialised by the vDSO (cokernel_executor_init) and changed only through vDSO calls;
 //   * wanted_priority is the executor's last reported highest ready priority; published_priority the
-//     value last given to the kernel (set_priority); they differ only until the next publish point.
+//     value last given to the kernel (set_priority); they differ only until the next publish point;
+//   * own_priority is this process's entry of the mapped global priority table (null if there is no
+//     table or no slot), looked up once: the hart-yield check after each coroutine reads it inline.
 #pragma once
 
 #include "user/lib/syscall.hpp" // first: <cerrno> would turn its Errno names into macros
@@ -27,6 +29,7 @@
 #include "user/lib/vdso_binding.hpp"
 #include "vdso/completion.hpp"
 #include "vdso/event.hpp"
+#include "vdso/global_priority.hpp"
 #include "vdso/task.hpp"
 
 namespace user {
@@ -71,9 +74,8 @@ struct Runtime : vdso::ExecutorState {
     std::atomic<uint32_t> published_priority{~0u}; // nothing published yet
     std::atomic<uint32_t> publishing{0}; // 1 while a thread publishes (word-sized: RV64A has no byte amoswap)
 
-    // Counters, for tests and measurements.
+    // Counters, for tests and measurements (the hart-yield checks: hart_yield_checks()).
     std::atomic<uint64_t> priority_publications{0};
-    std::atomic<uint64_t> yield_checks{0};
     std::atomic<uint64_t> hart_yields{0};
 
     // Asynchronous system calls (async.hpp): the completion ring the kernel maps (null if it could
@@ -85,6 +87,8 @@ struct Runtime : vdso::ExecutorState {
     PollThreadRecord threads[MaxPollThreads + 1]; // [0] is the initial thread
     std::atomic<uint32_t> thread_count{1};
     long priority_slot = -1;  // this process's entry in priority_table (priority_slot system call)
+    const vdso::GlobalPriorityTable* mapped_priority_table = nullptr; // priority_table, if usable
+    const vdso::ProcessPriority* own_priority = nullptr;              // its entry priority_slot
 };
 
 // A program may choose its completion ring's capacity (a power of two up to 1024) by defining
@@ -125,7 +129,16 @@ Result<JoinHandle<T>> spawn(Runtime& runtime, Task<T>&& task, uint32_t priority)
 // Poll threads: a coroutine became ready, wake one sleeper (everyone when stopping).
 void signal_work(Runtime& runtime);
 // Give the executor's last highest ready priority to the kernel if it changed (not under any lock).
-void publish_priority(Runtime& runtime);
+// Unchanged, the common case, costs two relaxed loads here; a change calls publish_changed_priority.
+void publish_changed_priority(Runtime& runtime);
+inline void publish_priority(Runtime& runtime) {
+    if (runtime.wanted_priority.load(std::memory_order_relaxed) !=
+        runtime.published_priority.load(std::memory_order_relaxed)) [[unlikely]]
+        publish_changed_priority(runtime);
+}
+// How many times the poll threads asked whether to yield the hart: once after every coroutine they
+// resumed (vdso::PollThread::coroutines_resumed, summed over the poll threads).
+uint64_t hart_yield_checks(const Runtime& runtime);
 // The initial thread's loop: poll until the runtime stops, then join the other poll threads.
 void run_until_stopped(Runtime& runtime);
 // Stop every poll thread once they are idle or between two coroutines; the process exits with `status`.

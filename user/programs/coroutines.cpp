@@ -221,8 +221,14 @@ Task<int> async_main(Runtime& runtime, int, char**) {
     expect(runtime.functions->global_priority_should_yield(user::priority_table, runtime.priority_slot) ==
                user::syscall(user::ShouldYield),
            "mapped table and kernel agree");
+    // The runtime's own inline reading (its hook after every coroutine) gives the same answer.
+    expect(runtime.own_priority != nullptr, "own entry of the mapped table looked up");
+    if (runtime.own_priority != nullptr)
+        expect(vdso::global_priority_should_yield(*runtime.mapped_priority_table, *runtime.own_priority) ==
+                   (user::syscall(user::ShouldYield) == 1),
+               "inline table reading and kernel agree");
     user::println("coroutines: priority published {} times, {} hart-yield checks, {} hart yields",
-                  runtime.priority_publications.load(), runtime.yield_checks.load(), runtime.hart_yields.load());
+                  runtime.priority_publications.load(), user::hart_yield_checks(runtime), runtime.hart_yields.load());
     user::println("coroutines: {}", failures == 0 ? "ok" : "FAILED");
     co_return failures == 0 ? 0 : 1;
 }
