@@ -3,9 +3,9 @@
 // from pipe N - 1. One repetition passes the token once around the ring; one operation is one hop
 // (a write, the reader woken and switched to, its read returning). A warm-up lap comes first.
 //
-// How members 1..N-1 run is the model (RingModel). Only the thread model exists: each member is a
-// thread blocking in read. A model of coroutines making asynchronous read/write calls adds a
-// RingModel (its row prefix, how it starts and ends its members) and one line in bench_pipe_rings.
+// How members 1..N-1 run is the model (RingModel); here the thread model: each member is a thread
+// blocking in read. The coroutine model (pipe_ring_coroutine_N: every member, the driver too, a
+// coroutine making asynchronous reads and writes) is in async.cpp: its laps are awaited, not blocking.
 #include "user/lib/format.hpp"
 #include "user/programs/bench/bench.hpp"
 
