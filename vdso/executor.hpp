@@ -159,7 +159,7 @@ inline std::uint32_t executor_highest_ready(const ExecutorState& state) { return
 
 // Whether a coroutine of a priority above `priority` is ready in the shared queues. Lock-free peek.
 inline bool executor_ready_above(const ExecutorState& state, std::uint32_t priority) {
-    return state.ready_levels.any_above(priority);
+    return state.ready_levels.any_more_urgent_than(priority);
 }
 
 // Report kNoPriority if nothing is ready (the poll loop calls this before idling).

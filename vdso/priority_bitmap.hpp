@@ -61,16 +61,6 @@ public:
     }
 
     // The lowest-numbered (most urgent) set level, or kNone. Constant time.
-    // Whether a level above (numerically below) `level` is non-empty: highest() < level, cheaper.
-    bool any_above(std::uint32_t level) const {
-        if constexpr (!kTwoLevel) {
-            const std::uint64_t mask = level >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << level) - 1;
-            return (load(words_[0]) & mask) != 0;
-        } else {
-            return highest() < level;
-        }
-    }
-
     std::uint32_t highest() const {
         if constexpr (kTwoLevel) {
             const std::uint64_t summary = load(summary_);
