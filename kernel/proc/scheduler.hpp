@@ -75,10 +75,10 @@ size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* co
 // Takes queue.lock and wakes every waiter.
 void wake_all_locked(WaitQueue& queue);
 
-// Kernel work made ready from outside the kernel executor's poll loop (a system call, a wake-up
-// from an interrupt handler or another hart): an idle hart, if there is one, is woken to run it.
-// spawn_kernel_work: a new ready coroutine resuming at `resume_address` (vdso/vdso_api.h spawn);
-// false if the kernel executor is full. wake_kernel_coroutine: the executor's wake (re_back).
+// Coroutines of asynchronous calls made ready outside a poll loop (a system call, a wake-up from an
+// interrupt handler or another hart), in the executor of calls (below): an idle hart, if there is
+// one, is woken to run them. spawn_kernel_work: a new ready coroutine resuming at `resume_address`
+// (vdso/vdso_api.h spawn); false if that executor is full. wake_kernel_coroutine: its wake (re_back).
 bool spawn_kernel_work(void* resume_address, void* owner, uint32_t priority, cokernel_coroutine_ref* publish);
 void wake_kernel_coroutine(uint64_t id);
 // An idle hart (waiting for interrupts in run_scheduler) gets an IPI, so that it looks for work.

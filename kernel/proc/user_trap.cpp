@@ -56,7 +56,7 @@ extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
     } else {
         proc::end_faulting_process(*thread, frame);
     }
-    if (thread->process->exit_requested.load()) proc::exit_current_thread();
+    // (An ending process is noticed by finish_return_to_user, the last step: also after a yield.)
     // Kernel coroutines that finish asynchronous calls are ready (woken by what this trap did, or by
     // another hart): they run here, before this thread goes back to user mode, without a switch; if
     // more keep coming, the hart goes back to the scheduler loop, which runs the rest.
