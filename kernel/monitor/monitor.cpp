@@ -91,7 +91,7 @@ char read_char() {
     for (;;) {
         int c = console::try_read();
         if (c >= 0) return static_cast<char>(c);
-        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
     }
 }
 
