@@ -7,6 +7,7 @@
 #include "kernel/boot/banner.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
+#include "kernel/proc/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 
@@ -43,6 +44,8 @@ void command_processes(std::string_view) {
                     process.address_space.user_pages());
         },
         nullptr);
+    for (const proc::BottomHalf* half = proc::bottom_halves(); half; half = half->next())
+        println("  bottom half {:<10} raised {}, ran {}", half->name(), half->raises(), half->runs());
 }
 
 // run PROGRAM [ARGUMENTS...]: runs a program from the initial archive and waits for it.
