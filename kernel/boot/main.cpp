@@ -86,7 +86,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     vdso::init();  // before any process: every address space maps it
 
     riscv::timer::init(platform.timebase_frequency);
-    riscv::timer::set_tick_hook(proc::wake_sleepers);
+    riscv::timer::set_tick_hook(proc::timer_tick);
     allow_user_counters();
     proc::init_console_input();
     proc::init_scheduler();
@@ -98,6 +98,12 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     current_hart()->online.store(true, std::memory_order_release);
     start_secondary_harts();
     proc::start_switch_coroutines();
+    // Driver bottom halves (kernel coroutines, kernel/proc/bottom_half.hpp). Without one, its
+    // interrupt handler does the work itself, as it did before bottom halves existed.
+    if (auto started = proc::start_console_input(); !started)
+        println("console input: no bottom half ({}): readers are woken in the interrupt", error_name(started.error()));
+    if (auto started = proc::start_sleepers_bottom_half(); !started)
+        println("timer: no bottom half ({}): sleepers are woken in the interrupt", error_name(started.error()));
 
     print_banner(platform, uart);
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");

@@ -1,5 +1,6 @@
 #include "kernel/console/console.hpp"
 
+#include <atomic>
 #include <new>
 
 #include "drivers/uart/uart.hpp"
@@ -23,7 +24,7 @@ struct ConsoleState {
     size_t head = 0;                // next byte to read
     size_t count = 0;
     size_t dropped = 0;
-    void (*receive_hook)() = nullptr;
+    std::atomic<void (*)()> receive_hook{nullptr};
 };
 
 ConsoleState state;
@@ -101,10 +102,10 @@ void receive_interrupt() {
             ++state.count;
         }
     }
-    if (state.receive_hook) state.receive_hook();
+    if (auto hook = state.receive_hook.load(std::memory_order_acquire)) hook();
 }
 
-void set_receive_hook(void (*hook)()) { state.receive_hook = hook; }
+void set_receive_hook(void (*hook)()) { state.receive_hook.store(hook, std::memory_order_release); }
 
 int try_read() {
     LockGuard guard(state.receive_lock);

@@ -21,9 +21,11 @@ void write(const char* text);
 // by this very hart in the middle of a write), after waiting a bounded time for it.
 void emergency_write(const char* text);
 
-// Receive side. Called by the UART interrupt handler for every byte received.
+// Receive side. The UART's interrupt handler (a top half): moves the receive FIFO into the ring,
+// which must happen in the interrupt (the FIFO is small), then calls the receive hook.
 void receive_interrupt();
-// Called (interrupts off) after receive_interrupt() put bytes in the ring. Set once at boot.
+// Called in interrupt context after receive_interrupt() emptied the FIFO: it raises the console's
+// bottom half (kernel/proc/console_file.cpp), which wakes the readers. Set at boot.
 void set_receive_hook(void (*hook)());
 // Takes one byte from the receive ring, or returns -1 if it is empty.
 int try_read();

@@ -7,6 +7,7 @@
 #include "kernel/boot/banner.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
+#include "kernel/proc/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/scheduler.hpp"
 
@@ -43,6 +44,8 @@ void command_processes(std::string_view) {
                     process.address_space.user_pages());
         },
         nullptr);
+    for (const proc::BottomHalf* half = proc::bottom_halves(); half; half = half->next())
+        println("  bottom half {:<10} raised {}, ran {}", half->name(), half->raises(), half->runs());
 }
 
 // run PROGRAM [ARGUMENTS...]: runs a program from the initial archive and waits for it.
@@ -91,7 +94,7 @@ char read_char() {
     for (;;) {
         int c = console::try_read();
         if (c >= 0) return static_cast<char>(c);
-        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
     }
 }
 

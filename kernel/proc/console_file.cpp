@@ -1,5 +1,6 @@
 // The console as a file: what descriptors 0, 1 and 2 of a process started by the kernel name.
 #include "kernel/console/console.hpp"
+#include "kernel/proc/bottom_half.hpp"
 #include "kernel/proc/call.hpp"
 #include "kernel/proc/file.hpp"
 #include "kernel/proc/process.hpp"
@@ -13,7 +14,8 @@ namespace {
 
 constexpr size_t ConsoleChunk = 256;
 
-// Threads waiting in a console read; woken by the UART's receive interrupt (and by kill).
+// Threads and call coroutines waiting in a console read; woken by the console's bottom half (and by
+// kill).
 WaitQueue console_readers;
 
 class ConsoleFile final : public File {
@@ -71,6 +73,21 @@ File& console_file() { return console; }
 
 void wake_console_readers() { wake_all_locked(console_readers); }
 
-void init_console_input() { console::set_receive_hook(wake_console_readers); }
+namespace {
+void wake_console_readers_work(void*) { wake_console_readers(); }
+// The console's bottom half: the receive interrupt (the top half, console::receive_interrupt) has
+// moved the UART's FIFO into the receive ring; this wakes the readers, threads and call coroutines.
+BottomHalf console_half{"console", wake_console_readers_work};
+void raise_console_half() { console_half.raise(); }
+} // namespace
+
+void init_console_input() { console::set_receive_hook(raise_console_half); }
+
+Result<void> start_console_input() {
+    auto started = console_half.start();
+    // Without its bottom half the receive interrupt wakes the readers itself, in interrupt context.
+    if (!started) console::set_receive_hook(wake_console_readers);
+    return started;
+}
 
 } // namespace kernel::proc

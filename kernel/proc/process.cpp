@@ -477,7 +477,7 @@ Result<int> wait(uint32_t pid) {
             exited = p->state == ProcessState::Exited;
         }
         if (exited) return reap(pid);
-        if (!run_kernel_step()) riscv::wait_for_interrupt();
+        if (!run_kernel_step()) wait_for_kernel_work();
     }
 }
 

@@ -4,6 +4,7 @@
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/syscall_handlers.hpp"
 #include "kernel/proc/user_interrupt.hpp"
@@ -218,10 +219,45 @@ void wake_all_locked(WaitQueue& queue) {
 }
 
 namespace {
-// Threads in nanosleep. Each is woken at every tick past its wake_time; it re-checks and may sleep
-// again. The queue is short (one entry per sleeping thread), so a scan per tick is cheap.
+// Threads and call coroutines in nanosleep. The timer tick (a top half) raises the sleepers' bottom
+// half once the earliest wake time has come; it wakes them all, and each re-checks its time and
+// may sleep again. The queue is short (one entry per sleeper), so a scan per run is cheap.
 WaitQueue sleepers;
+// A lower bound on the wake times in `sleepers` (UINT64_MAX: none), so that a tick with nothing due
+// raises nothing. Lowered under sleepers.lock by whoever enters the queue (note_sleeper), set from
+// the queue by the bottom half. A tick that misses a concurrent entry sees it at the next tick.
+std::atomic<uint64_t> earliest_wake{~0ull};
+
+void wake_due_sleepers(void*) {
+    uint64_t now = riscv::read_time();
+    bool enabled = riscv::save_and_disable_interrupts();
+    sleepers.lock.lock();
+    bool due = false;
+    uint64_t earliest = ~0ull;
+    for (Thread* t = sleepers.head; t; t = t->next) {
+        due = due || t->wake_time <= now;
+        earliest = t->wake_time < earliest ? t->wake_time : earliest;
+    }
+    for (CoroutineWaiter* c = sleepers.coroutines; c; c = c->next) {
+        due = due || c->wake_time <= now;
+        earliest = c->wake_time < earliest ? c->wake_time : earliest;
+    }
+    if (due) {
+        wake_all(sleepers);  // the queue is empty now: each re-enters with note_sleeper
+        earliest = ~0ull;
+    }
+    earliest_wake.store(earliest, std::memory_order_relaxed);
+    sleepers.lock.unlock();
+    riscv::restore_interrupts(enabled);
+}
+
+BottomHalf sleepers_half{"sleepers", wake_due_sleepers};
 } // namespace
+
+void note_sleeper(uint64_t wake_time) {
+    if (wake_time < earliest_wake.load(std::memory_order_relaxed))
+        earliest_wake.store(wake_time, std::memory_order_relaxed);
+}
 
 bool sleep_until(uint64_t wake_time) {
     Thread* thread = current_thread();
@@ -234,6 +270,7 @@ bool sleep_until(uint64_t wake_time) {
             interrupted = true;
             break;
         }
+        note_sleeper(wake_time);
         sleep_on(sleepers);
         interrupted = end_interruptible_wait(*thread);
     }
@@ -241,14 +278,13 @@ bool sleep_until(uint64_t wake_time) {
     return interrupted;
 }
 
-void wake_sleepers(uint64_t now) {
-    if (!sleepers.lock.try_lock()) return;  // another hart is at it: the next tick will do
-    bool due = false;
-    for (Thread* t = sleepers.head; t && !due; t = t->next) due = t->wake_time <= now;
-    for (CoroutineWaiter* c = sleepers.coroutines; c && !due; c = c->next) due = c->wake_time <= now;
-    if (due) wake_all(sleepers);
-    sleepers.lock.unlock();
+void timer_tick(uint64_t now) {
+    if (now < earliest_wake.load(std::memory_order_relaxed)) return;
+    if (sleepers_half.started()) sleepers_half.raise();
+    else wake_due_sleepers(nullptr);  // no bottom half (it could not be started at boot): here
 }
+
+Result<void> start_sleepers_bottom_half() { return sleepers_half.start(); }
 
 void wake_all_sleepers() { wake_all_locked(sleepers); }
 

@@ -45,6 +45,12 @@ bool threads_waiting();
 // a time slice). False when nothing was ready. Interrupts as they were. Code that waits in the kernel
 // outside a thread (self-tests, the monitor) calls it so its hart keeps scheduling.
 bool run_kernel_step();
+// What such a caller does when run_kernel_step found nothing: waits for an interrupt unless kernel
+// work or a thread is ready, without the race of a plain wfi (an interrupt that made work ready
+// between the step and the wfi would be left until the next one). Marks the hart idle meanwhile, so
+// that work made ready on another hart wakes it. Returns with interrupts as they were, after
+// letting pending interrupts in if they were on.
+void wait_for_kernel_work();
 // Time slices given to user threads by switch coroutines since boot.
 uint64_t switch_coroutine_runs();
 // Spawns the switch coroutines (one per hart) in the kernel executor. Once, at boot.
@@ -99,8 +105,14 @@ WaitQueue& sleep_queue();
 // nanosleep: on a thread's kernel stack, waits until the timebase reaches `wake_time`. An
 // interruptible wait: returns true, early, when a user interrupt the thread can take was raised.
 bool sleep_until(uint64_t wake_time);
-// Called on every timer tick: wakes the sleepers whose time has come.
-void wake_sleepers(uint64_t now);
+// Whoever enters the sleepers' queue calls it (holding its lock) with the entry's wake time.
+void note_sleeper(uint64_t wake_time);
+// The timer's tick hook (a top half, riscv::timer::set_tick_hook): once a sleeper's time has come it
+// raises the sleepers' bottom half, which wakes them (bottom_half.hpp). Interrupt context.
+void timer_tick(uint64_t now);
+// Starts that bottom half (at boot, after start_switch_coroutines). On failure the tick wakes the
+// sleepers itself, in interrupt context.
+Result<void> start_sleepers_bottom_half();
 // Wakes every thread in nanosleep (they re-check their time).
 void wake_all_sleepers();
 

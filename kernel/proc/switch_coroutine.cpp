@@ -7,9 +7,9 @@
 // is runnable it waits (Pending, costing nothing) and the hart's loop wakes it once threads are
 // runnable again.
 //
-// Interrupts: the loop calls into the executor only with interrupts off (an interrupt handler never
-// touches the executor, and the executor's lock is never held across an interrupt), and opens a
-// window after every coroutine so that pending interrupts are taken.
+// Interrupts: the loop calls into the executors only with interrupts off (an interrupt handler may
+// wake a coroutine of the executor of kernel work, so no executor's lock is ever held with interrupts
+// on), and opens a window after every coroutine so that pending interrupts are taken.
 #include <atomic>
 
 #include "kernel/arch/riscv/csr.hpp"
@@ -123,21 +123,26 @@ bool run_kernel_step() {
     return outcome != COKERNEL_POLL_NOTHING_READY;
 }
 
+void wait_for_kernel_work() {
+    // Whoever makes work ready afterwards reads idle_harts (after making it ready) and sends this
+    // hart an IPI; work made ready before the bit was set, by another hart or by an interrupt handler
+    // of this one, is seen by the check below (both sides sequentially consistent). wfi returns when
+    // an interrupt enabled in sie is pending, even with SIE off: nothing that arrives from here on is
+    // missed.
+    bool interrupts_were_on = riscv::save_and_disable_interrupts();
+    uint64_t bit = uint64_t{1} << current_hart()->index;
+    idle_harts.fetch_or(bit);
+    if (!threads_waiting() && !kernel_work_pending() &&
+        vdso::executor_functions().executor_highest_ready(vdso::kernel_executor()) == COKERNEL_NO_PRIORITY)
+        riscv::wait_for_interrupt();
+    idle_harts.fetch_and(~bit);
+    riscv::restore_interrupts(interrupts_were_on);  // takes what is pending
+}
+
 void run_scheduler() {
     riscv::disable_interrupts();
     for (;;) {
-        if (!run_kernel_step()) {
-            // Idle. Whoever makes work ready afterwards reads idle_harts (after making it ready) and
-            // sends this hart an IPI; work made ready before the bit was set is seen by the check
-            // below (both sides sequentially consistent). wfi returns when an interrupt enabled in
-            // sie is pending, even with SIE off: nothing that arrives from here on is missed.
-            uint64_t bit = uint64_t{1} << current_hart()->index;
-            idle_harts.fetch_or(bit);
-            if (!threads_waiting() && !kernel_work_pending() &&
-                vdso::executor_functions().executor_highest_ready(vdso::kernel_executor()) == COKERNEL_NO_PRIORITY)
-                riscv::wait_for_interrupt();
-            idle_harts.fetch_and(~bit);
-        }
+        if (!run_kernel_step()) wait_for_kernel_work();
         riscv::enable_interrupts();  // take what is pending
         riscv::disable_interrupts();
     }

@@ -24,7 +24,11 @@ long sys_close(Thread& thread, SyscallArguments arguments);
 long sys_dup3(Thread& thread, SyscallArguments arguments);
 long sys_pipe2(Thread& thread, SyscallArguments arguments);
 // console_file.cpp
-void init_console_input();    // connects console input to readers blocked in a console read
+// Connects console input to readers blocked in a console read: the receive interrupt raises the
+// console's bottom half, started (at boot, after start_switch_coroutines) by start_console_input.
+// If it cannot be started, the interrupt wakes the readers itself.
+void init_console_input();
+Result<void> start_console_input();
 void wake_console_readers();
 
 // syscall_exec.cpp (and sys_spawn, below)

@@ -58,6 +58,7 @@ public:
             sleepers.lock.unlock();
             return false;
         }
+        note_sleeper(wake_time_);
         return wait_.await_suspend(frame);  // releases the lock
     }
     bool await_resume() const noexcept { return interrupted_; }

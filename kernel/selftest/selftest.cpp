@@ -23,6 +23,7 @@ constexpr SelfTest Tests[] = {
     {"vdso", selftest_vdso, false},
     {"async", selftest_async_calls, false},
     {"uintr", selftest_user_interrupts, false},
+    {"bottom-half", selftest_bottom_half, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
 };

@@ -48,5 +48,6 @@ bool selftest_priorities();
 bool selftest_vdso();
 bool selftest_async_calls();
 bool selftest_user_interrupts();
+bool selftest_bottom_half();
 
 } // namespace kernel

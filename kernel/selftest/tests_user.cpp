@@ -106,7 +106,7 @@ namespace {
 void keep_scheduling(uint64_t milliseconds) {
     uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * milliseconds / 1000;
     while (riscv::timer::now() < deadline)
-        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
 }
 
 // Paper §3.3.2: a thread running coroutines gives its hart away when another process has something
@@ -190,7 +190,7 @@ bool selftest_priorities() {
     // 300 ms (30 ticks per hart) during which this hart also schedules.
     uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * 3 / 10;
     while (riscv::timer::now() < deadline)
-        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
     proc::Process* low_process = proc::find_process(low_pid);
     SELFTEST_CHECK(low_process && low_process->state == proc::ProcessState::Alive);
     SELFTEST_CHECK(low_process->live_threads.load() == 1);

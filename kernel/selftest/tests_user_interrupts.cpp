@@ -39,7 +39,7 @@ void schedule_until(uint32_t pid, Done done) {
     for (;;) {
         proc::Process* process = proc::find_process(pid);
         if (!process || process->state == proc::ProcessState::Exited || done(*process)) return;
-        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
     }
 }
 
@@ -92,7 +92,7 @@ bool raise_from_kernel_coroutine() {
     riscv::restore_interrupts(enabled);
     SELFTEST_CHECK(spawned);
     while (!__atomic_load_n(&work.finished, __ATOMIC_ACQUIRE))
-        if (!proc::run_kernel_step()) riscv::wait_for_interrupt();
+        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
     SELFTEST_CHECK(work.raised);
     auto status = proc::wait(work.pid);
     SELFTEST_CHECK(status && *status == 0);
@@ -106,7 +106,7 @@ uint32_t hooked_pid = 0;
 bool raised_by_hook = false;
 
 void raising_tick_hook(uint64_t now) {
-    proc::wake_sleepers(now);
+    proc::timer_tick(now);  // the kernel's own hook: sleepers go on being woken
     if (current_hart()->index != 0 || hooked_pid == 0) return;
     if (proc::Process* process = proc::find_process(hooked_pid); process && proc::raise_user_interrupt(*process)) {
         raised_by_hook = true;
@@ -127,7 +127,7 @@ bool raise_from_interrupt_handler() {
     auto status = proc::wait(pid);
     enabled = riscv::save_and_disable_interrupts();
     hooked_pid = 0;
-    riscv::timer::set_tick_hook(proc::wake_sleepers);
+    riscv::timer::set_tick_hook(proc::timer_tick);
     riscv::restore_interrupts(enabled);
     SELFTEST_CHECK(raised_by_hook);
     SELFTEST_CHECK(status && *status == 0);

@@ -38,6 +38,8 @@ struct Hart {
     // Set by riscv::probe() while an expected exception may happen; cleared by the trap handler.
     bool probing = false;
     bool probe_faulted = false;
+    // Interrupt handlers running on this hart (riscv::handle_interrupt): nonzero in interrupt context.
+    uint32_t interrupt_depth = 0;
     uint64_t kernel_stack_bottom;       // for the backtrace's bounds check
     const fdt::HartInfo* info = nullptr;
 };
@@ -48,6 +50,12 @@ inline Hart* current_hart() {
     Hart* hart;
     asm volatile("mv %0, tp" : "=r"(hart));
     return hart;
+}
+
+// Whether the caller runs inside an interrupt handler (a top half) of this hart.
+inline bool in_interrupt_handler() {
+    Hart* hart = current_hart();
+    return hart != nullptr && hart->interrupt_depth != 0;
 }
 
 // All harts the kernel knows, indexed by Hart::index. Filled by start_harts().

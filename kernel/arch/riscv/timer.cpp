@@ -1,5 +1,7 @@
 #include "kernel/arch/riscv/timer.hpp"
 
+#include <atomic>
+
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/sbi.hpp"
@@ -11,7 +13,7 @@ namespace {
 uint64_t timebase = 0;   // set once at boot
 uint64_t tick_interval = 0;
 uint64_t boot_time = 0;
-void (*tick_hook)(uint64_t now) = nullptr;
+std::atomic<TickHook> tick_hook{nullptr};  // every hart reads it at every tick
 
 void arm(Hart& hart, uint64_t when) {
     if (hart.has_sstc) write_stimecmp(when);
@@ -41,10 +43,10 @@ void handle_interrupt() {
     hart->timer_ticks.fetch_add(1, std::memory_order_relaxed);
     uint64_t now = read_time();
     arm(*hart, now + tick_interval);
-    if (tick_hook) tick_hook(now);
+    if (TickHook hook = tick_hook.load(std::memory_order_acquire)) hook(now);
 }
 
-void set_tick_hook(void (*hook)(uint64_t now)) { tick_hook = hook; }
+void set_tick_hook(TickHook hook) { tick_hook.store(hook, std::memory_order_release); }
 
 uint64_t frequency() { return timebase; }
 uint64_t now() { return read_time(); }

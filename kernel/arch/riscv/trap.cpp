@@ -61,7 +61,8 @@ void print_backtrace(const TrapFrame& frame) {
 
 } // namespace
 
-void handle_interrupt(uint64_t cause) {
+namespace {
+void dispatch_interrupt(uint64_t cause) {
     switch (static_cast<InterruptCause>(cause & ~CauseInterruptBit)) {
     case InterruptCause::Software:
         clear_sip(InterruptSoftware);
@@ -75,6 +76,14 @@ void handle_interrupt(uint64_t cause) {
         return;
     }
     println("spurious interrupt, scause {:#x}", cause);
+}
+} // namespace
+
+void handle_interrupt(uint64_t cause) {
+    Hart* hart = current_hart();
+    if (hart) ++hart->interrupt_depth;
+    dispatch_interrupt(cause);
+    if (hart) --hart->interrupt_depth;
 }
 
 void install_trap_vector() { write_stvec(reinterpret_cast<uint64_t>(&trap_vector)); }
