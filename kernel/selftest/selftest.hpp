@@ -36,6 +36,8 @@ bool selftest_format();
 bool selftest_frames();
 bool selftest_heap();
 bool selftest_paging();
+bool selftest_kernel_stacks();
+bool selftest_stack_overflow();
 bool selftest_traps();
 bool selftest_timer();
 bool selftest_ipi();
