@@ -27,6 +27,7 @@ constexpr SelfTest Tests[] = {
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
     {"stack-overflow", selftest_stack_overflow, true},  // ends the kernel on purpose
+    {"guard-fault", selftest_guard_fault, true},        // ends the kernel on purpose
 };
 
 bool is_known(std::string_view name) {

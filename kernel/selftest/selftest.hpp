@@ -38,6 +38,7 @@ bool selftest_heap();
 bool selftest_paging();
 bool selftest_kernel_stacks();
 bool selftest_stack_overflow();
+bool selftest_guard_fault();
 bool selftest_traps();
 bool selftest_timer();
 bool selftest_ipi();

@@ -242,6 +242,18 @@ namespace {
 
 extern "C" [[noreturn]] void call_on_stack(uint64_t top, void (*continuation)());
 
+bool selftest_guard_fault() {
+    // A load from the guard below this hart's stack, with sp still well inside the stack: the trap
+    // vector's check passes and the report of the unexpected page fault must name the overflow.
+    uint64_t guard = current_hart()->kernel_stack_bottom - 8;
+    println("    loading from {:#x} in the guard of this hart's stack; the kernel must report a kernel stack overflow",
+            guard);
+    asm volatile("" : "+r"(guard));
+    uint64_t value = *reinterpret_cast<volatile uint64_t*>(guard);
+    println("    read {:#x}: the fault was not taken", value);
+    return false;
+}
+
 bool selftest_stack_overflow() {
     // A stack from the area, as a thread's would be; named so that the report can say whose it is.
     auto stack = allocate_kernel_stack();
