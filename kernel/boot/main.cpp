@@ -26,6 +26,8 @@
 
 extern "C" char boot_stack_top[];
 
+[[noreturn]] static void continue_boot();
+
 namespace kernel {
 
 namespace {
@@ -34,6 +36,7 @@ constexpr size_t BootStackSize = 16384;       // boot.S
 constexpr size_t MaxDeviceTreeSize = 1 << 20;  // larger than any real tree; bounds the header check
 
 fdt::BootInfo platform;
+const char* console_name = nullptr;  // what console::init found, for the banner
 
 // Parses the device tree the firmware passed. A broken tree stops the boot with the parser's
 // diagnostic: nothing else could be trusted after it.
@@ -79,10 +82,16 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     uint64_t device_tree_size = parse_device_tree(device_tree);
     platform.boot_hart_hint = hart_id;
     complete_boot_hart_record();
-    const char* uart = console::init(platform.uart);
+    console_name = console::init(platform.uart);
 
     if (auto memory = mm::init(platform, device_tree, device_tree_size); !memory)
         panic("memory setup failed: {}", error_name(memory.error()));
+    // From here on the boot hart runs on a stack with a guard page, like every other kernel stack.
+    move_boot_hart_to_stack_area(continue_boot);
+}
+
+// The rest of the boot, on the boot hart's stack in the kernel stack area.
+[[noreturn]] static void continue_boot() {
     vdso::init();  // before any process: every address space maps it
 
     riscv::timer::init(platform.timebase_frequency);
@@ -105,7 +114,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     if (auto started = proc::start_sleepers_bottom_half(); !started)
         println("timer: no bottom half ({}): sleepers are woken in the interrupt", error_name(started.error()));
 
-    print_banner(platform, uart);
+    print_banner(platform, console_name);
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 
     BootArgs args(platform.bootargs);
@@ -128,8 +137,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     run_monitor();
 }
 
+// boot.S has switched the hart to the kernel page table already (its stack needs it).
 extern "C" [[noreturn]] void secondary_main(uint32_t, Hart* hart) {
-    mm::activate_kernel_page_table();
     riscv::install_trap_vector();
     allow_user_counters();
     start_interrupts_on_this_hart();

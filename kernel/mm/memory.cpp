@@ -1,9 +1,15 @@
 #include "kernel/mm/memory.hpp"
 
 #include "kernel/arch/riscv/csr.hpp"
+#include "kernel/mm/kernel_stacks.hpp"
 
 extern "C" char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern "C" char __data_start[], __data_end[], __kernel_end[];
+
+// boot.S: a secondary hart loads it into satp before it touches its stack (in the kernel stack area,
+// which the boot page table does not map). Written once by the boot hart, before any other starts.
+extern "C" uint64_t kernel_page_table_satp;
+uint64_t kernel_page_table_satp = 0;
 
 namespace kernel::mm {
 
@@ -60,11 +66,14 @@ Result<void> init(const fdt::BootInfo& boot_info, PhysicalAddress device_tree, u
 
     if (auto r = frame_allocator.init(ram, ram_count, reserved, reserved_count, physical_map()); !r) return r;
     if (auto r = build_kernel_page_table(); !r) return r;
+    kernel_page_table_satp = kernel_table.satp();
     activate_kernel_page_table();
-    return kernel_heap.init(frame_allocator, physical_map());
+    if (auto r = kernel_heap.init(frame_allocator, physical_map()); !r) return r;
+    return init_kernel_stacks();  // before any address space copies the kernel half
 }
 
 void activate_kernel_page_table() { riscv::write_satp_and_flush(kernel_table.satp()); }
+
 
 FrameAllocator& frames() { return frame_allocator; }
 Heap& heap() { return kernel_heap; }

@@ -3,6 +3,8 @@
 // Virtual layout (Sv39, kernel half = root entries 256..511, shared by every address space):
 //   0xffffffc000000000 + pa   direct map of the first 64 GiB of physical space (RAM and MMIO),
 //                             read-write, never executable
+//   0xffffffd000000000        the kernel stack area, 1 GiB of 32 KiB slots: 16 KiB guard (never
+//                             mapped) below 16 KiB of stack (kernel_stacks.hpp)
 //   0xffffffff80200000        the kernel image: text R-X, rodata R, data and bss RW
 #pragma once
 
@@ -30,11 +32,11 @@ inline PhysicalAddress kernel_image_physical(const void* pointer) {
 }
 
 // Sets up the frame allocator over the RAM the device tree describes (minus firmware, kernel image,
-// device tree and initrd), builds the kernel page table and switches the calling hart to it, and
-// initialises the heap.
+// device tree and initrd), builds the kernel page table and switches the calling hart to it,
+// initialises the heap and makes the kernel stack area's page tables.
 Result<void> init(const fdt::BootInfo& boot_info, PhysicalAddress device_tree, uint64_t device_tree_size);
 
-// Switches a secondary hart from the boot page table to the kernel page table.
+// Switches the calling hart to the kernel page table (with a full TLB flush).
 void activate_kernel_page_table();
 
 FrameAllocator& frames();

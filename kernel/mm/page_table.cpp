@@ -126,8 +126,8 @@ void PageTable::clear_range(uint64_t* table, unsigned level, uint64_t first, uin
         } else if (is_valid(entry) && level > 0) {
             uint64_t* child = table_at(address_in(entry));
             clear_range(child, level - 1, cursor, piece_last, clear_leaves);
-            bool kept_kernel_table = level == RootLevel && index >= FirstKernelEntry;
-            if (!kept_kernel_table && is_empty(child)) {
+            bool kept = (entry & pte::KeptTable) || (level == RootLevel && index >= FirstKernelEntry);
+            if (!kept && is_empty(child)) {
                 Result<void> released = frames_->free(address_in(entry), 1);
                 (void)released;  // a table page of this tree is always an allocated frame
                 entry = 0;
@@ -181,6 +181,44 @@ Result<Translation> PageTable::translate(uint64_t va) const {
         if (level == 0 || (entry & (pte::Write | pte::User | pte::Accessed | pte::Dirty))) return Error::Malformed;
         table = table_at(address_in(entry));
     }
+}
+
+Result<uint64_t*> PageTable::level0_table(uint64_t va, bool make, bool mark_kept) {
+    uint64_t* table = table_at(root_);
+    for (unsigned level = RootLevel; level > 0; --level) {
+        uint64_t& entry = table[index_at(va, level)];
+        if (!is_valid(entry)) {
+            if (!make) return Error::NotFound;
+            Result<PhysicalAddress> child = frames_->allocate_zeroed();
+            if (!child) return Error::NoMemory;
+            entry = entry_for(*child, pte::Valid);
+        } else if (is_leaf(entry)) {
+            return Error::AlreadyExists;
+        }
+        if (mark_kept) entry |= pte::KeptTable;
+        table = table_at(address_in(entry));
+    }
+    return table;
+}
+
+Result<void> PageTable::keep_tables(uint64_t va, uint64_t size) {
+    Result<void> range = check_virtual_range(va, size, PageSize);
+    if (!range) return range;
+    uint64_t last = va + (size - 1);
+    constexpr uint64_t TableSpan = level_bytes(1);  // what one level-0 table maps
+    // First make what is missing, unmarked: if that fails, the empty unmarked tables in the range are
+    // exactly the ones this call made, and clear_range frees them. Then mark them all.
+    for (bool mark : {false, true}) {
+        for (uint64_t cursor = va;; cursor = align_down(cursor, TableSpan) + TableSpan) {
+            Result<uint64_t*> table = level0_table(cursor, !mark, mark);
+            if (!table) {
+                if (!mark) clear_range(table_at(root_), RootLevel, va, last, false);
+                return table.error() == Error::AlreadyExists ? Error::InvalidArgument : table.error();
+            }
+            if (last - align_down(cursor, TableSpan) < TableSpan) break;
+        }
+    }
+    return success();
 }
 
 Result<void> PageTable::copy_kernel_half(const PageTable& from) {

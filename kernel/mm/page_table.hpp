@@ -13,9 +13,11 @@
 //   * Every table page was allocated zeroed from frames_ and belongs to this tree, except the
 //     kernel-half entries copied by copy_kernel_half() (kernel_half_borrowed_), which belong to the
 //     table they were copied from: this tree never changes or frees them.
-//   * No table below the root is empty, except level-1 tables under root entries 256..511: those stay
-//     once created so that address spaces sharing the kernel half keep seeing later kernel mappings.
-//     Hence a failed map() that is rolled back leaves the tree (and the frame count) as it found it.
+//   * No table below the root is empty, except level-1 tables under root entries 256..511 (they stay
+//     once created so that address spaces sharing the kernel half keep seeing later kernel mappings)
+//     and kept tables: those made or marked by keep_tables(), whose parent entry has pte::KeptTable.
+//     Neither kind is ever freed before destroy(). Hence a failed map() that is rolled back leaves the
+//     tree (and the frame count) as it found it.
 //   * Leaves get A and D set at map time (no Svadu assumed).
 // Changing a mapping does not flush any TLB: the caller issues sfence.vma. Not internally locked: the
 // owner of the address space serialises changes to it.
@@ -39,6 +41,9 @@ constexpr uint64_t User = 1u << 4;
 constexpr uint64_t Global = 1u << 5;
 constexpr uint64_t Accessed = 1u << 6;
 constexpr uint64_t Dirty = 1u << 7;
+// In an entry that points to a table (one of the two RSW bits, which the hardware ignores): the
+// table stays when it becomes empty (keep_tables()).
+constexpr uint64_t KeptTable = 1u << 8;
 // The flags a caller may pass to map().
 constexpr uint64_t PermissionMask = Read | Write | Execute | User | Global;
 constexpr unsigned PpnShift = 10;
@@ -95,6 +100,11 @@ public:
     // NotFound if va is not mapped, InvalidArgument if it is not canonical, Malformed for a bad entry.
     Result<Translation> translate(uint64_t va) const;
 
+    // Makes every table down to level 0 that [va, va + size) (page-aligned) needs and marks them kept:
+    // later 4 KiB mappings there allocate nothing, and unmap() never frees them. InvalidArgument if a
+    // leaf larger than 4 KiB lies in the range; on NoMemory the tables this call made are freed again.
+    Result<void> keep_tables(uint64_t va, uint64_t size);
+
     // Shares root entries 256..511 of `from` (the kernel's tree). This tree must have no kernel-half
     // entry of its own (InvalidArgument otherwise); afterwards it never changes or frees them.
     Result<void> copy_kernel_half(const PageTable& from);
@@ -115,6 +125,9 @@ private:
     // Maps pieces; leaf_level < 0 picks the largest leaf per piece. Rolls back on failure.
     Result<void> map_pieces(uint64_t va, PhysicalAddress pa, uint64_t size, uint64_t flags, int leaf_level);
     Result<void> map_leaf(uint64_t va, PhysicalAddress pa, unsigned level, uint64_t leaf_bits);
+    // The level-0 table holding va's leaf, making missing tables on the way (unmarked) if `make`.
+    // NotFound (make false) or NoMemory if a table is missing, AlreadyExists if a larger leaf is there.
+    Result<uint64_t*> level0_table(uint64_t va, bool make, bool mark_kept);
     // Clears leaves in [first, last] if clear_leaves, and frees tables below `table` that end up empty.
     void clear_range(uint64_t* table, unsigned level, uint64_t first, uint64_t last, bool clear_leaves);
     // False if a leaf in [first, last] is only partly covered.

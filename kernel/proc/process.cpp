@@ -158,10 +158,13 @@ Result<ProgramImage> load_program(AddressSpace& space, const char* path, const c
     return ProgramImage{plan->entry, *sp};
 }
 
+mm::KernelStack kernel_stack_of(const Thread& thread) {
+    return {thread.kernel_stack_bottom, thread.kernel_stack_top, thread.kernel_stack_slot};
+}
+
 // Frees a thread that never ran (spawn failing after the thread was made).
 void release_unstarted_thread(Thread& thread) {
-    (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(thread.kernel_stack_bottom)),
-                            KernelStackFrames);
+    mm::free_kernel_stack(kernel_stack_of(thread));
     delete &thread;
 }
 
@@ -186,15 +189,16 @@ void kick_threads(Process& process) {
 }
 
 Result<Thread*> create_thread(Process& process, uint64_t entry, uint64_t sp, uint64_t argc, uint64_t argv) {
-    auto stack = mm::frames().allocate_contiguous(KernelStackFrames);
+    auto stack = mm::allocate_kernel_stack();  // mapped and flushed on this hart, which writes it below
     if (!stack) return stack.error();
     Thread* thread = new (std::nothrow) Thread;
     if (!thread) {
-        (void)mm::frames().free(*stack, KernelStackFrames);
+        mm::free_kernel_stack(*stack);
         return Error::NoMemory;
     }
-    thread->kernel_stack_bottom = reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(*stack));
-    thread->kernel_stack_top = thread->kernel_stack_bottom + KernelStackFrames * mm::PageSize;
+    thread->kernel_stack_bottom = stack->bottom;
+    thread->kernel_stack_top = stack->top;
+    thread->kernel_stack_slot = stack->slot;
     auto* context = reinterpret_cast<riscv::UserContext*>(thread->kernel_stack_top - sizeof(riscv::UserContext));
     *context = {};
     context->frame.sepc = entry;
@@ -355,8 +359,7 @@ void leave_process(Thread& thread) {
 
 void release_exited_thread(Thread& thread) {
     Process* process = thread.process;
-    (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(thread.kernel_stack_bottom)),
-                            KernelStackFrames);
+    mm::free_kernel_stack(kernel_stack_of(thread));
     delete &thread;
     if (process->live_threads.fetch_sub(1) == 1) drop_process_hold(*process);  // the threads' hold
 }

@@ -121,11 +121,15 @@ bool run_once() {
     HartScheduler& scheduler = this_hart();
     bool interrupts_were_on = riscv::save_and_disable_interrupts();  // a thread's kernel code runs with them off
     scheduler.current = thread;
-    thread->user->kernel_tp = reinterpret_cast<uint64_t>(current_hart());
     // Published before the thread checks for raised user interrupts and for its process ending
     // (user_interrupt.cpp, raise_user_interrupt: one of the two sides sees the other).
     thread->running_on_hart.store(current_hart()->index, std::memory_order_seq_cst);
+    // The full flush comes before this hart touches the thread's kernel stack (kernel_tp lives at its
+    // top, in the UserContext). Rule: a hart accesses a thread's kernel stack only after such a flush,
+    // so a TLB entry left from a stack that was freed and its slot given to another stack since is
+    // never used (kernel/mm/kernel_stacks.hpp; that is why freeing a stack needs no shootdown).
     riscv::write_satp_and_flush(thread->process->address_space.satp());
+    thread->user->kernel_tp = reinterpret_cast<uint64_t>(current_hart());
     switch_context(&scheduler.context, &thread->context);
     // The thread gave the hart back (it may have run on other harts in between).
     HartScheduler& back = this_hart();

@@ -19,6 +19,7 @@
 #include "kernel/arch/riscv/trap.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/lib/spinlock.hpp"
+#include "kernel/mm/kernel_stacks.hpp"
 #include "kernel/mm/page_table.hpp"
 #include "kernel/proc/address_space.hpp"
 #include "kernel/proc/file.hpp"
@@ -33,7 +34,8 @@ struct Context {
 };
 static_assert(sizeof(Context) == 14 * 8, "context_switch.S layout");
 
-constexpr size_t KernelStackFrames = 4;  // 16 KiB of kernel stack per thread
+// 16 KiB of kernel stack per thread, in a slot of the kernel stack area with a guard below it.
+constexpr size_t KernelStackFrames = mm::KernelStackPages;
 
 enum class ThreadState : uint8_t { Runnable, Running, Blocked, Exited };
 enum class ProcessState : uint8_t { Alive, Exited };
@@ -88,8 +90,9 @@ struct UserInterruptState {
 struct Thread {
     Context context;
     riscv::UserContext* user = nullptr;  // at the top of the kernel stack
-    uint64_t kernel_stack_bottom = 0;
+    uint64_t kernel_stack_bottom = 0;    // [bottom, top): in slot kernel_stack_slot of the kernel stack area
     uint64_t kernel_stack_top = 0;
+    uint32_t kernel_stack_slot = 0;
     Process* process = nullptr;
     uint32_t tid = 0;
     ThreadState state = ThreadState::Runnable;  // changed under the scheduler's lock

@@ -13,6 +13,7 @@ constexpr SelfTest Tests[] = {
     {"frames", selftest_frames, false},
     {"heap", selftest_heap, false},
     {"paging", selftest_paging, false},
+    {"kstacks", selftest_kernel_stacks, false},
     {"traps", selftest_traps, false},
     {"timer", selftest_timer, false},
     {"ipi", selftest_ipi, false},
@@ -26,6 +27,8 @@ constexpr SelfTest Tests[] = {
     {"bottom-half", selftest_bottom_half, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
+    {"stack-overflow", selftest_stack_overflow, true},  // ends the kernel on purpose
+    {"guard-fault", selftest_guard_fault, true},        // ends the kernel on purpose
 };
 
 bool is_known(std::string_view name) {

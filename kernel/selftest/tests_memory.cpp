@@ -1,6 +1,8 @@
 // Self-tests of the memory managers on the real machine: every frame of RAM, the heap, the live
 // kernel page table.
 #include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/hart.hpp"
+#include "kernel/mm/kernel_stacks.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/selftest/selftest.hpp"
 
@@ -89,7 +91,7 @@ bool selftest_paging() {
     SELFTEST_CHECK(!table.translate(0x1000));  // the user half is empty in the kernel's table
 
     // Map a fresh frame at an unused kernel address, write through it, read through the direct map.
-    constexpr uint64_t TestAddress = 0xffffffd000000000ull;
+    constexpr uint64_t TestAddress = 0xffffffe000000000ull;  // nothing else lives under root entry 384
     auto frame = frames().allocate_zeroed();
     SELFTEST_CHECK(frame);
     SELFTEST_CHECK(table.map(TestAddress, *frame, PageSize, pte::Read | pte::Write | pte::Global));
@@ -101,6 +103,165 @@ bool selftest_paging() {
     SELFTEST_CHECK(!table.translate(TestAddress));
     SELFTEST_CHECK(frames().free(*frame));
     return true;
+}
+
+} // namespace kernel
+
+namespace kernel {
+
+namespace {
+
+// Every page of the stack is mapped RW + Global to an allocated frame; its guard half is not mapped.
+bool check_stack_mapping(const KernelStack& stack) {
+    PageTable& table = kernel_page_table();
+    SELFTEST_CHECK(stack.top - stack.bottom == KernelStackSize);
+    SELFTEST_CHECK(stack.bottom == KernelStackAreaBase + stack.slot * KernelStackSlotSize + KernelStackGuardSize);
+    for (uint64_t guard = stack.bottom - KernelStackGuardSize; guard < stack.bottom; guard += PageSize) {
+        SELFTEST_CHECK(table.translate(guard).error() == Error::NotFound);
+        SELFTEST_CHECK(in_kernel_stack_guard(guard) && in_kernel_stack_guard(guard + PageSize - 1));
+    }
+    for (uint64_t page = stack.bottom; page < stack.top; page += PageSize) {
+        auto translation = table.translate(page);
+        SELFTEST_CHECK(translation);
+        SELFTEST_CHECK(frames().is_allocated(translation->physical));
+        SELFTEST_CHECK((translation->flags & (pte::Read | pte::Write | pte::Global | pte::Execute | pte::User)) ==
+                       (pte::Read | pte::Write | pte::Global));
+        SELFTEST_CHECK(!in_kernel_stack_guard(page));
+        // Written through the stack address, read through the direct map.
+        *reinterpret_cast<volatile uint64_t*>(page + 8) = page;
+        SELFTEST_CHECK(physical_map().to_virtual<uint64_t>(translation->physical)[1] == page);
+    }
+    return true;
+}
+
+// Takes frames until only `left` are free; returns the chain (linked through the frames themselves).
+PhysicalAddress take_frames_leaving(size_t left) {
+    PhysicalAddress chain = 0;
+    while (frames().free_frames() > left) {
+        auto frame = frames().allocate();
+        if (!frame) break;
+        *physical_map().to_virtual<PhysicalAddress>(*frame) = chain;
+        chain = *frame;
+    }
+    return chain;
+}
+
+void give_frames_back(PhysicalAddress chain) {
+    while (chain) {
+        PhysicalAddress next = *physical_map().to_virtual<PhysicalAddress>(chain);
+        (void)frames().free(chain);
+        chain = next;
+    }
+}
+
+} // namespace
+
+bool selftest_kernel_stacks() {
+    size_t free_before = frames().free_frames();
+    size_t in_use_before = kernel_stacks_in_use();
+
+    auto first = allocate_kernel_stack();
+    SELFTEST_CHECK(first);
+    SELFTEST_CHECK(check_stack_mapping(*first));
+    SELFTEST_CHECK(frames().free_frames() == free_before - KernelStackPages);  // no page-table page needed
+    auto second = allocate_kernel_stack();
+    SELFTEST_CHECK(second && second->slot != first->slot);
+    SELFTEST_CHECK(check_stack_mapping(*second));
+    SELFTEST_CHECK(kernel_stacks_in_use() == in_use_before + 2);
+    println("    stacks in slots {} and {}: [{:#x}, {:#x}), [{:#x}, {:#x})", first->slot, second->slot, first->bottom,
+            first->top, second->bottom, second->top);
+
+    // Freeing unmaps and returns the frames; the lowest free slot is taken again first.
+    KernelStack freed = *first;
+    free_kernel_stack(*first);
+    SELFTEST_CHECK(kernel_page_table().translate(freed.bottom).error() == Error::NotFound);
+    SELFTEST_CHECK(frames().free_frames() == free_before - KernelStackPages);
+    auto again = allocate_kernel_stack();
+    SELFTEST_CHECK(again && again->slot == freed.slot && again->bottom == freed.bottom);
+    SELFTEST_CHECK(check_stack_mapping(*again));
+    free_kernel_stack(*again);
+    free_kernel_stack(*second);
+    SELFTEST_CHECK(frames().free_frames() == free_before);
+    SELFTEST_CHECK(kernel_stacks_in_use() == in_use_before);
+
+    // No slot left: an error, nothing taken.
+    size_t previous_limit = limit_kernel_stack_slots(kernel_stacks_in_use());
+    auto no_slot = allocate_kernel_stack();
+    limit_kernel_stack_slots(previous_limit);
+    SELFTEST_CHECK(!no_slot && no_slot.error() == Error::NoMemory);
+    SELFTEST_CHECK(frames().free_frames() == free_before);
+
+    // Out of frames half-way (two pages mapped, the third has no frame): everything rolled back.
+    PhysicalAddress taken = take_frames_leaving(2);
+    bool two_left = frames().free_frames() == 2;
+    auto short_of_frames = allocate_kernel_stack();
+    bool rolled_back = frames().free_frames() == 2 && kernel_stacks_in_use() == in_use_before &&
+                       kernel_page_table().translate(freed.bottom).error() == Error::NotFound;
+    PhysicalAddress rest = take_frames_leaving(0);
+    auto no_frames = allocate_kernel_stack();
+    give_frames_back(rest);
+    give_frames_back(taken);
+    SELFTEST_CHECK(two_left);
+    SELFTEST_CHECK(!short_of_frames && short_of_frames.error() == Error::NoMemory);
+    SELFTEST_CHECK(rolled_back);
+    SELFTEST_CHECK(!no_frames && no_frames.error() == Error::NoMemory);
+    SELFTEST_CHECK(frames().free_frames() == free_before);
+    SELFTEST_CHECK(kernel_stacks_in_use() == in_use_before);
+
+    // Every hart runs on a stack of the area.
+    for (size_t i = 0; i < hart_count(); ++i) {
+        Hart* hart = hart_by_index(i);
+        SELFTEST_CHECK(in_kernel_stack_area(hart->kernel_stack_bottom) && !in_kernel_stack_guard(hart->kernel_stack_bottom));
+        SELFTEST_CHECK(hart->kernel_stack_top - hart->kernel_stack_bottom == KernelStackSize);
+        SELFTEST_CHECK(hart->emergency_stack_top != 0 && !in_kernel_stack_area(hart->emergency_stack_top - 1));
+    }
+    uint64_t sp;
+    asm volatile("mv %0, sp" : "=r"(sp));
+    SELFTEST_CHECK(sp > current_hart()->kernel_stack_bottom && sp <= current_hart()->kernel_stack_top);
+    return true;
+}
+
+namespace {
+
+// Calls itself until the stack runs into its guard page. The volatile array is used after the call,
+// so the call is neither a tail call nor inlined away, and each level takes stack.
+[[gnu::noinline]] uint64_t recurse_without_end(uint64_t depth) {
+    volatile uint64_t locals[8];
+    locals[0] = depth;
+    if (depth == ~uint64_t{0}) return 0;  // never: keeps the compiler from seeing an endless recursion
+    uint64_t below = recurse_without_end(depth + 1);
+    return below + locals[0];
+}
+
+[[noreturn]] void overflow_this_stack() {
+    uint64_t sum = recurse_without_end(0);
+    panic("the recursion ended ({}): the stack overflow was not caught", sum);
+}
+
+} // namespace
+
+extern "C" [[noreturn]] void call_on_stack(uint64_t top, void (*continuation)());
+
+bool selftest_guard_fault() {
+    // A load from the guard below this hart's stack, with sp still well inside the stack: the trap
+    // vector's check passes and the report of the unexpected page fault must name the overflow.
+    uint64_t guard = current_hart()->kernel_stack_bottom - 8;
+    println("    loading from {:#x} in the guard of this hart's stack; the kernel must report a kernel stack overflow",
+            guard);
+    asm volatile("" : "+r"(guard));
+    uint64_t value = *reinterpret_cast<volatile uint64_t*>(guard);
+    println("    read {:#x}: the fault was not taken", value);
+    return false;
+}
+
+bool selftest_stack_overflow() {
+    // A stack from the area, as a thread's would be; named so that the report can say whose it is.
+    auto stack = allocate_kernel_stack();
+    SELFTEST_CHECK(stack);
+    SELFTEST_CHECK(name_kernel_stack(*stack, "stack-overflow self-test"));
+    println("    recursing without end on slot {} [{:#x}, {:#x}); the kernel must report a kernel stack overflow",
+            stack->slot, stack->bottom, stack->top);
+    call_on_stack(stack->top, overflow_this_stack);
 }
 
 } // namespace kernel

@@ -6,7 +6,8 @@
  * Other harts start at _secondary_start through SBI HSM hart_start with
  *     a0 = hart id, a1 = opaque = virtual address of that hart's Hart record.
  *
- * Both turn on the boot page table (below), jump to the higher half, set up a stack and call C++.
+ * Both turn on the boot page table (below), jump to the higher half, set up a stack and call C++;
+ * secondary harts switch to the kernel page table before they touch their stack.
  * Until then only pc-relative addressing is used (lla), so the code runs at its physical address.
  */
 
@@ -82,6 +83,13 @@ _secondary_start:
     ld      t0, 0(t0)
     jr      t0
 .Lsecondary_high:
+    /* The hart's stack lies in the kernel stack area, which only the kernel page table maps: switch
+     * to it first (mm::init stored its satp value before any secondary hart was started). */
+    lla     t0, kernel_page_table_satp
+    ld      t0, 0(t0)
+    sfence.vma
+    csrw    satp, t0
+    sfence.vma
     /* a1 is the Hart record; its first field is the top of this hart's kernel stack. */
     ld      sp, 0(a1)
     mv      tp, a1
@@ -91,6 +99,18 @@ _secondary_start:
 4:  wfi
     j       4b
 
+/* call_on_stack(top, continuation): moves to the stack ending at `top` and calls continuation()
+ * there, with an empty frame-pointer chain (s0 = ra = 0). Never returns; nothing of the old stack is
+ * kept. Used by the boot hart to leave boot_stack for a guarded stack (kernel/arch/riscv/hart.cpp). */
+    .section .text
+    .global call_on_stack
+call_on_stack:
+    mv      sp, a0
+    mv      s0, zero
+    mv      ra, zero
+    jr      a1
+
+    .section .text.boot, "ax"
     .balign 8
 .Lboot_high_address:
     .dword  .Lboot_high

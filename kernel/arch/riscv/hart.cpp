@@ -6,15 +6,18 @@
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
+#include "kernel/mm/kernel_stacks.hpp"
 #include "kernel/mm/memory.hpp"
 
 extern "C" char _secondary_start[];
+// boot.S: sp = top, then continuation() with an empty frame-pointer chain. Never returns.
+extern "C" [[noreturn]] void call_on_stack(uint64_t top, void (*continuation)());
 
 namespace kernel {
 
 namespace {
 
-constexpr size_t SecondaryStackFrames = 4;           // 16 KiB kernel stack per hart
+constexpr size_t EmergencyStackFrames = 2;  // 8 KiB per hart, for the stack-overflow report
 constexpr uint64_t StartTimeoutMicroseconds = 10'000'000;  // generous: QEMU on a loaded host is slow
 
 // One record per hart the kernel runs on; harts_used of them are valid. Written by the boot hart
@@ -41,6 +44,32 @@ Hart& new_hart_record(uint32_t hart_id) {
     hart.info = hart_info(boot_info(), hart_id);
     hart.plic_context = plic_context_of(boot_info(), hart_id);
     return hart;
+}
+
+// The hart's own stack (in the kernel stack area) and its emergency stack (direct map, outside the
+// area: an overflow report must not depend on the area). NoMemory leaves the record unchanged.
+Result<void> give_stacks(Hart& hart) {
+    auto emergency = mm::frames().allocate_contiguous(EmergencyStackFrames);
+    if (!emergency) return emergency.error();
+    auto stack = mm::allocate_kernel_stack();
+    if (!stack) {
+        (void)mm::frames().free(*emergency, EmergencyStackFrames);
+        return stack.error();
+    }
+    hart.emergency_stack_top =
+        reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(*emergency)) + EmergencyStackFrames * mm::PageSize;
+    hart.kernel_stack_bottom = stack->bottom;
+    hart.kernel_stack_top = stack->top;
+    hart.kernel_stack_slot = stack->slot;
+    return success();
+}
+
+void take_stacks_back(Hart& hart) {
+    mm::free_kernel_stack({hart.kernel_stack_bottom, hart.kernel_stack_top, static_cast<uint32_t>(hart.kernel_stack_slot)});
+    uint64_t emergency_bottom = hart.emergency_stack_top - EmergencyStackFrames * mm::PageSize;
+    (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(emergency_bottom)),
+                            EmergencyStackFrames);
+    hart.emergency_stack_top = hart.kernel_stack_bottom = hart.kernel_stack_top = 0;
 }
 
 } // namespace
@@ -72,6 +101,13 @@ void init_boot_hart(uint32_t hart_id, uint64_t stack_bottom, uint64_t stack_top)
     asm volatile("mv tp, %0" ::"r"(&hart));
 }
 
+void move_boot_hart_to_stack_area(void (*continuation)()) {
+    Hart& hart = harts[0];
+    if (auto given = give_stacks(hart); !given)
+        panic("no memory for the boot hart's stack ({})", error_name(given.error()));
+    call_on_stack(hart.kernel_stack_top, continuation);
+}
+
 // Called once the device tree is parsed: fills in what the boot hart's record needs from it.
 void complete_boot_hart_record() {
     Hart& hart = harts[0];
@@ -86,14 +122,12 @@ void start_secondary_harts() {
         const fdt::HartInfo& candidate = info.harts[i];
         if (candidate.hart_id == harts[0].hart_id) continue;
         if (!candidate.enabled || !candidate.has_mmu) continue;  // e.g. sifive_u's E51 monitor core
-        auto stack = mm::frames().allocate_contiguous(SecondaryStackFrames);
-        if (!stack) {
-            println("hart {}: no memory for its stack ({}), left stopped", candidate.hart_id, error_name(stack.error()));
+        Hart& hart = new_hart_record(candidate.hart_id);
+        if (auto given = give_stacks(hart); !given) {
+            println("hart {}: no memory for its stacks ({}), left stopped", candidate.hart_id, error_name(given.error()));
+            --harts_used;
             continue;
         }
-        Hart& hart = new_hart_record(candidate.hart_id);
-        hart.kernel_stack_bottom = reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(*stack));
-        hart.kernel_stack_top = hart.kernel_stack_bottom + SecondaryStackFrames * mm::PageSize;
         // A hart the firmware has not yet put in its stopped state answers "already available":
         // wait for it (boot.S stops such a hart if the firmware sent it to the kernel's entry).
         auto result = sbi::hart_start(hart.hart_id, entry, reinterpret_cast<uint64_t>(&hart));
@@ -103,7 +137,7 @@ void start_secondary_harts() {
         }
         if (result.error != 0) {
             println("hart {}: SBI hart_start failed ({}), left stopped", hart.hart_id, result.error);
-            (void)mm::frames().free(*stack, SecondaryStackFrames);
+            take_stacks_back(hart);
             --harts_used;
             continue;
         }

@@ -1,13 +1,15 @@
 // Per-hart state, reached through the tp register.
 //
 // Each hart that runs the kernel has one Hart record. tp holds its address from the moment the
-// hart enters C++ (boot hart: once kernel_main has set it) and is never changed by kernel code.
+// hart enters C++ (boot hart: once kernel_main has set it, before it installs the trap vector) and is
+// never changed by kernel code; the trap vector relies on it (trap_scratch, emergency_stack_top).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "kernel/arch/riscv/trap_constants.h"
 #include "kernel/fdt/platform.hpp"
 
 namespace kernel {
@@ -19,7 +21,10 @@ namespace kernel {
 enum class IpiReason : uint32_t { Ping = 1u << 0, Halt = 1u << 1, FlushTlb = 1u << 2, Kick = 1u << 3, Schedule = 1u << 4 };
 
 struct Hart {
-    uint64_t kernel_stack_top;          // first field: boot.S loads sp from it
+    // The first four fields are at fixed offsets (trap_constants.h) for boot.S and trap.S.
+    uint64_t kernel_stack_top;          // boot.S loads sp from it
+    uint64_t trap_scratch[2];           // trap.S keeps t0 and t1 here while it checks for a stack overflow
+    uint64_t emergency_stack_top = 0;   // where trap.S reports a kernel stack overflow (not in the stack area)
     uint32_t hart_id;                   // the hardware hart id (mhartid)
     uint32_t index;                     // 0..hart_count-1, dense
     uint32_t plic_context;              // S-mode external interrupt context, or NoPlicContext
@@ -40,11 +45,17 @@ struct Hart {
     bool probe_faulted = false;
     // Interrupt handlers running on this hart (riscv::handle_interrupt): nonzero in interrupt context.
     uint32_t interrupt_depth = 0;
-    uint64_t kernel_stack_bottom;       // for the backtrace's bounds check
+    uint64_t kernel_stack_bottom;       // [bottom, top): the hart's own stack, in the kernel stack area
+    uint64_t kernel_stack_slot = 0;     // its slot there (once the hart runs on a stack of the area)
     const fdt::HartInfo* info = nullptr;
 };
 
 constexpr uint32_t NoPlicContext = 0xffffffffu;
+
+static_assert(offsetof(Hart, kernel_stack_top) == HART_KERNEL_STACK_TOP);
+static_assert(offsetof(Hart, trap_scratch) == HART_TRAP_SCRATCH_T0);
+static_assert(offsetof(Hart, trap_scratch) + 8 == HART_TRAP_SCRATCH_T1);
+static_assert(offsetof(Hart, emergency_stack_top) == HART_EMERGENCY_STACK_TOP);
 
 inline Hart* current_hart() {
     Hart* hart;
@@ -66,6 +77,11 @@ size_t online_hart_count();
 
 // Sets up the boot hart's record and tp. Called once, early in kernel_main.
 void init_boot_hart(uint32_t hart_id, uint64_t stack_bottom, uint64_t stack_top);
+
+// Gives the boot hart its stack in the kernel stack area and its emergency stack (once memory is set
+// up) and continues in `continuation` on that stack; the .bss boot stack is left behind for good.
+// Panics if there is no memory for them: nothing else could run either.
+[[noreturn]] void move_boot_hart_to_stack_area(void (*continuation)());
 
 // Starts every other usable hart through SBI HSM and waits (bounded) until each is online.
 void start_secondary_harts();

@@ -14,9 +14,21 @@
  * kernel stack. It may switch to other threads and come back; when it returns, return_to_user
  * restores the UserContext it returns and srets into user mode.
  *
+ * Kernel stack overflow: before the kernel path stores anything through sp it checks where the
+ * frame would go. If sp - FRAME_SIZE lies in the guard half of a slot of the kernel stack area
+ * (kernel/mm/kernel_stacks.hpp: inside the area and bit 14 of its offset clear), storing the frame
+ * there would fault again, forever. Instead the frame is built on the hart's emergency stack (Hart::
+ * emergency_stack_top, outside the area) with the faulting sp in it, and kernel_stack_overflow()
+ * reports and stops the machine. The check needs two scratch registers before any memory access
+ * through sp: t0 and t1 go to Hart::trap_scratch, reached through tp, which in kernel code always
+ * holds this hart's Hart record (set before the trap vector is installed, never changed). The cost
+ * on the normal path: two stores, eight instructions of arithmetic and branches, two loads.
+ *
  * Layouts (kernel/arch/riscv/trap.hpp): TrapFrame = x0..x31 at 8*i (x2 = sp before the trap), then
  * sepc, sstatus, scause, stval: 36 doublewords. UserContext = TrapFrame, kernel_sp, kernel_tp.
  */
+#include "kernel/arch/riscv/trap_constants.h"
+
 #define FRAME_SIZE (36 * 8)
 #define USER_CONTEXT_KERNEL_SP (36 * 8)
 #define USER_CONTEXT_KERNEL_TP (37 * 8)
@@ -51,6 +63,17 @@ trap_vector:
     bnez    sp, .Lfrom_user
     csrrw   sp, sscratch, sp        /* from the kernel: sp back, sscratch 0 again */
     addi    sp, sp, -FRAME_SIZE
+    sd      t0, HART_TRAP_SCRATCH_T0(tp)
+    sd      t1, HART_TRAP_SCRATCH_T1(tp)
+    li      t0, KERNEL_STACK_AREA_BASE
+    sub     t0, sp, t0              /* offset of the frame in the stack area */
+    srli    t1, t0, KERNEL_STACK_AREA_SHIFT
+    bnez    t1, 1f                  /* not in the area */
+    srli    t1, t0, KERNEL_STACK_GUARD_SHIFT
+    andi    t1, t1, 1
+    beqz    t1, .Lkernel_stack_overflow  /* in a slot's lower (guard) half */
+1:  ld      t0, HART_TRAP_SCRATCH_T0(tp)
+    ld      t1, HART_TRAP_SCRATCH_T1(tp)
     save_registers
     addi    t0, sp, FRAME_SIZE
     sd      t0, 16(sp)
@@ -64,6 +87,21 @@ trap_vector:
     restore_registers
     addi    sp, sp, FRAME_SIZE
     sret
+
+.Lkernel_stack_overflow:
+    /* The frame would land in a guard page: build it on the emergency stack instead, with the sp of
+     * the overflowing code, and report. Interrupts are off (the trap cleared SIE). Never returns. */
+    addi    t0, sp, FRAME_SIZE      /* the sp at the trap */
+    ld      sp, HART_EMERGENCY_STACK_TOP(tp)
+    addi    sp, sp, -FRAME_SIZE
+    sd      t0, 16(sp)
+    ld      t0, HART_TRAP_SCRATCH_T0(tp)
+    ld      t1, HART_TRAP_SCRATCH_T1(tp)
+    save_registers
+    save_trap_csrs
+    mv      a0, sp
+    call    kernel_stack_overflow   /* (TrapFrame*), [[noreturn]] */
+2:  j       2b
 
 .Lfrom_user:
     /* sp = UserContext*, sscratch = user sp */

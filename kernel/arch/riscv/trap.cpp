@@ -7,6 +7,9 @@
 #include <string_view>
 
 #include "kernel/console/log.hpp"
+#include "kernel/mm/kernel_stacks.hpp"
+#include "kernel/proc/scheduler.hpp"
+#include "kernel/proc/thread.hpp"
 
 extern "C" void trap_vector();
 extern "C" char __text_start[], __text_end[];
@@ -34,12 +37,18 @@ bool in_kernel_text(uint64_t address) {
 // Frame-pointer backtrace. With -fno-omit-frame-pointer a function keeps s0 = the sp at its entry,
 // with the return address at s0-8 and the caller's s0 at s0-16. A leaf function saves only s0, at
 // s0-8, and keeps its return address in ra: the first frame tells the two apart by whether s0-8
-// holds a kernel text address. The walk stays inside the hart's kernel stack, so a corrupt chain
-// ends the backtrace instead of faulting.
+// holds a kernel text address. The walk stays inside the stack the trapped code ran on (the slot of
+// the kernel stack area holding its sp, or else the hart's stack), so a corrupt chain ends the
+// backtrace instead of faulting.
 void print_backtrace(const TrapFrame& frame) {
     Hart* hart = current_hart();
     uint64_t low = hart ? hart->kernel_stack_bottom : 0;
     uint64_t high = hart ? hart->kernel_stack_top : 0;
+    if (mm::in_kernel_stack_area(frame.regs[2])) {  // a guard address included: its slot's stack is above
+        mm::KernelStack stack = mm::kernel_stack_of_slot(frame.regs[2]);
+        low = stack.bottom;
+        high = stack.top;
+    }
     auto on_stack = [&](uint64_t fp) { return fp % 8 == 0 && fp >= low + 16 && fp <= high; };
     println("backtrace (riscv64-linux-gnu-addr2line -f -e build/riscv/kernel/kernel.elf ADDRESS):");
     println("  #0 {:#018x}", frame.sepc);
@@ -126,12 +135,45 @@ const char* cause_name(uint64_t scause) {
     return "unknown exception";
 }
 
-void report_fatal_trap(const TrapFrame& frame) {
-    Hart* hart = current_hart();
-    println("\n*** unexpected trap on hart {}: {} (scause {:#x})", hart ? hart->hart_id : 0u,
-            cause_name(frame.scause), frame.scause);
-    println("    pc (sepc) = {:#018x}   address (stval) = {:#018x}   sstatus = {:#x}", frame.sepc, frame.stval,
-            frame.sstatus);
+namespace {
+
+bool is_page_fault(uint64_t scause) {
+    auto cause = static_cast<ExceptionCause>(scause);
+    return !(scause & CauseInterruptBit) &&
+           (cause == ExceptionCause::LoadPageFault || cause == ExceptionCause::StorePageFault ||
+            cause == ExceptionCause::InstructionPageFault);
+}
+
+// Whose stack holds `address` (in the kernel stack area): a hart's own, the current thread's, or one
+// named by name_kernel_stack.
+void print_stack_owner(uint64_t address) {
+    mm::KernelStack stack = mm::kernel_stack_of_slot(address);
+    println("    stack: slot {} of the kernel stack area, [{:#x}, {:#x}), guard [{:#x}, {:#x})", stack.slot,
+            stack.bottom, stack.top, stack.bottom - mm::KernelStackGuardSize, stack.bottom);
+    for (size_t i = 0; i < hart_count(); ++i) {
+        Hart* hart = hart_by_index(i);
+        if (hart->kernel_stack_bottom == stack.bottom) {
+            println("    the stack of hart {} (index {})", hart->hart_id, hart->index);
+            return;
+        }
+    }
+    proc::Thread* thread = proc::current_thread();
+    if (thread && thread->kernel_stack_bottom == stack.bottom) {
+        const char* name = thread->process->name;
+        size_t length = 0;
+        while (length < proc::MaxProcessName && name[length]) ++length;
+        println("    the kernel stack of thread {} of process {} ({})", thread->tid, thread->process->pid,
+                std::string_view(name, length));
+        return;
+    }
+    if (const char* name = mm::kernel_stack_name(stack.slot)) {
+        println("    the stack named '{}'", name);
+        return;
+    }
+    println("    a stack of no hart, not the current thread's, unnamed");
+}
+
+void print_registers(const TrapFrame& frame) {
     // x1..x31, four to a line.
     for (int first = 1; first < 32; first += 4) {
         char line[128];
@@ -143,7 +185,23 @@ void report_fatal_trap(const TrapFrame& frame) {
         }
         println("  {}", std::string_view(line, length));
     }
+}
+
+} // namespace
+
+void report_fatal_trap(const TrapFrame& frame) {
+    Hart* hart = current_hart();
+    bool guard_hit = is_page_fault(frame.scause) && mm::in_kernel_stack_guard(frame.stval);
+    println("\n*** unexpected trap on hart {}: {} (scause {:#x}){}", hart ? hart->hart_id : 0u,
+            cause_name(frame.scause), frame.scause, guard_hit ? ": kernel stack overflow" : "");
+    println("    pc (sepc) = {:#018x}   address (stval) = {:#018x}   sstatus = {:#x}", frame.sepc, frame.stval,
+            frame.sstatus);
+    if (guard_hit) print_stack_owner(frame.stval);
+    print_registers(frame);
     print_backtrace(frame);
+    if (guard_hit)
+        panic("kernel stack overflow: {} at pc {:#x}, address {:#x} in a guard page", cause_name(frame.scause),
+              frame.sepc, frame.stval);
     panic("unexpected {} at pc {:#x}, address {:#x}", cause_name(frame.scause), frame.sepc, frame.stval);
 }
 
@@ -164,4 +222,18 @@ extern "C" void trap_handler(TrapFrame* frame) {
         return;
     }
     report_fatal_trap(*frame);
+}
+
+// trap.S: a kernel trap whose frame would have landed in a guard page. The frame is on this hart's
+// emergency stack; regs[2] is the sp of the code that overflowed.
+extern "C" [[noreturn]] void kernel_stack_overflow(TrapFrame* frame) {
+    kernel::Hart* hart = kernel::current_hart();
+    uint64_t sp = frame->regs[2];
+    kernel::println("\n*** kernel stack overflow on hart {}: sp {:#018x} is in a guard page", hart->hart_id, sp);
+    kernel::println("    {} (scause {:#x}) at pc (sepc) = {:#018x}, address (stval) = {:#018x}",
+                    cause_name(frame->scause), frame->scause, frame->sepc, frame->stval);
+    print_stack_owner(sp);
+    print_registers(*frame);
+    print_backtrace(*frame);
+    kernel::panic("kernel stack overflow at pc {:#x}, sp {:#x}", frame->sepc, sp);
 }

@@ -329,3 +329,40 @@ TEST_CASE("translate reports malformed entries instead of following them") {
     root[1] = root[2] = 0;
     table.destroy();
 }
+
+TEST_CASE("kept tables stay when their mappings go, and a failed keep_tables frees what it made") {
+    Fixture fixture;
+    size_t before = fixture.frames.free_frames();
+    PageTable table = fixture.create();
+    constexpr uint64_t Area = KernelBase + 64 * GiB;
+    // Two level-0 tables (the range crosses a 2 MiB boundary) and their level-1 table.
+    REQUIRE(table.keep_tables(Area + 2 * MiB - PageSize, 2 * PageSize));
+    size_t kept = fixture.frames.free_frames();
+    CHECK(kept == before - 1 - 3);
+    REQUIRE(table.keep_tables(Area + 2 * MiB - PageSize, 2 * PageSize));  // nothing more to make
+    CHECK(fixture.frames.free_frames() == kept);
+    REQUIRE(table.map(Area + 2 * MiB, 0x80200000, PageSize, RW | pte::Global));
+    CHECK(fixture.frames.free_frames() == kept);  // no table needed
+    REQUIRE(table.unmap(Area + 2 * MiB, PageSize));
+    CHECK(fixture.frames.free_frames() == kept);  // and none freed
+    CHECK(table.translate(Area + 2 * MiB).error() == Error::NotFound);
+    // A failed map over a kept table keeps it too.
+    REQUIRE(table.map(Area, 0x80200000, PageSize, RW));
+    CHECK(table.map(Area, 0x80200000, PageSize, RW).error() == Error::AlreadyExists);
+    REQUIRE(table.unmap(Area, PageSize));
+    CHECK(fixture.frames.free_frames() == kept);
+    // Ranges with a larger leaf are refused.
+    REQUIRE(table.map(0x40000000, 0x80200000, 2 * MiB, RW, LeafSize::MegaPage));
+    size_t with_leaf = fixture.frames.free_frames();
+    CHECK(table.keep_tables(0x40000000, PageSize).error() == Error::InvalidArgument);
+    CHECK(fixture.frames.free_frames() == with_leaf);
+    // Out of frames half-way (the level-1 table made, not the level-0 one; in the user half, where
+    // level-1 tables are not kept by themselves): the tables made by the call are freed again.
+    std::vector<PhysicalAddress> taken = fixture.leave_free(1);
+    CHECK(table.keep_tables(0x2000000000, PageSize).error() == Error::NoMemory);
+    CHECK(fixture.frames.free_frames() == 1);
+    CHECK(table.translate(0x2000000000).error() == Error::NotFound);
+    for (PhysicalAddress frame : taken) REQUIRE(fixture.frames.free(frame));
+    table.destroy();
+    CHECK(fixture.frames.free_frames() == before);
+}
