@@ -83,6 +83,22 @@ vdso::Task<> awaiting(vdso::ExecutorState&, long* result) {
     *result = co_await awaiter;
 }
 
+// Each case's world: an executor, the fake kernel (installed for cokernel_host_system_call) and a
+// ring it flushes into.
+struct World {
+    explicit World(std::uint32_t ring_capacity) : ring(ring_capacity) {
+        fake_kernel = &fake;
+        fake.ring = ring.header();
+        context.executor = &executor.state;
+        context.ring = ring.header();
+    }
+    ~World() { fake_kernel = nullptr; }
+    vdso_test::TestExecutor executor;
+    FakeKernel fake;
+    Ring ring;
+    vdso::UserInterruptContext context;  // what the runtime gives the handler and completion_poll
+};
+
 vdso::Task<> waits_on_event(vdso::ExecutorState&, vdso::Event& event, bool* resumed) {
     co_await event.wait();
     *resumed = true;
@@ -91,11 +107,10 @@ vdso::Task<> waits_on_event(vdso::ExecutorState&, vdso::Event& event, bool* resu
 } // namespace
 
 TEST_CASE("completions: a result reaches only the coroutine waiting for it", "[vdso][completion]") {
-    vdso_test::TestExecutor executor;
-    FakeKernel fake;
-    fake_kernel = &fake;
-    Ring ring(4);
-    fake.ring = ring.header();
+    World world(4);
+    auto& executor = world.executor;
+    auto& fake = world.fake;
+    auto& ring = world.ring;
 
     long result = 0;
     auto handle = vdso::spawn(executor.state, awaiting(executor.state, &result), 10);
@@ -142,25 +157,23 @@ TEST_CASE("completions: a result reaches only the coroutine waiting for it", "[v
 }
 
 TEST_CASE("completions: a refused submission wakes the coroutine with the refusal", "[vdso][completion]") {
-    vdso_test::TestExecutor executor;
-    FakeKernel fake;
-    fake.answer = -11; // -EAGAIN
-    fake_kernel = &fake;
+    World world(4);
+    auto& executor = world.executor;
+    world.fake.answer = -11; // -EAGAIN
     long result = 0;
     auto handle = vdso::spawn(executor.state, awaiting(executor.state, &result), 10);
     REQUIRE(handle);
     executor.run();
-    CHECK(fake.tokens.size() == 1);
+    CHECK(world.fake.tokens.size() == 1);
     CHECK(result == -11);
     CHECK(handle->done());
 }
 
 TEST_CASE("completions: held completions are flushed into the ring and delivered", "[vdso][completion]") {
-    vdso_test::TestExecutor executor;
-    FakeKernel fake;
-    fake_kernel = &fake;
-    Ring ring(2);
-    fake.ring = ring.header();
+    World world(2);
+    auto& executor = world.executor;
+    auto& fake = world.fake;
+    auto& ring = world.ring;
     constexpr int Count = 5;
     long results[Count] = {};
     vdso::JoinHandle<void> handles[Count];
@@ -179,9 +192,7 @@ TEST_CASE("completions: held completions are flushed into the ring and delivered
         }
     }
     CHECK(ring.header()->held == 3);
-    vdso::UserInterruptContext context;
-    context.executor = &executor.state;
-    context.ring = ring.header();
+    vdso::UserInterruptContext& context = world.context;
     CHECK(vdso::completion_poll(context) == Count);
     CHECK(fake.flushes >= 2);
     CHECK(ring.header()->held == 0);
@@ -191,19 +202,15 @@ TEST_CASE("completions: held completions are flushed into the ring and delivered
 }
 
 TEST_CASE("completions: the handler defers when the executor's lock is taken", "[vdso][completion]") {
-    vdso_test::TestExecutor executor;
-    FakeKernel fake;
-    fake_kernel = &fake;
-    Ring ring(4);
-    fake.ring = ring.header();
+    World world(4);
+    auto& executor = world.executor;
+    auto& ring = world.ring;
     long result = 0;
     auto handle = vdso::spawn(executor.state, awaiting(executor.state, &result), 10);
     REQUIRE(handle);
     executor.run();
     ring.post(handle->id().value, 5);
-    vdso::UserInterruptContext context;
-    context.executor = &executor.state;
-    context.ring = ring.header();
+    vdso::UserInterruptContext& context = world.context;
     executor.state.lock.lock(); // as if the interrupted code held it
     vdso::user_interrupt_handler(context);
     executor.state.lock.unlock();
