@@ -34,6 +34,13 @@ long start_thread(int (*entry)(void*), void* argument, int* child_tid) {
     return user::spawn_thread(entry, argument, reinterpret_cast<void*>(stack + StackSize), child_tid);
 }
 
+// Starts entry(&areas[1]) as the case's sibling thread and checks that it started; the tid, or <= 0.
+long start_sibling(int (*entry)(void*), int* child_tid) {
+    long tid = start_thread(entry, &areas[1], child_tid);
+    expect_true("thread started", tid > 0);
+    return tid;
+}
+
 // Waits (yielding, so that it also works on one hart) until `value` reaches `wanted`.
 void wait_until_at_least(const int& value, int wanted) {
     while (load(value) < wanted) user::sched_yield();

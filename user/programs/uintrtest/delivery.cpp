@@ -116,11 +116,9 @@ int spinner_main(void* argument) {
 // the raise must interrupt it at once (an IPI), not at its next timer tick. The bound: at least 6 of 8
 // deliveries within a quarter of the spins the sibling makes in one tick (10 ms), measured first.
 void case_spinner(long harts) {
-    HandlerArea& area = areas[1];
-    Record& record = area.record;
+    Record& record = areas[1].record;
     int child = 0;
-    long tid = start_thread(spinner_main, &area, &child);
-    expect_true("thread started", tid > 0);
+    long tid = start_sibling(spinner_main, &child);
     if (tid <= 0) return;
     wait_until_at_least(record.ready, 1);
     unsigned long spins_per_tick = 0;
@@ -177,11 +175,9 @@ int yielder_main(void* argument) {
 // unless a timer tick preempted it in user mode between two yields (rare): then on the return from
 // that trap, at the pc where it was.
 void case_runnable(long harts) {
-    HandlerArea& area = areas[1];
-    Record& record = area.record;
+    Record& record = areas[1].record;
     int child = 0;
-    long tid = start_thread(yielder_main, &area, &child);
-    expect_true("thread started", tid > 0);
+    long tid = start_sibling(yielder_main, &child);
     if (tid <= 0) return;
     wait_until_at_least(record.ready, 1);
     expect("raise", user::raise_user_interrupt(tid), 0);

@@ -97,6 +97,7 @@ inline unsigned long address(const void* p) { return reinterpret_cast<unsigned l
 bool same(const char* a, const char* b);
 void install(HandlerArea& area, bool enable);
 long start_thread(int (*entry)(void*), void* argument, int* child_tid);
+long start_sibling(int (*entry)(void*), int* child_tid);
 void wait_until_at_least(const int& value, int wanted);
 bool wait_for_delivery(const Record& record, unsigned long count);
 void expect_delivery_basics(const char* what, const Delivery& delivery);

@@ -64,11 +64,9 @@ bool raise_until_done(Record& record, long tid) {
 // Delivery to a sibling blocked in futex wait: the wait ends with -EINTR and the handler runs on the
 // call's return (a0 = -EINTR, a7 = futex). A masked pending interrupt does not end a wait.
 void case_futex() {
-    HandlerArea& area = areas[1];
-    Record& record = area.record;
+    Record& record = areas[1].record;
     int child = 0;
-    long tid = start_thread(futex_waiter_main, &area, &child);
-    expect_true("thread started", tid > 0);
+    long tid = start_sibling(futex_waiter_main, &child);
     if (tid <= 0) return;
     wait_until_at_least(record.ready, 1);
     for (int i = 0; i < 20; ++i) user::sched_yield();  // let it block (if it has not, it sees the new value)
@@ -91,11 +89,9 @@ void case_futex() {
 }
 
 void case_nanosleep() {
-    HandlerArea& area = areas[1];
-    Record& record = area.record;
+    Record& record = areas[1].record;
     int child = 0;
-    long tid = start_thread(sleeper_main, &area, &child);
-    expect_true("thread started", tid > 0);
+    long tid = start_sibling(sleeper_main, &child);
     if (tid <= 0) return;
     if (!raise_until_done(record, tid)) return;
     user::join_thread(&child);
