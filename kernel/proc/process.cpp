@@ -158,9 +158,7 @@ Result<ProgramImage> load_program(AddressSpace& space, const char* path, const c
     return ProgramImage{plan->entry, *sp};
 }
 
-mm::KernelStack kernel_stack_of(const Thread& thread) {
-    return {thread.kernel_stack_bottom, thread.kernel_stack_top, thread.kernel_stack_slot};
-}
+mm::KernelStack kernel_stack_of(const Thread& thread) { return mm::kernel_stack_of_slot(thread.kernel_stack_bottom); }
 
 // Frees a thread that never ran (spawn failing after the thread was made).
 void release_unstarted_thread(Thread& thread) {
@@ -198,7 +196,6 @@ Result<Thread*> create_thread(Process& process, uint64_t entry, uint64_t sp, uin
     }
     thread->kernel_stack_bottom = stack->bottom;
     thread->kernel_stack_top = stack->top;
-    thread->kernel_stack_slot = stack->slot;
     auto* context = reinterpret_cast<riscv::UserContext*>(thread->kernel_stack_top - sizeof(riscv::UserContext));
     *context = {};
     context->frame.sepc = entry;

@@ -90,9 +90,8 @@ struct UserInterruptState {
 struct Thread {
     Context context;
     riscv::UserContext* user = nullptr;  // at the top of the kernel stack
-    uint64_t kernel_stack_bottom = 0;    // [bottom, top): in slot kernel_stack_slot of the kernel stack area
+    uint64_t kernel_stack_bottom = 0;    // [bottom, top): a stack of the kernel stack area (its slot follows)
     uint64_t kernel_stack_top = 0;
-    uint32_t kernel_stack_slot = 0;
     Process* process = nullptr;
     uint32_t tid = 0;
     ThreadState state = ThreadState::Runnable;  // changed under the scheduler's lock

@@ -60,12 +60,11 @@ Result<void> give_stacks(Hart& hart) {
         reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(*emergency)) + EmergencyStackFrames * mm::PageSize;
     hart.kernel_stack_bottom = stack->bottom;
     hart.kernel_stack_top = stack->top;
-    hart.kernel_stack_slot = stack->slot;
     return success();
 }
 
 void take_stacks_back(Hart& hart) {
-    mm::free_kernel_stack({hart.kernel_stack_bottom, hart.kernel_stack_top, static_cast<uint32_t>(hart.kernel_stack_slot)});
+    mm::free_kernel_stack(mm::kernel_stack_of_slot(hart.kernel_stack_bottom));
     uint64_t emergency_bottom = hart.emergency_stack_top - EmergencyStackFrames * mm::PageSize;
     (void)mm::frames().free(mm::physical_map().to_physical(reinterpret_cast<void*>(emergency_bottom)),
                             EmergencyStackFrames);

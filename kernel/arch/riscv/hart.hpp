@@ -46,7 +46,6 @@ struct Hart {
     // Interrupt handlers running on this hart (riscv::handle_interrupt): nonzero in interrupt context.
     uint32_t interrupt_depth = 0;
     uint64_t kernel_stack_bottom;       // [bottom, top): the hart's own stack, in the kernel stack area
-    uint64_t kernel_stack_slot = 0;     // its slot there (once the hart runs on a stack of the area)
     const fdt::HartInfo* info = nullptr;
 };
 
