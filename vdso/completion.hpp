@@ -20,7 +20,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "kernel/proc/abi.hpp"
+#include "abi/abi.hpp"
 #include "vdso/executor.hpp"
 
 namespace vdso {

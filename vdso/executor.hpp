@@ -23,7 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "vdso/control_block.hpp"
 #include "vdso/priority_bitmap.hpp"
 #include "vdso/spin_lock.hpp"

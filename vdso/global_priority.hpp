@@ -15,7 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "vdso/executor.hpp"
 #include "vdso/priority_bitmap.hpp"
 #include "vdso/spin_lock.hpp"

@@ -5,9 +5,9 @@
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/trap.hpp"
 #include "kernel/console/log.hpp"
-#include "kernel/lib/measurement.hpp"
+#include "abi/measurement.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 #include "kernel/vdso/binding.hpp"
 
 namespace kernel {

@@ -6,7 +6,7 @@
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/mm/memory.hpp"
-#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 
 namespace kernel {
 

@@ -17,9 +17,9 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/monitor/monitor.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
-#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/handlers.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/rt/runtime.hpp"
 #include "kernel/selftest/selftest.hpp"
 #include "kernel/vdso/vdso.hpp"
@@ -107,7 +107,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     current_hart()->online.store(true, std::memory_order_release);
     start_secondary_harts();
     proc::start_switch_coroutines();
-    // Driver bottom halves (kernel coroutines, kernel/proc/bottom_half.hpp). Without one, its
+    // Driver bottom halves (kernel coroutines, kernel/sched/bottom_half.hpp). Without one, its
     // interrupt handler does the work itself, as it did before bottom halves existed.
     if (auto started = proc::start_console_input(); !started)
         println("console input: no bottom half ({}): readers are woken in the interrupt", error_name(started.error()));

@@ -25,7 +25,7 @@ void emergency_write(const char* text);
 // which must happen in the interrupt (the FIFO is small), then calls the receive hook.
 void receive_interrupt();
 // Called in interrupt context after receive_interrupt() emptied the FIFO: it raises the console's
-// bottom half (kernel/proc/console_file.cpp), which wakes the readers. Set at boot.
+// bottom half (kernel/file/console_file.cpp), which wakes the readers. Set at boot.
 void set_receive_hook(void (*hook)());
 // Takes one byte from the receive ring, or returns -1 if it is empty.
 int try_read();

@@ -22,7 +22,7 @@
 #include <cstdint>
 
 #include "kernel/exec/diagnostic.hpp"
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 
 namespace kernel::exec::cpio {
 

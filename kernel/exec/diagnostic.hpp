@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 
 namespace kernel::exec {
 

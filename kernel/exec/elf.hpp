@@ -29,7 +29,7 @@
 #include <cstdint>
 
 #include "kernel/exec/diagnostic.hpp"
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 
 namespace kernel::exec {
 

@@ -21,7 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 
 namespace kernel::fdt {
 

@@ -18,7 +18,7 @@
 #include <cstdint>
 
 #include "kernel/fdt/fdt.hpp"
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 
 namespace kernel::fdt {
 

@@ -12,7 +12,7 @@
 // Thread-safe: every public member function takes lock_.
 #pragma once
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/lib/spinlock.hpp"
 #include "kernel/mm/frame_allocator.hpp"
 #include "kernel/mm/physical.hpp"

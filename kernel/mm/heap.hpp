@@ -25,7 +25,7 @@
 // allocator's lock.
 #pragma once
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/lib/spinlock.hpp"
 #include "kernel/mm/frame_allocator.hpp"
 #include "kernel/mm/physical.hpp"

@@ -16,7 +16,7 @@
 //   * The 4 pages of a stack are separately allocated frames; the guard half is never mapped.
 //   * TLB: a new stack is flushed (sfence.vma) on the hart that made it, which writes the first
 //     context into it. Any other hart touches a stack only after switching to its thread, and the
-//     scheduler's switch does a full flush first (kernel/proc/scheduler.cpp, run_once). Freeing flushes
+//     scheduler's switch does a full flush first (kernel/sched/scheduler.cpp, run_once). Freeing flushes
 //     locally only: no hart touches a stack's addresses again before a full flush of its own (the
 //     stack's thread has left every hart, each of which flushed on the way out), so a stale entry
 //     elsewhere is never used. No shootdown is needed.
@@ -26,7 +26,7 @@
 #include <cstdint>
 
 #include "kernel/arch/riscv/trap_constants.h"
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 
 namespace kernel::mm {
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "kernel/fdt/platform.hpp"
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/mm/frame_allocator.hpp"
 #include "kernel/mm/heap.hpp"
 #include "kernel/mm/page_table.hpp"

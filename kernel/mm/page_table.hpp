@@ -23,7 +23,7 @@
 // owner of the address space serialises changes to it.
 #pragma once
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/mm/frame_allocator.hpp"
 #include "kernel/mm/physical.hpp"
 

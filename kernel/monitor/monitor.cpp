@@ -7,9 +7,9 @@
 #include "kernel/boot/banner.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
-#include "kernel/proc/bottom_half.hpp"
+#include "kernel/sched/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 
 namespace kernel {
 

@@ -22,7 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/mm/page_table.hpp"
 
 namespace kernel::proc {

@@ -4,7 +4,7 @@
 
 #include "kernel/mm/heap.hpp"
 #include "kernel/mm/physical.hpp"
-#include "kernel/proc/syscall.hpp"
+#include "kernel/syscall/dispatch.hpp"
 
 namespace kernel::proc {
 

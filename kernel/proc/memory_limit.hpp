@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/syscall/handlers.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {

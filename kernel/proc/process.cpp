@@ -9,12 +9,12 @@
 #include "kernel/exec/cpio.hpp"
 #include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
-#include "kernel/proc/abi.hpp"
-#include "kernel/proc/async_call.hpp"
-#include "kernel/proc/pipe.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
-#include "kernel/proc/user_interrupt.hpp"
+#include "abi/abi.hpp"
+#include "kernel/syscall/async_call.hpp"
+#include "kernel/file/pipe.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/handlers.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/vdso/vdso.hpp"
 
 namespace kernel::proc {

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {

@@ -22,7 +22,7 @@
 #include "kernel/mm/kernel_stacks.hpp"
 #include "kernel/mm/page_table.hpp"
 #include "kernel/proc/address_space.hpp"
-#include "kernel/proc/file.hpp"
+#include "kernel/file/file.hpp"
 
 namespace kernel::proc {
 
@@ -48,7 +48,7 @@ struct AsyncCalls;
 // guarded by `lock`; a thread sleeps with the lock held and the scheduler releases it only once the
 // thread is off its hart, so a wake-up can never find a thread that is still running. Waiters
 // re-check their condition after every wake-up (wake-ups may be spurious). Used with interrupts off.
-// Kernel coroutines (system calls running asynchronously, kernel/proc/call.hpp) wait here too: a
+// Kernel coroutines (system calls running asynchronously, kernel/syscall/call.hpp) wait here too: a
 // CoroutineWaiter node lives in the waiting coroutine's frame and is linked by the executor's arm
 // step, once the coroutine has suspended; a wake-up unlinks it and wakes the coroutine's ID.
 struct CoroutineWaiter {
@@ -64,7 +64,7 @@ struct WaitQueue {
     CoroutineWaiter* coroutines = nullptr;  // guarded by lock; every wake-up wakes all of them
 };
 
-// A system-call coroutine's frame (kernel/proc/call.hpp) lives in one of these: the calling
+// A system-call coroutine's frame (kernel/syscall/call.hpp) lives in one of these: the calling
 // thread's own (synchronous calls) or a slot of the process's asynchronous calls. Never the heap.
 constexpr size_t CallFrameBytes = 768;
 

@@ -1,15 +1,15 @@
 // Traps from user mode: system calls, interrupts that arrive while a thread runs, faults, which end
 // the faulting process (never the kernel) with a message naming the fault, pc and address, and the
-// N extension's instructions, emulated where the hart lacks it (kernel/proc/user_interrupt.hpp).
+// N extension's instructions, emulated where the hart lacks it (kernel/uintr/user_interrupt.hpp).
 // Every trap ends in finish_return_to_user, which delivers a raised user interrupt.
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/trap.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall.hpp"
-#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/dispatch.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 
 namespace kernel::proc {
 

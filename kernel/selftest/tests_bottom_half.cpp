@@ -1,4 +1,4 @@
-// Self-test of driver bottom halves (kernel/proc/bottom_half.hpp): a bottom half raised from the
+// Self-test of driver bottom halves (kernel/sched/bottom_half.hpp): a bottom half raised from the
 // timer interrupt handler, on every hart and on this one, checked for: every raise followed by a run
 // that started after it, never more runs than raises, the work never in interrupt context, a raise
 // during a run making one more run, and prompt runs (before the raising hart's next tick) while that
@@ -8,9 +8,9 @@
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/timer.hpp"
-#include "kernel/proc/bottom_half.hpp"
+#include "kernel/sched/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 #include "kernel/selftest/selftest.hpp"
 
 namespace kernel {

@@ -6,9 +6,9 @@
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/mm/memory.hpp"
-#include "kernel/proc/pipe.hpp"
+#include "kernel/file/pipe.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 #include "kernel/selftest/selftest.hpp"
 
 namespace kernel {

@@ -7,8 +7,8 @@
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/selftest/selftest.hpp"
 #include "kernel/vdso/kernel_coroutine.hpp"
 
@@ -86,7 +86,7 @@ bool raise_from_kernel_coroutine() {
     auto process = proc::spawn("bin/uintrtest", arguments, 2);
     SELFTEST_CHECK(process);
     CoroutineRaise work{(*process)->pid, 0, false};
-    constexpr uint32_t SwitchCoroutinePriority = 32;  // kernel/proc/switch_coroutine.cpp
+    constexpr uint32_t SwitchCoroutinePriority = 32;  // kernel/sched/switch_coroutine.cpp
     bool enabled = riscv::save_and_disable_interrupts();  // the executor is called with interrupts off
     bool spawned = vdso::spawn(vdso::kernel_executor(), raising_coroutine(work), SwitchCoroutinePriority);
     riscv::restore_interrupts(enabled);

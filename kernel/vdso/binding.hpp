@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "kernel/exec/elf.hpp"
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "vdso/vdso_api.h"
 
 namespace kernel::vdso {
@@ -49,7 +49,7 @@ const BoundSymbol* bound_symbols(size_t& count);
 
 // The kernel's own executor (the kernel counts as one address space): its state, in kernel heap
 // memory, over KernelCoroutineCapacity control blocks. Its poll loop is every hart's scheduler loop;
-// the switch coroutines (kernel/proc/switch_coroutine.cpp) live in it.
+// the switch coroutines (kernel/sched/switch_coroutine.cpp) live in it.
 constexpr uint32_t KernelCoroutineCapacity = 256;
 void* kernel_executor();
 

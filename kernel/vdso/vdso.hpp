@@ -20,7 +20,7 @@
 #include <cstdint>
 
 #include "kernel/exec/elf.hpp"
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/mm/physical.hpp"
 
 namespace kernel::proc {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "kernel/proc/abi.hpp"
+#include "abi/abi.hpp"
 
 namespace user {
 

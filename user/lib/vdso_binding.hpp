@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/proc/abi.hpp"
+#include "abi/abi.hpp"
 
 #include "vdso/vdso_api.h"
 

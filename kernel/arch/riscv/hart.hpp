@@ -16,7 +16,7 @@ namespace kernel {
 
 // IPI reasons, a bit each in Hart::pending_ipis. Kick does nothing but interrupt the hart: a thread
 // running in user mode there traps, and on its way back to user mode it takes a raised user interrupt
-// or notices that its process is ending (kernel/proc/user_interrupt.hpp, kill). Schedule wakes a hart
+// or notices that its process is ending (kernel/uintr/user_interrupt.hpp, kill). Schedule wakes a hart
 // waiting for interrupts in its scheduler loop: the loop looks for work.
 enum class IpiReason : uint32_t { Ping = 1u << 0, Halt = 1u << 1, FlushTlb = 1u << 2, Kick = 1u << 3, Schedule = 1u << 4 };
 
@@ -35,7 +35,7 @@ struct Hart {
     std::atomic<uint64_t> pings_received{0};
     std::atomic<uint64_t> tlb_flushes{0};  // FlushTlb IPIs handled
     std::atomic<uint64_t> kicks_received{0};  // Kick IPIs handled
-    // The ISA string has `n`: the user-interrupt CSRs exist here (kernel/proc/user_interrupt.cpp).
+    // The ISA string has `n`: the user-interrupt CSRs exist here (kernel/uintr/user_interrupt.cpp).
     bool has_user_interrupt_csrs = false;
     // sideleg.USI is set here: the hardware delivers user interrupts (false on a hart with the CSRs
     // whose firmware does not delegate USI: user interrupts do not work there).

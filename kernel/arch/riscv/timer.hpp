@@ -16,7 +16,7 @@ void init(uint64_t timebase_frequency);
 void start_on_this_hart();
 void handle_interrupt();
 // Called on every tick of every hart with the current time, in interrupt context: a top half, which
-// leaves the work that can wait to a bottom half (kernel/proc/bottom_half.hpp). Set at boot
+// leaves the work that can wait to a bottom half (kernel/sched/bottom_half.hpp). Set at boot
 // (proc::timer_tick); a self-test may put in its own hook, which calls proc::timer_tick too, and
 // put proc::timer_tick back afterwards.
 using TickHook = void (*)(uint64_t now);

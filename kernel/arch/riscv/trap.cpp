@@ -8,7 +8,7 @@
 
 #include "kernel/console/log.hpp"
 #include "kernel/mm/kernel_stacks.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 #include "kernel/proc/thread.hpp"
 
 extern "C" void trap_vector();

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "kernel/lib/measurement.hpp"
+#include "abi/measurement.hpp"
 
 using kernel::measurement::MaxRepetitions;
 using kernel::measurement::Repetitions;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 
 using kernel::Error;
 using kernel::Result;

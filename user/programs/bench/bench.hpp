@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-#include "kernel/lib/measurement.hpp"
+#include "abi/measurement.hpp"
 #include "user/lib/runtime.hpp"
 
 namespace bench {

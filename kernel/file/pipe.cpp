@@ -1,13 +1,13 @@
-#include "kernel/proc/pipe.hpp"
+#include "kernel/file/pipe.hpp"
 
 #include <new>
 
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
-#include "kernel/proc/call.hpp"
+#include "kernel/syscall/call.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/dispatch.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {

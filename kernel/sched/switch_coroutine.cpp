@@ -15,7 +15,7 @@
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/console/log.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 #include "kernel/vdso/binding.hpp"
 #include "kernel/vdso/kernel_coroutine.hpp"
 #include "vdso/executor.hpp"

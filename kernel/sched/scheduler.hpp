@@ -1,13 +1,13 @@
 // The thread scheduler: a run queue of user threads shared by all harts.
 //
-// run_once() is the body of the paper's "switch coroutine" (kernel/proc/switch_coroutine.cpp): it
+// run_once() is the body of the paper's "switch coroutine" (kernel/sched/switch_coroutine.cpp): it
 // picks the process of highest priority through the global priority table (vdso/global_priority.hpp:
 // O(1), round-robin among equals, clamped to each process's cap), runs the first of its runnable
 // threads on its address space and kernel stack, and gets the hart back when the thread yields, is
 // preempted by the timer tick (the time slice is one tick), blocks, or exits.
 #pragma once
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/proc/thread.hpp"
 #include "vdso/vdso_api.h"
 
@@ -38,7 +38,7 @@ bool run_once();
 // Whether any thread is runnable (a hint: it may change at once).
 bool threads_waiting();
 
-// A hart's loop (kernel/proc/switch_coroutine.cpp): the kernel executor's poll loop, in which the
+// A hart's loop (kernel/sched/switch_coroutine.cpp): the kernel executor's poll loop, in which the
 // switch coroutines run user threads; waits for interrupts when nothing is ready.
 [[noreturn]] void run_scheduler();
 // One step of that loop: runs one ready kernel coroutine (a switch coroutine runs a user thread for

@@ -11,9 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 #include "kernel/lib/spinlock.hpp"
-#include "kernel/proc/abi.hpp"
+#include "abi/abi.hpp"
 
 namespace kernel::proc {
 
@@ -24,7 +24,7 @@ struct CallMemory;
 
 class File {
 public:
-    // read/write with a user buffer of `process`: system-call coroutines (kernel/proc/call.hpp) that
+    // read/write with a user buffer of `process`: system-call coroutines (kernel/syscall/call.hpp) that
     // end with the byte count or a negated Errno, as the system calls do, and serve both the
     // synchronous and the asynchronous form. The default refuses with -EBADF (Linux's answer for
     // reading a write-only descriptor and the other way round).

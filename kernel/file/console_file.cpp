@@ -1,12 +1,12 @@
 // The console as a file: what descriptors 0, 1 and 2 of a process started by the kernel name.
 #include "kernel/console/console.hpp"
-#include "kernel/proc/bottom_half.hpp"
-#include "kernel/proc/call.hpp"
-#include "kernel/proc/file.hpp"
+#include "kernel/sched/bottom_half.hpp"
+#include "kernel/syscall/call.hpp"
+#include "kernel/file/file.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/dispatch.hpp"
+#include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
 

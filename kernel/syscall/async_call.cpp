@@ -1,13 +1,13 @@
-#include "kernel/proc/async_call.hpp"
+#include "kernel/syscall/async_call.hpp"
 
 #include <atomic>
 #include <new>
 
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall.hpp"
-#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/dispatch.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/vdso/binding.hpp"
 
 namespace kernel::proc {

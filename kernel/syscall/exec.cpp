@@ -1,9 +1,9 @@
 // System calls that start programs from the initial archive: spawn (a new child process, project
 // number 1024) and execve (221, the calling process's program replaced).
-#include "kernel/proc/async_call.hpp"
+#include "kernel/syscall/async_call.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/syscall.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/syscall/dispatch.hpp"
+#include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
 

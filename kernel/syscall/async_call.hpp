@@ -20,8 +20,8 @@
 #include <cstdint>
 
 #include "kernel/arch/riscv/irq_lock.hpp"
-#include "kernel/proc/abi.hpp"
-#include "kernel/proc/call.hpp"
+#include "abi/abi.hpp"
+#include "kernel/syscall/call.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {

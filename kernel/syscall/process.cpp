@@ -1,7 +1,7 @@
 // System calls of the process family: exit, identity, yielding.
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
 
@@ -16,8 +16,8 @@ long sys_sched_yield(Thread& thread, SyscallArguments) {
 
 #include "kernel/arch/riscv/sbi.hpp"
 #include "kernel/console/log.hpp"
-#include "kernel/proc/abi.hpp"
-#include "kernel/proc/syscall.hpp"
+#include "abi/abi.hpp"
+#include "kernel/syscall/dispatch.hpp"
 
 namespace kernel::proc {
 

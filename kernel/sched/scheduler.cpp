@@ -1,13 +1,13 @@
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/mm/memory.hpp"
-#include "kernel/proc/bottom_half.hpp"
+#include "kernel/sched/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
-#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/syscall/handlers.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 #include "vdso/global_priority.hpp"
 
 namespace kernel::proc {

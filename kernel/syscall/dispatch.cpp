@@ -1,9 +1,9 @@
-#include "kernel/proc/syscall.hpp"
+#include "kernel/syscall/dispatch.hpp"
 
-#include "kernel/proc/abi.hpp"
-#include "kernel/proc/async_call.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
+#include "abi/abi.hpp"
+#include "kernel/syscall/async_call.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
 

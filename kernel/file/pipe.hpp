@@ -9,8 +9,8 @@
 
 #include <cstddef>
 
-#include "kernel/lib/result.hpp"
-#include "kernel/proc/file.hpp"
+#include "abi/result.hpp"
+#include "kernel/file/file.hpp"
 
 namespace kernel::proc {
 

@@ -6,10 +6,10 @@
 // and wakes it, or the arm step finds the flag and takes its own ID back (a wake during the arm step
 // makes the coroutine Ready instead of Pending). Whoever takes the ID out of waiting_id_ (an atomic
 // exchange) wakes it, so each wait is woken exactly once and a wake never reaches a later wait.
-#include "kernel/proc/bottom_half.hpp"
+#include "kernel/sched/bottom_half.hpp"
 
 #include "kernel/arch/riscv/csr.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 #include "kernel/vdso/kernel_coroutine.hpp"
 
 namespace kernel::proc {

@@ -1,8 +1,8 @@
-#include "kernel/proc/file.hpp"
+#include "kernel/file/file.hpp"
 
-#include "kernel/proc/call.hpp"
+#include "kernel/syscall/call.hpp"
 
-#include "kernel/proc/syscall.hpp"
+#include "kernel/syscall/dispatch.hpp"
 
 namespace kernel::proc {
 

@@ -1,10 +1,10 @@
 // System calls of the I/O family: read, write and close on a process's file descriptors
-// (kernel/proc/file.hpp), and pipe2.
-#include "kernel/proc/call.hpp"
-#include "kernel/proc/file.hpp"
-#include "kernel/proc/pipe.hpp"
-#include "kernel/proc/syscall.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
+// (kernel/file/file.hpp), and pipe2.
+#include "kernel/syscall/call.hpp"
+#include "kernel/file/file.hpp"
+#include "kernel/file/pipe.hpp"
+#include "kernel/syscall/dispatch.hpp"
+#include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
 

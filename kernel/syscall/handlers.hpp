@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "kernel/proc/call.hpp"
+#include "kernel/syscall/call.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {

@@ -4,8 +4,8 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/syscall.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/syscall/dispatch.hpp"
+#include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
 

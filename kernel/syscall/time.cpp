@@ -1,12 +1,12 @@
 // System calls of the time family: clock_gettime and nanosleep, on the timebase of the device tree.
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/arch/riscv/csr.hpp"
-#include "kernel/proc/abi.hpp"
-#include "kernel/proc/call.hpp"
+#include "abi/abi.hpp"
+#include "kernel/syscall/call.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/dispatch.hpp"
+#include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
 

@@ -19,7 +19,7 @@
 
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/trap.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 #include "kernel/proc/thread.hpp"
 
 namespace kernel::proc {

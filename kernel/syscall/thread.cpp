@@ -2,10 +2,10 @@
 // futex wait/wake, the ground for joins and user-space locks, and raising a user interrupt.
 #include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall.hpp"
-#include "kernel/proc/syscall_handlers.hpp"
-#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/dispatch.hpp"
+#include "kernel/syscall/handlers.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 
 namespace kernel::proc {
 

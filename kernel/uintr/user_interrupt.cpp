@@ -1,12 +1,12 @@
 // User-space interrupts (the N extension): raising, delivery, emulation, and the hardware path.
 // docs/user-interrupts.md is the specification; user_interrupt.hpp states the interface.
-#include "kernel/proc/user_interrupt.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
-#include "kernel/proc/scheduler.hpp"
+#include "kernel/sched/scheduler.hpp"
 
 namespace kernel::proc {
 

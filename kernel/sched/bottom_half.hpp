@@ -20,7 +20,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "kernel/lib/result.hpp"
+#include "abi/result.hpp"
 
 namespace kernel::proc {
 

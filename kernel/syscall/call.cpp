@@ -1,11 +1,11 @@
-// The machinery of kernel/proc/call.hpp: driving a system-call coroutine synchronously, its waits in
+// The machinery of kernel/syscall/call.hpp: driving a system-call coroutine synchronously, its waits in
 // both forms, and its end.
-#include "kernel/proc/call.hpp"
+#include "kernel/syscall/call.hpp"
 
 #include "kernel/console/log.hpp"
-#include "kernel/proc/async_call.hpp"
-#include "kernel/proc/scheduler.hpp"
-#include "kernel/proc/syscall.hpp"
+#include "kernel/syscall/async_call.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/dispatch.hpp"
 #include "kernel/vdso/binding.hpp"
 
 namespace kernel::proc {
