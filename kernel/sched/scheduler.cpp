@@ -3,12 +3,16 @@
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
+#include "kernel/arch/riscv/trap.hpp"
+#include "kernel/console/log.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/sched/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/syscall/handlers.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
 #include "vdso/global_priority.hpp"
+
+#include <string_view>
 
 namespace kernel::proc {
 
@@ -58,9 +62,23 @@ Thread* dequeue() {
 
 HartScheduler& this_hart() { return per_hart[current_hart()->index]; }
 
+// The kernel stack overflow report's hook (riscv::set_kernel_stack_owner_hook): names the current
+// thread if the overflowed stack is its kernel stack.
+bool describe_current_thread_stack(uint64_t stack_bottom) {
+    Thread* thread = current_thread();
+    if (!thread || thread->kernel_stack_bottom != stack_bottom) return false;
+    const char* name = thread->process->name;
+    size_t length = 0;
+    while (length < MaxProcessName && name[length]) ++length;
+    println("    the kernel stack of thread {} of process {} ({})", thread->tid, thread->process->pid,
+            std::string_view(name, length));
+    return true;
+}
+
 } // namespace
 
 void init_scheduler() {
+    riscv::set_kernel_stack_owner_hook(describe_current_thread_stack);
     (void)vdso::global_priority_init(priorities, shared_priorities.entries, MaxProcesses);
 }
 

@@ -8,8 +8,6 @@
 
 #include "kernel/console/log.hpp"
 #include "kernel/mm/kernel_stacks.hpp"
-#include "kernel/sched/scheduler.hpp"
-#include "kernel/proc/thread.hpp"
 
 extern "C" void trap_vector();
 extern "C" char __text_start[], __text_end[];
@@ -144,6 +142,10 @@ bool is_page_fault(uint64_t scause) {
             cause == ExceptionCause::InstructionPageFault);
 }
 
+// Set by the scheduler (set_kernel_stack_owner_hook): names the current thread if its kernel stack
+// starts at the given bottom. Architecture code knows no threads.
+KernelStackOwnerHook kernel_stack_owner_hook = nullptr;
+
 // Whose stack holds `address` (in the kernel stack area): a hart's own, the current thread's, or one
 // named by name_kernel_stack.
 void print_stack_owner(uint64_t address) {
@@ -157,15 +159,7 @@ void print_stack_owner(uint64_t address) {
             return;
         }
     }
-    proc::Thread* thread = proc::current_thread();
-    if (thread && thread->kernel_stack_bottom == stack.bottom) {
-        const char* name = thread->process->name;
-        size_t length = 0;
-        while (length < proc::MaxProcessName && name[length]) ++length;
-        println("    the kernel stack of thread {} of process {} ({})", thread->tid, thread->process->pid,
-                std::string_view(name, length));
-        return;
-    }
+    if (kernel_stack_owner_hook && kernel_stack_owner_hook(stack.bottom)) return;
     if (const char* name = mm::kernel_stack_name(stack.slot)) {
         println("    the stack named '{}'", name);
         return;
@@ -188,6 +182,8 @@ void print_registers(const TrapFrame& frame) {
 }
 
 } // namespace
+
+void set_kernel_stack_owner_hook(KernelStackOwnerHook hook) { kernel_stack_owner_hook = hook; }
 
 void report_fatal_trap(const TrapFrame& frame) {
     Hart* hart = current_hart();

@@ -39,6 +39,12 @@ void handle_interrupt(uint64_t scause);
 // Short name of an exception or interrupt cause ("load page fault", ...).
 const char* cause_name(uint64_t scause);
 
+// Called by the kernel stack overflow report with the bottom of the overflowed stack: prints a line
+// naming its owner and returns true if the hook knows it (the scheduler names the current thread),
+// false otherwise. Set once at boot; architecture code includes nothing from the subsystems above it.
+using KernelStackOwnerHook = bool (*)(uint64_t stack_bottom);
+void set_kernel_stack_owner_hook(KernelStackOwnerHook hook);
+
 // Prints cause, pc, faulting address, every register and a frame-pointer backtrace, then stops
 // the machine. For exceptions nobody expected.
 [[noreturn]] void report_fatal_trap(const TrapFrame& frame);
