@@ -1,11 +1,11 @@
 // The benchmark mode (bench.hpp): the kernel's own rows, then bin/bench.
 #include "kernel/bench/bench.hpp"
 
+#include "abi/measurement.hpp"
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/trap.hpp"
 #include "kernel/console/log.hpp"
-#include "abi/measurement.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/vdso/binding.hpp"

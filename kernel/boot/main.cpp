@@ -17,11 +17,11 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/monitor/monitor.hpp"
 #include "kernel/proc/process.hpp"
+#include "kernel/rt/runtime.hpp"
 #include "kernel/sched/scheduler.hpp"
+#include "kernel/selftest/selftest.hpp"
 #include "kernel/syscall/handlers.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
-#include "kernel/rt/runtime.hpp"
-#include "kernel/selftest/selftest.hpp"
 #include "kernel/vdso/vdso.hpp"
 
 extern "C" char boot_stack_top[];

@@ -28,8 +28,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/exec/diagnostic.hpp"
 #include "abi/result.hpp"
+#include "kernel/exec/diagnostic.hpp"
 
 namespace kernel::exec {
 

@@ -17,8 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/fdt/fdt.hpp"
 #include "abi/result.hpp"
+#include "kernel/fdt/fdt.hpp"
 
 namespace kernel::fdt {
 

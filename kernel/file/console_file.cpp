@@ -1,10 +1,10 @@
 // The console as a file: what descriptors 0, 1 and 2 of a process started by the kernel name.
 #include "kernel/console/console.hpp"
-#include "kernel/sched/bottom_half.hpp"
-#include "kernel/syscall/call.hpp"
 #include "kernel/file/file.hpp"
 #include "kernel/proc/process.hpp"
+#include "kernel/sched/bottom_half.hpp"
 #include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/call.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/syscall/handlers.hpp"
 

@@ -11,9 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "abi/abi.hpp"
 #include "abi/result.hpp"
 #include "kernel/lib/spinlock.hpp"
-#include "abi/abi.hpp"
 
 namespace kernel::proc {
 

@@ -4,11 +4,11 @@
 
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
-#include "kernel/syscall/call.hpp"
 #include "kernel/proc/process.hpp"
-#include "kernel/sched/scheduler.hpp"
-#include "kernel/syscall/dispatch.hpp"
 #include "kernel/proc/thread.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/call.hpp"
+#include "kernel/syscall/dispatch.hpp"
 
 namespace kernel::proc {
 

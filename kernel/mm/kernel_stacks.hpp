@@ -25,8 +25,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/arch/riscv/trap_constants.h"
 #include "abi/result.hpp"
+#include "kernel/arch/riscv/trap_constants.h"
 
 namespace kernel::mm {
 

@@ -10,8 +10,8 @@
 
 #include <cstdint>
 
-#include "kernel/fdt/platform.hpp"
 #include "abi/result.hpp"
+#include "kernel/fdt/platform.hpp"
 #include "kernel/mm/frame_allocator.hpp"
 #include "kernel/mm/heap.hpp"
 #include "kernel/mm/page_table.hpp"

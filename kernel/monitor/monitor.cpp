@@ -7,8 +7,8 @@
 #include "kernel/boot/banner.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
-#include "kernel/sched/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
+#include "kernel/sched/bottom_half.hpp"
 #include "kernel/sched/scheduler.hpp"
 
 namespace kernel {

@@ -15,8 +15,8 @@
 
 #include <cstdint>
 
-#include "kernel/syscall/handlers.hpp"
 #include "kernel/proc/thread.hpp"
+#include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
 

@@ -2,17 +2,17 @@
 
 #include <new>
 
+#include "abi/abi.hpp"
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/exec/cpio.hpp"
 #include "kernel/exec/elf.hpp"
-#include "kernel/mm/memory.hpp"
-#include "abi/abi.hpp"
-#include "kernel/syscall/async_call.hpp"
 #include "kernel/file/pipe.hpp"
+#include "kernel/mm/memory.hpp"
 #include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/vdso/vdso.hpp"

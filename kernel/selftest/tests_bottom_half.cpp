@@ -8,8 +8,8 @@
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/timer.hpp"
-#include "kernel/sched/bottom_half.hpp"
 #include "kernel/proc/process.hpp"
+#include "kernel/sched/bottom_half.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/selftest/selftest.hpp"
 

@@ -8,8 +8,8 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
-#include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/selftest/selftest.hpp"
+#include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/vdso/kernel_coroutine.hpp"
 
 namespace kernel {

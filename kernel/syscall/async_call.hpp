@@ -19,10 +19,10 @@
 
 #include <cstdint>
 
-#include "kernel/arch/riscv/irq_lock.hpp"
 #include "abi/abi.hpp"
-#include "kernel/syscall/call.hpp"
+#include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/proc/thread.hpp"
+#include "kernel/syscall/call.hpp"
 
 namespace kernel::proc {
 

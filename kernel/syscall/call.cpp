@@ -3,8 +3,8 @@
 #include "kernel/syscall/call.hpp"
 
 #include "kernel/console/log.hpp"
-#include "kernel/syscall/async_call.hpp"
 #include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/vdso/binding.hpp"
 

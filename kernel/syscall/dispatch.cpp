@@ -1,8 +1,8 @@
 #include "kernel/syscall/dispatch.hpp"
 
 #include "abi/abi.hpp"
-#include "kernel/syscall/async_call.hpp"
 #include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {

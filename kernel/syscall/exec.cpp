@@ -1,7 +1,7 @@
 // System calls that start programs from the initial archive: spawn (a new child process, project
 // number 1024) and execve (221, the calling process's program replaced).
-#include "kernel/syscall/async_call.hpp"
 #include "kernel/proc/process.hpp"
+#include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/syscall/handlers.hpp"
 

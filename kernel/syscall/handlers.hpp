@@ -8,8 +8,8 @@
 
 #include <cstdint>
 
-#include "kernel/syscall/call.hpp"
 #include "kernel/proc/thread.hpp"
+#include "kernel/syscall/call.hpp"
 
 namespace kernel::proc {
 

@@ -1,8 +1,8 @@
 // System calls of the I/O family: read, write and close on a process's file descriptors
 // (kernel/file/file.hpp), and pipe2.
-#include "kernel/syscall/call.hpp"
 #include "kernel/file/file.hpp"
 #include "kernel/file/pipe.hpp"
+#include "kernel/syscall/call.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/syscall/handlers.hpp"
 

@@ -14,9 +14,9 @@ long sys_sched_yield(Thread& thread, SyscallArguments) {
 
 } // namespace kernel::proc
 
+#include "abi/abi.hpp"
 #include "kernel/arch/riscv/sbi.hpp"
 #include "kernel/console/log.hpp"
-#include "abi/abi.hpp"
 #include "kernel/syscall/dispatch.hpp"
 
 namespace kernel::proc {

@@ -1,10 +1,10 @@
 // System calls of the time family: clock_gettime and nanosleep, on the timebase of the device tree.
-#include "kernel/arch/riscv/timer.hpp"
-#include "kernel/arch/riscv/csr.hpp"
 #include "abi/abi.hpp"
-#include "kernel/syscall/call.hpp"
+#include "kernel/arch/riscv/csr.hpp"
+#include "kernel/arch/riscv/timer.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/call.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/syscall/handlers.hpp"
 

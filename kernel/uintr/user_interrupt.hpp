@@ -19,8 +19,8 @@
 
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/trap.hpp"
-#include "kernel/sched/scheduler.hpp"
 #include "kernel/proc/thread.hpp"
+#include "kernel/sched/scheduler.hpp"
 
 namespace kernel::proc {
 

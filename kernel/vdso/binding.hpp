@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/exec/elf.hpp"
 #include "abi/result.hpp"
+#include "kernel/exec/elf.hpp"
 #include "vdso/vdso_api.h"
 
 namespace kernel::vdso {

@@ -19,8 +19,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/exec/elf.hpp"
 #include "abi/result.hpp"
+#include "kernel/exec/elf.hpp"
 #include "kernel/mm/physical.hpp"
 
 namespace kernel::proc {
