@@ -1,29 +1,12 @@
 // The parts of the user/kernel interface that are not plain registers, defined once for both sides:
 // the kernel includes this header, and so does the user runtime (user/lib/syscall.hpp). Freestanding.
+// The calls themselves are listed in abi/syscall_list.hpp, errno values in abi/errno.hpp;
 // docs/syscalls.md describes every call.
 #pragma once
 
 #include <cstdint>
 
 namespace cokernel::abi {
-
-// The project's own system calls, numbered from 1024 (Linux riscv64 numbers stay below 512).
-enum ProjectSyscall : long {
-    Spawn = 1024,
-    ListPrograms = 1025,
-    ProcessList = 1026,
-    SetPriority = 1027,
-    GetPriority = 1028,
-    SetPriorityCap = 1029,
-    ShouldYield = 1030,
-    PrioritySlot = 1031,
-    RaiseUserInterrupt = 1032,  // raise_user_interrupt(tid): docs/user-interrupts.md
-    AsyncSetup = 1033,          // docs/async-syscalls.md
-    AsyncFlush = 1034,
-    SetMemoryLimit = 1040,
-    MemoryUsage = 1041,
-};
-constexpr long FirstProjectSyscall = Spawn;
 
 // Auxiliary-vector key (project-specific): where the global priority table is mapped, read-only.
 constexpr uint64_t AuxPriorityTable = 0x1000;

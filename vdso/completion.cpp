@@ -1,5 +1,7 @@
 #include "vdso/completion.hpp"
 
+#include "abi/syscall_list.hpp"
+
 namespace vdso {
 
 namespace abi = cokernel::abi;

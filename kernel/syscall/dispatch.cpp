@@ -1,11 +1,17 @@
 #include "kernel/syscall/dispatch.hpp"
 
+#include <type_traits>
+
 #include "abi/abi.hpp"
+#include "abi/syscall_list.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
 
 namespace kernel::proc {
+
+// Never defined: reaching it in the table's constant evaluation is the error (see Table::entry_for).
+void syscall_list_error(const char* what);
 
 namespace {
 
@@ -21,6 +27,21 @@ struct Entry {
     constexpr Entry(CallHandler handler) : coroutine(handler) {}
 };
 
+
+
+// Whether a list entry's form (abi/syscall_list.hpp) matches its handler's kind: Async exactly for
+// the system-call coroutines.
+enum class Form { Sync, Async, NoReturn, Raw };
+template <typename HandlerType>
+constexpr bool handler_fits(Form form) {
+    return std::is_same_v<HandlerType, CallHandler> == (form == Form::Async);
+}
+#define COKERNEL_CHECK_HANDLER(number, name, Number, form, parameters, arguments)                      \
+    static_assert(handler_fits<decltype(&sys_##name)>(Form::form),                                    \
+                  "sys_" #name ": abi/syscall_list.hpp says " #form ", the handler is the other kind");
+COKERNEL_SYSCALLS(COKERNEL_CHECK_HANDLER)
+#undef COKERNEL_CHECK_HANDLER
+
 // Two ranges: Linux riscv64 numbers (asm-generic/unistd.h) below 512, and the project's own calls
 // from ProjectBase (docs/syscalls.md).
 constexpr size_t LinuxCount = 512;
@@ -30,46 +51,26 @@ struct Table {
     Entry linux_calls[LinuxCount] = {};
     Entry project_calls[ProjectCount] = {};
     constexpr Table() {
-        linux_calls[24] = sys_dup3;
-        linux_calls[57] = sys_close;
-        linux_calls[59] = sys_pipe2;
-        linux_calls[63] = sys_read;
-        linux_calls[64] = sys_write;
-        linux_calls[93] = sys_exit_thread;
-        linux_calls[94] = sys_exit_group;
-        linux_calls[96] = sys_set_tid_address;
-        linux_calls[98] = sys_futex;
-        linux_calls[101] = sys_nanosleep;
-        linux_calls[113] = sys_clock_gettime;
-        linux_calls[124] = sys_sched_yield;
-        linux_calls[129] = sys_kill;
-        linux_calls[142] = sys_reboot;
-        linux_calls[172] = sys_getpid;
-        linux_calls[178] = sys_gettid;
-        linux_calls[214] = sys_brk;
-        linux_calls[215] = sys_munmap;
-        linux_calls[221] = sys_execve;
-        linux_calls[222] = sys_mmap;
-        linux_calls[220] = sys_clone;
-        linux_calls[260] = sys_wait4;
-        project_calls[cokernel::abi::Spawn - ProjectBase] = sys_spawn;
-        project_calls[cokernel::abi::ListPrograms - ProjectBase] = sys_list_programs;
-        project_calls[cokernel::abi::ProcessList - ProjectBase] = sys_process_list;
-        project_calls[cokernel::abi::SetPriority - ProjectBase] = sys_set_priority;
-        project_calls[cokernel::abi::GetPriority - ProjectBase] = sys_get_priority;
-        project_calls[cokernel::abi::SetPriorityCap - ProjectBase] = sys_set_priority_cap;
-        project_calls[cokernel::abi::ShouldYield - ProjectBase] = sys_should_yield;
-        project_calls[cokernel::abi::PrioritySlot - ProjectBase] = sys_priority_slot;
-        project_calls[cokernel::abi::RaiseUserInterrupt - ProjectBase] = sys_raise_user_interrupt;
-        project_calls[cokernel::abi::AsyncSetup - ProjectBase] = sys_async_setup;
-        project_calls[cokernel::abi::AsyncFlush - ProjectBase] = sys_async_flush;
-        project_calls[cokernel::abi::SetMemoryLimit - ProjectBase] = sys_set_memory_limit;
-        project_calls[cokernel::abi::MemoryUsage - ProjectBase] = sys_memory_usage;
+#define COKERNEL_TABLE_ENTRY(number, name, Number, form, parameters, arguments) entry_for(number) = sys_##name;
+        COKERNEL_SYSCALLS(COKERNEL_TABLE_ENTRY)
+#undef COKERNEL_TABLE_ENTRY
     }
     constexpr Entry find(uint64_t number) const {
         if (number < LinuxCount) return linux_calls[number];
         if (number >= ProjectBase && number < ProjectBase + ProjectCount) return project_calls[number - ProjectBase];
         return {};
+    }
+
+private:
+    // The entry a listed number fills; a number outside both ranges, or listed twice, stops the build
+    // (constant evaluation cannot call the non-constexpr syscall_list_error).
+    constexpr Entry& entry_for(size_t number) {
+        Entry* entry = number < LinuxCount ? &linux_calls[number]
+                       : number >= ProjectBase && number < ProjectBase + ProjectCount ? &project_calls[number - ProjectBase]
+                                                                                       : nullptr;
+        if (!entry) syscall_list_error("abi/syscall_list.hpp: a number outside the table's ranges");
+        if (entry->plain || entry->coroutine) syscall_list_error("abi/syscall_list.hpp: a number listed twice");
+        return *entry;
     }
 };
 constexpr Table table;

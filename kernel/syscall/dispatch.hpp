@@ -1,37 +1,18 @@
 // System calls: `ecall` from user mode with the number in a7, arguments in a0..a5, the result in a0
 // (negative errno on failure). Numbers and semantics follow Linux riscv64 where the call exists
-// there; the table of what exists is docs/syscalls.md.
+// there; the calls are listed once in abi/syscall_list.hpp and described in docs/syscalls.md.
 #pragma once
 
 #include <cstdint>
 
+#include "abi/errno.hpp"
 #include "kernel/arch/riscv/trap.hpp"
 
 namespace kernel::proc {
 
-// Linux errno values; system calls return them negated (`return -Errno::Fault;`). Not the <errno.h>
-// names, which are macros.
-namespace Errno {
-constexpr long NotPermitted = 1;   // EPERM
-constexpr long NoEntry = 2;        // ENOENT
-constexpr long Interrupted = 4;    // EINTR
-constexpr long NoDeviceOrAddress = 6;  // ENXIO
-constexpr long ArgumentsTooLong = 7;  // E2BIG
-constexpr long NotExecutable = 8;  // ENOEXEC
-constexpr long BadFile = 9;        // EBADF
-constexpr long NoChild = 10;       // ECHILD
-constexpr long TryAgain = 11;      // EAGAIN
-constexpr long NoMemory = 12;      // ENOMEM
-constexpr long Fault = 14;         // EFAULT
-constexpr long Busy = 16;          // EBUSY
-constexpr long Exists = 17;        // EEXIST
-constexpr long NoDevice = 19;      // ENODEV
-constexpr long Invalid = 22;       // EINVAL
-constexpr long TooManyFiles = 24;  // EMFILE
-constexpr long BrokenPipe = 32;    // EPIPE
-constexpr long NoProcess = 3;      // ESRCH
-constexpr long NoSystemCall = 38;  // ENOSYS
-} // namespace Errno
+// Linux errno values (abi/errno.hpp); system calls return them negated (`return -Errno::Fault;`).
+// Not the <errno.h> names, which are macros.
+namespace Errno = cokernel::abi::Errno;
 
 // Runs the system call in frame (a7, a0..a5) for the current thread and returns its result.
 long dispatch_syscall(riscv::TrapFrame& frame);

@@ -1,6 +1,6 @@
-// The system-call handlers, one function each, grouped in files by family (syscall_io.cpp,
-// syscall_process.cpp, ...). syscall.cpp's table maps Linux riscv64 numbers (and the project's
-// reserved range, docs/syscalls.md) to them.
+// The system-call handlers, one function each, grouped in files by family (io.cpp, process.cpp,
+// ...). The list of calls is abi/syscall_list.hpp: a line there names sys_<name>, and dispatch.cpp
+// makes the table from it (and checks each handler's kind against the line's form).
 //
 // A handler gets the calling thread and its six argument registers a0..a5 and returns the value
 // for a0: a result, or a negated Errno.
@@ -17,13 +17,13 @@ using SyscallArguments = const uint64_t*;
 
 // Handlers that may wait are system-call coroutines (call.hpp): one handler for the synchronous
 // and the asynchronous form.
-// syscall_io.cpp
+// io.cpp
 Call sys_read(CallMemory& memory, Process& process, CallArguments arguments);
 Call sys_write(CallMemory& memory, Process& process, CallArguments arguments);
 long sys_close(Thread& thread, SyscallArguments arguments);
 long sys_dup3(Thread& thread, SyscallArguments arguments);
 long sys_pipe2(Thread& thread, SyscallArguments arguments);
-// console_file.cpp
+// kernel/file/console_file.cpp
 // Connects console input to readers blocked in a console read: the receive interrupt raises the
 // console's bottom half, started (at boot, after start_switch_coroutines) by start_console_input.
 // If it cannot be started, the interrupt wakes the readers itself.
@@ -31,28 +31,28 @@ void init_console_input();
 Result<void> start_console_input();
 void wake_console_readers();
 
-// syscall_exec.cpp (and sys_spawn, below)
+// exec.cpp (and sys_spawn, below)
 long sys_execve(Thread& thread, SyscallArguments arguments);
 
-// syscall_time.cpp
+// time.cpp
 long sys_clock_gettime(Thread& thread, SyscallArguments arguments);
 Call sys_nanosleep(CallMemory& memory, Process& process, CallArguments arguments);
 
-// syscall_memory.cpp
+// memory.cpp
 long sys_brk(Thread& thread, SyscallArguments arguments);
 long sys_mmap(Thread& thread, SyscallArguments arguments);
 long sys_munmap(Thread& thread, SyscallArguments arguments);
 
-// syscall_process.cpp
+// process.cpp
 long sys_getpid(Thread& thread, SyscallArguments arguments);
 long sys_gettid(Thread& thread, SyscallArguments arguments);
 long sys_sched_yield(Thread& thread, SyscallArguments arguments);
 long sys_wait4(Thread& thread, SyscallArguments arguments);
 long sys_kill(Thread& thread, SyscallArguments arguments);
 long sys_reboot(Thread& thread, SyscallArguments arguments);
-// syscall_thread.cpp
+// thread.cpp
 long sys_clone(Thread& thread, SyscallArguments arguments);
-long sys_exit_thread(Thread& thread, SyscallArguments arguments);
+long sys_exit(Thread& thread, SyscallArguments arguments);
 long sys_exit_group(Thread& thread, SyscallArguments arguments);
 long sys_set_tid_address(Thread& thread, SyscallArguments arguments);
 long sys_futex(Thread& thread, SyscallArguments arguments);
@@ -71,7 +71,7 @@ long sys_should_yield(Thread& thread, SyscallArguments arguments);
 long sys_priority_slot(Thread& thread, SyscallArguments arguments);
 long sys_async_setup(Thread& thread, SyscallArguments arguments);
 long sys_async_flush(Thread& thread, SyscallArguments arguments);
-// memory_limit.cpp
+// kernel/proc/memory_limit.cpp
 long sys_set_memory_limit(Thread& thread, SyscallArguments arguments);
 long sys_memory_usage(Thread& thread, SyscallArguments arguments);
 

@@ -82,7 +82,7 @@ long sys_clone(Thread& thread, SyscallArguments a) {
 }
 
 // exit(status): ends the calling thread; the last one ends the process.
-long sys_exit_thread(Thread&, SyscallArguments a) { exit_current_thread_of_process(static_cast<int>(a[0] & 0xff)); }
+long sys_exit(Thread&, SyscallArguments a) { exit_current_thread_of_process(static_cast<int>(a[0] & 0xff)); }
 
 // exit_group(status): ends every thread of the process.
 long sys_exit_group(Thread&, SyscallArguments a) { exit_current_process(static_cast<int>(a[0] & 0xff)); }

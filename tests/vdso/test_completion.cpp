@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "executor_fixture.hpp"
+#include "abi/syscall_list.hpp"
 #include "vdso/completion.hpp"
 #include "vdso/event.hpp"
 

@@ -1,5 +1,5 @@
-// The asynchronous forms of the system calls listed in COKERNEL_ASYNC_SYSCALLS (syscall.hpp), made
-// from the same list as the synchronous ones:
+// The asynchronous forms of the system calls whose form is Async in abi/syscall_list.hpp, made from
+// the same list as the synchronous ones (user/lib/syscall.hpp):
 //
 //     long n = user::read(fd, buffer, size);                 // this thread waits
 //     long n = co_await user::async_read(fd, buffer, size);  // this coroutine waits, the thread runs others
@@ -51,9 +51,20 @@ inline uint32_t async_calls_in_flight(const Runtime& runtime) {
     return runtime.completion_ring ? __atomic_load_n(&runtime.completion_ring->in_flight, __ATOMIC_RELAXED) : 0;
 }
 
-#define COKERNEL_ASYNC_FORM(name, number, parameters, arguments)                                      \
-    inline AsyncCallAwaiter async_##name parameters { return AsyncCallAwaiter(number, COKERNEL_UNPACK arguments); }
-COKERNEL_ASYNC_SYSCALLS(COKERNEL_ASYNC_FORM)
+// AsyncCallAwaiter with the number bound first (as Caller in syscall.hpp).
+struct AsyncCaller {
+    long number;
+    template <typename... Arguments>
+    AsyncCallAwaiter operator()(Arguments... arguments) const { return AsyncCallAwaiter(number, arguments...); }
+};
+#define COKERNEL_ASYNC_FORM_Async(name, Number, parameters, arguments) \
+    inline AsyncCallAwaiter async_##name parameters { return AsyncCaller{Number} arguments; }
+#define COKERNEL_ASYNC_FORM_Sync(name, Number, parameters, arguments)
+#define COKERNEL_ASYNC_FORM_NoReturn(name, Number, parameters, arguments)
+#define COKERNEL_ASYNC_FORM_Raw(name, Number, parameters, arguments)
+#define COKERNEL_ASYNC_FORM(number, name, Number, form, parameters, arguments) \
+    COKERNEL_ASYNC_FORM_##form(name, Number, parameters, arguments)
+COKERNEL_SYSCALLS(COKERNEL_ASYNC_FORM)
 #undef COKERNEL_ASYNC_FORM
 
 } // namespace user

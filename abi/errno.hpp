@@ -1,0 +1,49 @@
+// Linux's errno values, defined once for the kernel and the user runtime. A system call returns
+// one negated in a0 (the kernel writes `return -Errno::Fault;`). The POSIX names (EFAULT, ...) are
+// made from the same list by the user runtime (user/lib/syscall.hpp); they are not defined here,
+// because <errno.h> defines them as macros in every hosted build (the kernel's host tests).
+//
+//     X(POSIX name, value, kernel name, what it says)
+#pragma once
+
+#define COKERNEL_ERRNOS(X)                                                     \
+    X(EPERM, 1, NotPermitted, "operation not permitted")                       \
+    X(ENOENT, 2, NoEntry, "no such file or directory")                         \
+    X(ESRCH, 3, NoProcess, "no such process")                                  \
+    X(EINTR, 4, Interrupted, "interrupted system call")                        \
+    X(ENXIO, 6, NoDeviceOrAddress, "no such device or address")                \
+    X(E2BIG, 7, ArgumentsTooLong, "argument list too long")                    \
+    X(ENOEXEC, 8, NotExecutable, "exec format error")                          \
+    X(EBADF, 9, BadFile, "bad file descriptor")                                \
+    X(ECHILD, 10, NoChild, "no child processes")                               \
+    X(EAGAIN, 11, TryAgain, "resource temporarily unavailable")                \
+    X(ENOMEM, 12, NoMemory, "cannot allocate memory")                          \
+    X(EFAULT, 14, Fault, "bad address")                                        \
+    X(EBUSY, 16, Busy, "device or resource busy")                              \
+    X(EEXIST, 17, Exists, "file exists")                                       \
+    X(ENODEV, 19, NoDevice, "no such device")                                  \
+    X(EINVAL, 22, Invalid, "invalid argument")                                 \
+    X(EMFILE, 24, TooManyFiles, "too many open files")                         \
+    X(EPIPE, 32, BrokenPipe, "broken pipe")                                    \
+    X(ENOSYS, 38, NoSystemCall, "function not implemented")
+
+namespace cokernel::abi {
+
+namespace Errno {
+#define COKERNEL_ERRNO_CONSTANT(posix, value, name, text) constexpr long name = value;
+COKERNEL_ERRNOS(COKERNEL_ERRNO_CONSTANT)
+#undef COKERNEL_ERRNO_CONSTANT
+} // namespace Errno
+
+// What an errno value says ("bad address"), or nullptr for a value not in the list.
+constexpr const char* errno_text(long value) {
+    switch (value) {
+#define COKERNEL_ERRNO_TEXT(posix, number, name, text) \
+    case number: return text;
+        COKERNEL_ERRNOS(COKERNEL_ERRNO_TEXT)
+#undef COKERNEL_ERRNO_TEXT
+    }
+    return nullptr;
+}
+
+} // namespace cokernel::abi

@@ -1,0 +1,84 @@
+// Every system call, declared once. From this list come the kernel's dispatch table
+// (kernel/syscall/dispatch.cpp), the user runtime's wrappers in both forms (user/lib/syscall.hpp,
+// user/lib/async.hpp), the numbers both sides use (SyscallNumber, below), and the check that the
+// table in docs/syscalls.md lists exactly these calls (tests/layout/check_syscall_docs.sh).
+//
+//     X(number, name, Number, form, (parameters), (arguments))
+//
+// number      Linux riscv64's (asm-generic/unistd.h) below 512; the project's own from 1024.
+// name        the Linux name; the kernel's handler is sys_<name> (kernel/syscall/handlers.hpp).
+// Number      the constant of SyscallNumber.
+// form        Sync      a plain handler; synchronous only
+//             Async     a system-call coroutine (kernel/syscall/call.hpp): the same handler serves
+//                       the synchronous form and the asynchronous one (docs/async-syscalls.md)
+//             NoReturn  synchronous; the user wrapper does not return
+//             Raw       synchronous; no generated user wrapper (the runtime has its own: clone)
+// parameters  the user wrapper's parameter list (types of abi/ only), defaults allowed;
+// arguments   the registers a0.. it passes, in order.
+//
+// Adding a call: one line here (in number order), sys_<name> in kernel/syscall/handlers.hpp and its
+// definition in the family's file, a row in docs/syscalls.md. The kernel's build checks that a
+// handler exists for every line and that Async lines (only they) have coroutine handlers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "abi/abi.hpp"
+
+#define COKERNEL_SYSCALLS(X)                                                                                       \
+    X(24, dup3, Dup3, Sync, (int old_fd, int new_fd, int flags = 0), (old_fd, new_fd, flags))                        \
+    X(57, close, Close, Sync, (int fd), (fd))                                                                        \
+    X(59, pipe2, Pipe2, Sync, (int* fds, int flags = 0), (fds, flags))                                              \
+    X(63, read, Read, Async, (int fd, void* buffer, size_t length), (fd, buffer, length))                           \
+    X(64, write, Write, Async, (int fd, const void* buffer, size_t length), (fd, buffer, length))                   \
+    X(93, exit, Exit, NoReturn, (int status), (status))                                                             \
+    X(94, exit_group, ExitGroup, NoReturn, (int status), (status))                                                  \
+    X(96, set_tid_address, SetTidAddress, Sync, (int* address), (address))                                          \
+    X(98, futex, Futex, Sync, (int* address, int operation, int value, const Timespec* timeout = nullptr),           \
+      (address, operation, value, timeout))                                                                         \
+    X(101, nanosleep, Nanosleep, Async, (const Timespec* request, Timespec* remaining = nullptr), (request, remaining)) \
+    X(113, clock_gettime, ClockGettime, Sync, (long clock, Timespec* value), (clock, value))                        \
+    X(124, sched_yield, SchedYield, Sync, (), ())                                                                   \
+    X(129, kill, Kill, Sync, (long pid, long signal), (pid, signal))                                                \
+    X(142, reboot, Reboot, Sync, (long magic, long magic2, long command), (magic, magic2, command))                 \
+    X(172, getpid, GetPid, Sync, (), ())                                                                            \
+    X(178, gettid, GetTid, Sync, (), ())                                                                            \
+    X(214, brk, Brk, Sync, (uintptr_t address), (address))                                                          \
+    X(215, munmap, Munmap, Sync, (uintptr_t address, size_t length), (address, length))                             \
+    X(220, clone, Clone, Raw, (), ())                                                                               \
+    X(221, execve, Execve, Sync, (const char* path, const char* const* argv, const char* const* envp = nullptr),     \
+      (path, argv, envp))                                                                                           \
+    X(222, mmap, Mmap, Sync,                                                                                        \
+      (uintptr_t address, size_t length, int protection, int flags, int fd = -1, long offset = 0),                  \
+      (address, length, protection, flags, fd, offset))                                                             \
+    X(260, wait4, Wait4, Sync, (long pid, int* status, long options, void* rusage = nullptr),                        \
+      (pid, status, options, rusage))                                                                               \
+    X(1024, spawn, Spawn, Sync, (const char* path, const char* const* argv), (path, argv))                          \
+    X(1025, list_programs, ListPrograms, Sync, (char* buffer, size_t size), (buffer, size))                         \
+    X(1026, process_list, ProcessList, Sync, (ProcessRecord* records, size_t capacity), (records, capacity))        \
+    X(1027, set_priority, SetPriority, Sync, (long pid, long priority), (pid, priority))                            \
+    X(1028, get_priority, GetPriority, Sync, (long pid), (pid))                                                     \
+    X(1029, set_priority_cap, SetPriorityCap, Sync, (long pid, long cap), (pid, cap))                               \
+    X(1030, should_yield, ShouldYield, Sync, (), ())                                                                \
+    X(1031, priority_slot, PrioritySlot, Sync, (), ())                                                              \
+    X(1032, raise_user_interrupt, RaiseUserInterrupt, Sync, (long tid), (tid))                                      \
+    X(1033, async_setup, AsyncSetup, Sync, (size_t ring_capacity, size_t calls_in_flight),                          \
+      (ring_capacity, calls_in_flight))                                                                             \
+    X(1034, async_flush, AsyncFlush, Sync, (), ())                                                                  \
+    X(1040, set_memory_limit, SetMemoryLimit, Sync, (size_t bytes), (bytes))                                        \
+    X(1041, memory_usage, MemoryUsage, Sync, (), ())
+
+namespace cokernel::abi {
+
+// The numbers, for code that issues calls by number (the vDSO, the runtime's raw syscall()).
+enum SyscallNumber : long {
+#define COKERNEL_SYSCALL_NUMBER(number, name, Number, form, parameters, arguments) Number = number,
+    COKERNEL_SYSCALLS(COKERNEL_SYSCALL_NUMBER)
+#undef COKERNEL_SYSCALL_NUMBER
+};
+
+// The project's own calls start here (Linux riscv64 numbers stay below 512).
+constexpr long FirstProjectSyscall = Spawn;
+
+} // namespace cokernel::abi
