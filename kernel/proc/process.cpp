@@ -388,26 +388,44 @@ Process* find_process(uint32_t pid) {
     return nullptr;
 }
 
+namespace {
+
+// Takes an exited process out of the list (table_lock held): from here on nobody else finds it, so
+// exactly one reaper frees it (free_reaped, without the lock).
+void unlink_locked(Process& process) {
+    for (Process** link = &processes; *link; link = &(*link)->next) {
+        if (*link != &process) continue;
+        *link = process.next;
+        return;
+    }
+}
+
+void free_reaped(Process& process) {
+    remove_process(process);
+    {
+        LockGuard guard(table_lock);
+        slots[process.slot] = nullptr;
+    }
+    delete &process;
+}
+
+} // namespace
+
 Result<int> reap(uint32_t pid) {
     Process* found = nullptr;
     {
         LockGuard guard(table_lock);
-        for (Process** link = &processes; *link; link = &(*link)->next) {
-            if ((*link)->pid != pid) continue;
-            if ((*link)->state != ProcessState::Exited) return Error::InvalidArgument;
-            found = *link;
-            *link = found->next;
+        for (Process* p = processes; p; p = p->next) {
+            if (p->pid != pid) continue;
+            if (p->state != ProcessState::Exited) return Error::InvalidArgument;
+            found = p;
+            unlink_locked(*p);
             break;
         }
     }
     if (!found) return Error::NotFound;
-    remove_process(*found);
-    {
-        LockGuard guard(table_lock);
-        slots[found->slot] = nullptr;
-    }
     int status = found->exit_status;
-    delete found;
+    free_reaped(*found);
     return status;
 }
 
@@ -432,14 +450,17 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
     for (;;) {
         child_exits.lock.lock();
         bool any_child = false;
-        uint32_t exited = 0;
+        Process* exited = nullptr;
         {
+            // Found and taken out of the table under one hold of the lock: another thread of the
+            // parent in wait4 at the same moment cannot reap the same child (it used to: issue 14).
             LockGuard guard(table_lock);
             for (Process* p = processes; p; p = p->next) {
                 if (p->parent_pid != parent || (pid != -1 && p->pid != pid)) continue;
                 any_child = true;
                 if (p->state == ProcessState::Exited) {
-                    exited = p->pid;
+                    exited = p;
+                    unlink_locked(*p);
                     break;
                 }
             }
@@ -448,9 +469,8 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
             child_exits.lock.unlock();
             if (!any_child) return Error::NotFound;
             if (!exited) return ReapedChild{0, 0, false};
-            Process* child = find_process(exited);
-            ReapedChild result{exited, child->exit_status, child->killed};
-            (void)reap(exited);
+            ReapedChild result{exited->pid, exited->exit_status, exited->killed};
+            free_reaped(*exited);
             return result;
         }
         sleep_on(child_exits);

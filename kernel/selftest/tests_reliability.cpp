@@ -1,0 +1,52 @@
+// Self-test of reliability against hostile multithreaded processes (issue 14, docs/reliability.md):
+// bin/hostile's cases race system calls from several threads on every hart; afterwards the kernel
+// must still run programs, every process must have been reaped and the free frames and the kernel
+// heap must be back to their figures.
+#include "kernel/mm/memory.hpp"
+#include "kernel/proc/process.hpp"
+#include "kernel/sched/scheduler.hpp"
+#include "kernel/selftest/selftest.hpp"
+
+namespace kernel {
+
+namespace {
+
+bool hostile_case(const char* name) {
+    const char* arguments[] = {"bin/hostile", name};
+    auto status = proc::run_program("bin/hostile", arguments, 2);
+    if (!status) {
+        println("    bin/hostile {}: {}", name, error_name(status.error()));
+        return false;
+    }
+    if (*status != 0) println("    bin/hostile {}: exit status {}", name, *status);
+    return *status == 0;
+}
+
+size_t process_count() {
+    size_t count = 0;
+    proc::for_each_process([](const proc::Process&, void* context) { ++*static_cast<size_t*>(context); }, &count);
+    return count;
+}
+
+} // namespace
+
+bool selftest_reliability() {
+    SELFTEST_CHECK(proc::init_archive());
+    SELFTEST_CHECK(hostile_case("exit"));  // warm-up: heap slabs for process records stay cached
+    size_t free_before = mm::frames().free_frames();
+    size_t heap_before = mm::heap().stats().bytes_in_use;
+
+    SELFTEST_CHECK(hostile_case("wait-race"));
+
+    SELFTEST_CHECK(process_count() == 0);
+    SELFTEST_CHECK(hostile_case("exit"));  // spawn still works
+    size_t free_after = mm::frames().free_frames();
+    size_t heap_after = mm::heap().stats().bytes_in_use;
+    println("    free frames before {} after {}, heap bytes in use before {} after {}", free_before, free_after,
+            heap_before, heap_after);
+    SELFTEST_CHECK(free_after == free_before);
+    SELFTEST_CHECK(heap_after == heap_before);
+    return true;
+}
+
+} // namespace kernel
