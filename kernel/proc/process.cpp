@@ -354,40 +354,6 @@ void leave_process(Thread& thread) {
     }
 }
 
-void release_exited_thread(Thread& thread) {
-    Process* process = thread.process;
-    mm::free_kernel_stack(kernel_stack_of(thread));
-    delete &thread;
-    if (process->live_threads.fetch_sub(1) == 1) drop_process_hold(*process);  // the threads' hold
-}
-
-void drop_process_hold(Process& process) {
-    if (process.holds.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    // The last hold: no thread and no asynchronous call uses the process any more.
-    process.files.close_all();  // pipe ends: the other side sees end of file or -EPIPE
-    process.address_space.destroy();
-    release_async_calls(process);
-    {
-        LockGuard guard(table_lock);
-        process.state = ProcessState::Exited;
-        for (Process* p = processes; p; p = p->next)  // orphans are reaped by nobody but the kernel
-            if (p->parent_pid == process.pid) p->parent_pid = 0;
-    }
-    wake_all_locked(child_exits);
-}
-
-Process* process_in_slot(uint32_t slot) {
-    LockGuard guard(table_lock);
-    return slot < MaxProcesses ? slots[slot] : nullptr;
-}
-
-Process* find_process(uint32_t pid) {
-    LockGuard guard(table_lock);
-    for (Process* p = processes; p; p = p->next)
-        if (p->pid == pid) return p;
-    return nullptr;
-}
-
 namespace {
 
 // Takes an exited process out of the list (table_lock held): from here on nobody else finds it, so
@@ -410,6 +376,61 @@ void free_reaped(Process& process) {
 }
 
 } // namespace
+
+void release_exited_thread(Thread& thread) {
+    Process* process = thread.process;
+    mm::free_kernel_stack(kernel_stack_of(thread));
+    delete &thread;
+    if (process->live_threads.fetch_sub(1) == 1) drop_process_hold(*process);  // the threads' hold
+}
+
+void drop_process_hold(Process& process) {
+    if (process.holds.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    // The last hold: no thread and no asynchronous call uses the process any more.
+    process.files.close_all();  // pipe ends: the other side sees end of file or -EPIPE
+    process.address_space.destroy();
+    release_async_calls(process);
+    // Orphans (children of a process that is gone) are reaped by the kernel as they exit, as init
+    // reaps them on Linux: those exited already now, the others in their own drop_process_hold.
+    Process* reap_now = nullptr;  // linked through `next` once out of the table
+    {
+        LockGuard guard(table_lock);
+        process.state = ProcessState::Exited;
+        for (Process* p = processes, *next; p; p = next) {
+            next = p->next;
+            if (p == &process || p->parent_pid != process.pid) continue;
+            p->parent_pid = 0;
+            p->orphan = true;
+            if (p->state != ProcessState::Exited) continue;
+            unlink_locked(*p);
+            p->next = reap_now;
+            reap_now = p;
+        }
+        if (process.orphan) {
+            unlink_locked(process);
+            process.next = reap_now;
+            reap_now = &process;
+        }
+    }
+    wake_all_locked(child_exits);
+    while (reap_now) {
+        Process* reaped = reap_now;
+        reap_now = reaped->next;
+        free_reaped(*reaped);
+    }
+}
+
+Process* process_in_slot(uint32_t slot) {
+    LockGuard guard(table_lock);
+    return slot < MaxProcesses ? slots[slot] : nullptr;
+}
+
+Process* find_process(uint32_t pid) {
+    LockGuard guard(table_lock);
+    for (Process* p = processes; p; p = p->next)
+        if (p->pid == pid) return p;
+    return nullptr;
+}
 
 Result<int> reap(uint32_t pid) {
     Process* found = nullptr;

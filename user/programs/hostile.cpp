@@ -95,8 +95,29 @@ void wait_race() {
 // --- orphans --------------------------------------------------------------------------------------
 
 void orphan_parent(long children) {
-    for (long i = 0; i < children; ++i) (void)user::spawn("bin/hostile", quiet_child);
+    for (long i = 0; i < children; ++i) expect("spawn of an orphan", user::spawn("bin/hostile", quiet_child) > 0, 1);
     // Exits without waiting: the children, exited or not, are orphans now.
+}
+
+// More orphans than the process table has slots (256): unless the kernel reaps them, spawn fails.
+constexpr int OrphanParents = 100;
+constexpr int OrphansPerParent = 3;
+
+void orphans() {
+    const char* parent[] = {"bin/hostile", "orphan-parent", "3", nullptr};
+    static_assert(OrphansPerParent == 3, "the argument above");
+    for (int i = 0; i < OrphanParents && failures == 0; ++i) {
+        long pid = user::spawn("bin/hostile", parent);
+        if (pid <= 0) {
+            expect("spawn of an orphans' parent", pid, 1);
+            break;
+        }
+        int status = -1;
+        expect("wait4 of the orphans' parent", user::wait4(pid, &status, 0), pid);
+        expect("the parent's status", status, 0);
+    }
+    // The orphans are nobody's children, not this process's.
+    expect("no child left to wait for", user::wait4(-1, nullptr, user::WaitNoHang), -user::ECHILD);
 }
 
 } // namespace
@@ -110,9 +131,10 @@ int main(int argc, char** argv) {
     if (same(which, "exit")) return 0;
     if (same(which, "orphan-parent")) {
         orphan_parent(argc > 2 ? user::parse_decimal(argv[2]) : 1);
-        return 0;
+        return failures == 0 ? 0 : 1;
     }
     if (same(which, "wait-race")) wait_race();
+    else if (same(which, "orphans")) orphans();
     else {
         user::say("hostile: unknown case ", which, "\n");
         return 2;
