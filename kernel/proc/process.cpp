@@ -170,6 +170,7 @@ void release_unstarted_thread(Thread& thread) {
 [[noreturn]] void start_user_thread() {
     Thread* thread = current_thread();
     finish_return_to_user(*thread);
+    note_entering_user_mode();
     return_to_user(thread->user);
 }
 
