@@ -35,6 +35,8 @@ Result<void> AddressSpace::create() {
 }
 
 void AddressSpace::swap(AddressSpace& other) {
+    LockGuard guard(lock_);
+    LockGuard other_guard(other.lock_);  // `other` is a fresh one no thread uses: no order to keep
     std::swap(table_, other.table_);
     std::swap(regions_, other.regions_);
     std::swap(region_count_, other.region_count_);
@@ -60,7 +62,7 @@ void AddressSpace::release_pages(uint64_t va, uint64_t end) {
             riscv::flush_tlb_page(va);
             frames[count++] = translation->physical;
         }
-        if (count && shared_across_harts_) flush_tlb_on_all_harts();
+        if (count && shared_across_harts_) flush_user_tlb_on_all_harts();
         for (size_t i = 0; i < count; ++i) (void)mm::frames().free(frames[i]);
         mapped_pages_.fetch_sub(count, std::memory_order_relaxed);
     }
@@ -106,12 +108,22 @@ void AddressSpace::record(uint64_t base, uint64_t size, uint64_t permissions) {
 }
 
 bool AddressSpace::is_free(uint64_t va, uint64_t size) const {
+    LockGuard guard(lock_);
+    return is_free_locked(va, size);
+}
+
+bool AddressSpace::is_free_locked(uint64_t va, uint64_t size) const {
     for (size_t i = 0; i < region_count_; ++i)
         if (regions_[i].base < va + size && va < regions_[i].end()) return false;
     return true;
 }
 
 Result<uint64_t> AddressSpace::find_free_range(uint64_t size, uint64_t low, uint64_t high) const {
+    LockGuard guard(lock_);
+    return find_free_range_locked(size, low, high);
+}
+
+Result<uint64_t> AddressSpace::find_free_range_locked(uint64_t size, uint64_t low, uint64_t high) const {
     if (size == 0 || low >= high || high - low < size) return Error::NotFound;
     // Walk the gaps from the top: `top` is the end of the gap being looked at.
     uint64_t top = high;
@@ -127,10 +139,36 @@ Result<uint64_t> AddressSpace::find_free_range(uint64_t size, uint64_t low, uint
 }
 
 Result<void> AddressSpace::map_anonymous(uint64_t va, uint64_t size, uint64_t flags) {
+    LockGuard guard(lock_);
+    return map_anonymous_locked(va, size, flags);
+}
+
+Result<uint64_t> AddressSpace::map(uint64_t address, uint64_t size, uint64_t flags, Placement placement) {
+    LockGuard guard(lock_);
+    if (placement == Placement::Anywhere) {
+        bool hint_usable = address && address % PageSize == 0 && address >= UserMapMinimum && address < UserMapLimit &&
+                           size <= UserMapLimit - address && is_free_locked(address, size);
+        if (!hint_usable) {
+            Result<uint64_t> found = Error::NotFound;
+            if (break_limit_locked() < UserMapAreaTop)
+                found = find_free_range_locked(size, break_limit_locked(), UserMapAreaTop);
+            if (!found) found = find_free_range_locked(size, UserMapMinimum, UserMapAreaTop);
+            if (!found) return Error::NoMemory;
+            address = *found;
+        }
+    } else if (!is_free_locked(address, size)) {
+        if (placement == Placement::FixedNoReplace) return Error::AlreadyExists;
+        if (auto unmapped = unmap_locked(address, size); !unmapped) return unmapped.error();
+    }
+    if (auto mapped = map_anonymous_locked(address, size, flags); !mapped) return mapped.error();
+    return address;
+}
+
+Result<void> AddressSpace::map_anonymous_locked(uint64_t va, uint64_t size, uint64_t flags) {
     if (va % PageSize || size % PageSize || size == 0) return Error::InvalidArgument;
     if (va < UserMapMinimum || va >= UserSpaceEnd || size > UserSpaceEnd - va) return Error::InvalidArgument;
     uint64_t permissions = flags & PermissionBits;
-    if (!is_free(va, size)) return Error::AlreadyExists;
+    if (!is_free_locked(va, size)) return Error::AlreadyExists;
     if (!can_record(va, size, permissions)) return Error::NoMemory;
     if (permissions == 0) {  // PROT_NONE: reserved, nothing to map
         record(va, size, permissions);
@@ -152,6 +190,11 @@ Result<void> AddressSpace::map_anonymous(uint64_t va, uint64_t size, uint64_t fl
 }
 
 Result<void> AddressSpace::unmap(uint64_t va, uint64_t size) {
+    LockGuard guard(lock_);
+    return unmap_locked(va, size);
+}
+
+Result<void> AddressSpace::unmap_locked(uint64_t va, uint64_t size) {
     if (va % PageSize || size % PageSize || size == 0) return Error::InvalidArgument;
     if (va >= UserSpaceEnd || size > UserSpaceEnd - va) return Error::InvalidArgument;
     uint64_t end = va + size;
@@ -189,28 +232,55 @@ Result<void> AddressSpace::unmap(uint64_t va, uint64_t size) {
 }
 
 void AddressSpace::start_program_break(uint64_t start) {
+    LockGuard guard(lock_);
     break_start_ = page_up(start);
     break_ = break_start_;
 }
 
+uint64_t AddressSpace::program_break() const {
+    LockGuard guard(lock_);
+    return break_;
+}
+
+uint64_t AddressSpace::break_start() const {
+    LockGuard guard(lock_);
+    return break_start_;
+}
+
+size_t AddressSpace::region_count() const {
+    LockGuard guard(lock_);
+    return region_count_;
+}
+
 uint64_t AddressSpace::break_limit() const {
+    LockGuard guard(lock_);
+    return break_limit_locked();
+}
+
+uint64_t AddressSpace::break_limit_locked() const {
     return break_start_ < UserMapLimit - MaxBreakSize ? break_start_ + MaxBreakSize : UserMapLimit;
 }
 
 Result<void> AddressSpace::set_program_break(uint64_t new_break) {
-    if (new_break < break_start_ || new_break > break_limit()) return Error::InvalidArgument;
+    LockGuard guard(lock_);
+    if (new_break < break_start_ || new_break > break_limit_locked()) return Error::InvalidArgument;
     uint64_t mapped_end = page_up(break_), new_end = page_up(new_break);
     if (new_end > mapped_end) {
-        if (auto mapped = map_anonymous(mapped_end, new_end - mapped_end, mm::pte::Read | mm::pte::Write); !mapped)
+        if (auto mapped = map_anonymous_locked(mapped_end, new_end - mapped_end, mm::pte::Read | mm::pte::Write); !mapped)
             return mapped;
     } else if (new_end < mapped_end) {
-        if (auto unmapped = unmap(new_end, mapped_end - new_end); !unmapped) return unmapped;
+        if (auto unmapped = unmap_locked(new_end, mapped_end - new_end); !unmapped) return unmapped;
     }
     break_ = new_break;
     return success();
 }
 
 Result<void> AddressSpace::check_user_range(uint64_t va, size_t size, Access access) const {
+    LockGuard guard(lock_);
+    return check_user_range_locked(va, size, access);
+}
+
+Result<void> AddressSpace::check_user_range_locked(uint64_t va, size_t size, Access access) const {
     if (size == 0) return success();
     if (va + size < va || va + size > UserSpaceEnd) return Error::InvalidArgument;
     for (uint64_t page = va & ~(PageSize - 1); page < va + size; page += PageSize) {
@@ -224,8 +294,10 @@ Result<void> AddressSpace::check_user_range(uint64_t va, size_t size, Access acc
 
 Result<void> AddressSpace::copy(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user,
                                 bool check_write) const {
+    // Under the lock from the check to the last byte: no frame of the range is freed meanwhile.
+    LockGuard guard(lock_);
     if (check_write || !to_user) {
-        if (auto ok = check_user_range(user_address, size, to_user ? Access::Write : Access::Read); !ok) return ok;
+        if (auto ok = check_user_range_locked(user_address, size, to_user ? Access::Write : Access::Read); !ok) return ok;
     }
     auto* bytes = static_cast<unsigned char*>(kernel_buffer);
     while (size > 0) {
@@ -256,6 +328,7 @@ Result<void> AddressSpace::copy_to_user_image(uint64_t destination, const void* 
 }
 
 void AddressSpace::destroy() {
+    LockGuard guard(lock_);
     for (size_t i = 0; i < region_count_; ++i)
         if (regions_[i].permissions != 0) release_pages(regions_[i].base, regions_[i].end());
     region_count_ = 0;

@@ -13,9 +13,15 @@
 //     is mapped; no page outside every region is mapped;
 //   * two adjacent regions with the same permissions are merged, so a growing heap stays one region;
 //   * mapped_pages_ counts the mapped pages (the frames this table owns besides table pages).
-// Not internally locked: only the process's own (single) thread changes it, in its system calls, or
-// the kernel before the first thread runs / after the last one left. Other harts only read
-// user_pages(), which is one atomic word.
+// Locking: every public operation holds the address space's lock (a spin lock, taken with interrupts
+// off, as all of a thread's kernel code runs) for all its work, so threads of one process calling
+// mmap/munmap/brk and copying to or from user memory on several harts at once see each operation
+// whole: a copy never writes into a frame an munmap has freed, and PageTable::clear_range never
+// frees a table page another thread is filling (issue 14). Unmapped frames are freed only after a
+// user TLB shootdown (flush_user_tlb_on_all_harts, which waits only for harts in user mode, so it is
+// safe under this lock). Lock order: any WaitQueue's lock (a pipe copies under it) -> this lock ->
+// the frame allocator's and the heap's. Nothing waits or sleeps under it. user_pages() is one
+// atomic word, read without the lock.
 #pragma once
 
 #include <atomic>
@@ -23,6 +29,7 @@
 #include <cstdint>
 
 #include "abi/result.hpp"
+#include "kernel/lib/spinlock.hpp"
 #include "kernel/mm/page_table.hpp"
 
 namespace kernel::proc {
@@ -55,6 +62,13 @@ public:
     // range belongs to a region), NoMemory (no frame, no table page, or the region table is full).
     // On failure nothing of this call stays mapped or allocated.
     Result<void> map_anonymous(uint64_t va, uint64_t size, uint64_t flags);
+    // mmap's placement in one step under the lock: Anywhere takes `address` as a hint if it is
+    // page-aligned, inside [UserMapMinimum, UserMapLimit) and free, else the highest free range
+    // below UserMapAreaTop (above the break's limit if there is room there); Fixed replaces what
+    // is there; FixedNoReplace fails with AlreadyExists if anything is. Returns the address. Errors:
+    // those of map_anonymous and unmap, NoMemory when no free range is found.
+    enum class Placement : uint8_t { Anywhere, Fixed, FixedNoReplace };
+    Result<uint64_t> map(uint64_t address, uint64_t size, uint64_t flags, Placement placement);
     // Unmaps [va, va + size) (page-aligned, inside the user half) and frees its frames; regions
     // partly inside are trimmed or split, holes are skipped. NoMemory, changing nothing, if a region
     // must be split and the region table is full.
@@ -69,8 +83,8 @@ public:
     // segment, set once at spawn) and may move within [start, break_limit()). The pages of
     // [start, page-rounded break) are mapped read-write.
     void start_program_break(uint64_t start);
-    uint64_t program_break() const { return break_; }
-    uint64_t break_start() const { return break_start_; }
+    uint64_t program_break() const;
+    uint64_t break_start() const;
     uint64_t break_limit() const;
     // Moves the break, mapping zeroed pages when it grows and unmapping when it shrinks.
     // InvalidArgument outside [start, limit], AlreadyExists if growing would run into another
@@ -95,7 +109,7 @@ public:
     void set_shared_across_harts() { shared_across_harts_ = true; }
     const mm::PageTable& page_table() const { return table_; }
     size_t user_pages() const { return mapped_pages_.load(std::memory_order_relaxed); }
-    size_t region_count() const { return region_count_; }
+    size_t region_count() const;
     // For mappings of frames owned elsewhere (the vDSO's, kernel/vdso/vdso.cpp). They are not regions:
     // destroy() frees their table pages, never their frames.
     mm::PageTable& page_table() { return table_; }
@@ -107,6 +121,13 @@ private:
         uint64_t permissions;  // mm::pte Read/Write/Execute; 0 = reserved, nothing mapped
         uint64_t end() const { return base + size; }
     };
+    // The operations above, with the lock held by the caller.
+    Result<void> map_anonymous_locked(uint64_t va, uint64_t size, uint64_t flags);
+    Result<void> unmap_locked(uint64_t va, uint64_t size);
+    bool is_free_locked(uint64_t va, uint64_t size) const;
+    Result<uint64_t> find_free_range_locked(uint64_t size, uint64_t low, uint64_t high) const;
+    uint64_t break_limit_locked() const;
+    Result<void> check_user_range_locked(uint64_t va, size_t size, Access access) const;
     Result<void> copy(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user, bool check_write) const;
     // Unmaps and frees the frames of the mapped pages in [va, end), flushing this hart's TLB.
     void release_pages(uint64_t va, uint64_t end);
@@ -117,6 +138,7 @@ private:
     void remove_region_at(size_t index);
     void insert_region_at(size_t index, const Region& region);
 
+    mutable SpinLock lock_;  // guards everything below but mapped_pages_ (atomic)
     mm::PageTable table_;
     bool shared_across_harts_ = false;
     Region regions_[MaxRegions] = {};

@@ -170,6 +170,7 @@ void release_unstarted_thread(Thread& thread) {
 [[noreturn]] void start_user_thread() {
     Thread* thread = current_thread();
     finish_return_to_user(*thread);
+    note_entering_user_mode();
     return_to_user(thread->user);
 }
 
@@ -354,6 +355,29 @@ void leave_process(Thread& thread) {
     }
 }
 
+namespace {
+
+// Takes an exited process out of the list (table_lock held): from here on nobody else finds it, so
+// exactly one reaper frees it (free_reaped, without the lock).
+void unlink_locked(Process& process) {
+    for (Process** link = &processes; *link; link = &(*link)->next) {
+        if (*link != &process) continue;
+        *link = process.next;
+        return;
+    }
+}
+
+void free_reaped(Process& process) {
+    remove_process(process);
+    {
+        LockGuard guard(table_lock);
+        slots[process.slot] = nullptr;
+    }
+    delete &process;
+}
+
+} // namespace
+
 void release_exited_thread(Thread& thread) {
     Process* process = thread.process;
     mm::free_kernel_stack(kernel_stack_of(thread));
@@ -367,13 +391,34 @@ void drop_process_hold(Process& process) {
     process.files.close_all();  // pipe ends: the other side sees end of file or -EPIPE
     process.address_space.destroy();
     release_async_calls(process);
+    // Orphans (children of a process that is gone) are reaped by the kernel as they exit, as init
+    // reaps them on Linux: those exited already now, the others in their own drop_process_hold.
+    Process* reap_now = nullptr;  // linked through `next` once out of the table
     {
         LockGuard guard(table_lock);
         process.state = ProcessState::Exited;
-        for (Process* p = processes; p; p = p->next)  // orphans are reaped by nobody but the kernel
-            if (p->parent_pid == process.pid) p->parent_pid = 0;
+        for (Process* p = processes, *next; p; p = next) {
+            next = p->next;
+            if (p == &process || p->parent_pid != process.pid) continue;
+            p->parent_pid = 0;
+            p->orphan = true;
+            if (p->state != ProcessState::Exited) continue;
+            unlink_locked(*p);
+            p->next = reap_now;
+            reap_now = p;
+        }
+        if (process.orphan) {
+            unlink_locked(process);
+            process.next = reap_now;
+            reap_now = &process;
+        }
     }
     wake_all_locked(child_exits);
+    while (reap_now) {
+        Process* reaped = reap_now;
+        reap_now = reaped->next;
+        free_reaped(*reaped);
+    }
 }
 
 Process* process_in_slot(uint32_t slot) {
@@ -392,22 +437,17 @@ Result<int> reap(uint32_t pid) {
     Process* found = nullptr;
     {
         LockGuard guard(table_lock);
-        for (Process** link = &processes; *link; link = &(*link)->next) {
-            if ((*link)->pid != pid) continue;
-            if ((*link)->state != ProcessState::Exited) return Error::InvalidArgument;
-            found = *link;
-            *link = found->next;
+        for (Process* p = processes; p; p = p->next) {
+            if (p->pid != pid) continue;
+            if (p->state != ProcessState::Exited) return Error::InvalidArgument;
+            found = p;
+            unlink_locked(*p);
             break;
         }
     }
     if (!found) return Error::NotFound;
-    remove_process(*found);
-    {
-        LockGuard guard(table_lock);
-        slots[found->slot] = nullptr;
-    }
     int status = found->exit_status;
-    delete found;
+    free_reaped(*found);
     return status;
 }
 
@@ -432,14 +472,17 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
     for (;;) {
         child_exits.lock.lock();
         bool any_child = false;
-        uint32_t exited = 0;
+        Process* exited = nullptr;
         {
+            // Found and taken out of the table under one hold of the lock: another thread of the
+            // parent in wait4 at the same moment cannot reap the same child (it used to: issue 14).
             LockGuard guard(table_lock);
             for (Process* p = processes; p; p = p->next) {
                 if (p->parent_pid != parent || (pid != -1 && p->pid != pid)) continue;
                 any_child = true;
                 if (p->state == ProcessState::Exited) {
-                    exited = p->pid;
+                    exited = p;
+                    unlink_locked(*p);
                     break;
                 }
             }
@@ -448,9 +491,8 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
             child_exits.lock.unlock();
             if (!any_child) return Error::NotFound;
             if (!exited) return ReapedChild{0, 0, false};
-            Process* child = find_process(exited);
-            ReapedChild result{exited, child->exit_status, child->killed};
-            (void)reap(exited);
+            ReapedChild result{exited->pid, exited->exit_status, exited->killed};
+            free_reaped(*exited);
             return result;
         }
         sleep_on(child_exits);

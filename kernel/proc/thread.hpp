@@ -125,7 +125,8 @@ struct Process {
     int exit_status = 0;
     std::atomic<bool> exit_requested{false};  // set by exit or a fault; every thread leaves at its next trap
     std::atomic<uint32_t> live_threads{0};
-    uint32_t parent_pid = 0;             // 0: started by the kernel
+    uint32_t parent_pid = 0;             // 0: started by the kernel, or an orphan (process table lock)
+    bool orphan = false;                 // its parent is gone: the kernel reaps it when it exits (table lock)
     uint32_t slot = 0;                   // index in the process table and the global priority table
     Thread* runnable_head = nullptr;     // this process's runnable threads, FIFO (scheduler's lock)
     Thread* runnable_tail = nullptr;

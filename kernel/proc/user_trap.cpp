@@ -40,6 +40,7 @@ int fault_status(riscv::ExceptionCause cause) {
 using namespace kernel;
 
 extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
+    note_left_user_mode();  // a user TLB shootdown no longer waits for this hart (hart.hpp)
     proc::Thread* thread = proc::current_thread();
     riscv::TrapFrame& frame = context->frame;
     proc::save_user_interrupt_csrs(*thread);  // harts with the N extension: the thread's CSRs
@@ -66,5 +67,6 @@ extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
         proc::yield_current_thread();
     }
     proc::finish_return_to_user(*thread);  // may deliver a user interrupt: sepc = utvec
+    note_entering_user_mode();             // after a pending user TLB flush, if any
     return context;
 }

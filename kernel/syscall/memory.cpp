@@ -46,19 +46,6 @@ uint64_t page_permissions(uint64_t protection) {
     return permissions;
 }
 
-// Where a mapping without MAP_FIXED goes: the hint if it is page-aligned, inside the mappable
-// window and free; else the highest free range below UserMapAreaTop, above the break's limit if
-// there is room there, anywhere above UserMapMinimum otherwise.
-Result<uint64_t> choose_address(const AddressSpace& space, uint64_t hint, uint64_t size) {
-    if (hint && hint % PageSize == 0 && hint >= UserMapMinimum && hint < UserMapLimit && size <= UserMapLimit - hint &&
-        space.is_free(hint, size))
-        return hint;
-    if (space.break_limit() < UserMapAreaTop) {
-        if (auto found = space.find_free_range(size, space.break_limit(), UserMapAreaTop); found) return found;
-    }
-    return space.find_free_range(size, UserMapMinimum, UserMapAreaTop);
-}
-
 } // namespace
 
 // brk(address): moves the break to `address` and returns the new break; returns the unchanged break
@@ -96,21 +83,19 @@ long sys_mmap(Thread& thread, SyscallArguments a) {
     if (permissions && size / PageSize > mm::frames().free_frames()) return -Errno::NoMemory;
     if (permissions && !within_memory_limit(*thread.process, size)) return -Errno::NoMemory;
 
-    bool fixed = flags & (MapFixed | MapFixedNoReplace);
-    if (fixed) {
+    // Placed, old mappings replaced and the new one made in one step under the address space's lock:
+    // another thread's mmap or munmap cannot come in between (issue 14).
+    using Placement = AddressSpace::Placement;
+    Placement placement = Placement::Anywhere;
+    if (flags & (MapFixed | MapFixedNoReplace)) {
         if (address % PageSize) return -Errno::Invalid;
         if (address < UserMapMinimum) return -Errno::NotPermitted;  // as Linux below mmap_min_addr
         if (address >= UserMapLimit || size > UserMapLimit - address) return -Errno::NoMemory;
-        if (!space.is_free(address, size)) {
-            if (flags & MapFixedNoReplace) return -Errno::Exists;
-            if (auto unmapped = space.unmap(address, size); !unmapped) return to_errno(unmapped.error());
-        }
-    } else {
-        auto chosen = choose_address(space, address, size);
-        if (!chosen) return -Errno::NoMemory;
-        address = *chosen;
+        placement = (flags & MapFixedNoReplace) ? Placement::FixedNoReplace : Placement::Fixed;
     }
-    if (auto mapped = space.map_anonymous(address, size, permissions); !mapped) return to_errno(mapped.error());
+    auto mapped = space.map(address, size, permissions, placement);
+    if (!mapped) return to_errno(mapped.error());
+    address = *mapped;
     return static_cast<long>(address);
 }
 

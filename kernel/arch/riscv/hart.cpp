@@ -169,23 +169,44 @@ void send_ipi(Hart& target, IpiReason reason) {
 
 namespace kernel {
 
-void flush_tlb_on_all_harts() {
+void flush_user_tlb_on_all_harts() {
     riscv::flush_tlb_page_all();
     Hart* self = current_hart();
     uint64_t before[fdt::MaxHarts];
+    bool waited_for[fdt::MaxHarts] = {};
     for (size_t i = 0; i < harts_used; ++i) {
-        before[i] = harts[i].tlb_flushes.load(std::memory_order_acquire);
-        if (&harts[i] != self && harts[i].online.load()) send_ipi(harts[i], IpiReason::FlushTlb);
+        Hart& hart = harts[i];
+        if (&hart == self || !hart.online.load()) continue;
+        before[i] = hart.tlb_flushes.load(std::memory_order_acquire);
+        // Either this sees the hart in user mode (and waits for its IPI), or the hart, entering user
+        // mode, sees the request (note_entering_user_mode): both sides sequentially consistent.
+        hart.user_tlb_flush_pending.store(1, std::memory_order_seq_cst);
+        if (hart.in_user_mode.load(std::memory_order_seq_cst)) {
+            waited_for[i] = true;
+            send_ipi(hart, IpiReason::FlushTlb);
+        }
     }
     for (size_t i = 0; i < harts_used; ++i) {
-        if (&harts[i] == self || !harts[i].online.load()) continue;
-        while (harts[i].tlb_flushes.load(std::memory_order_acquire) == before[i]) {
+        if (!waited_for[i]) continue;
+        Hart& hart = harts[i];
+        // Done when it flushed, or when it left user mode (then it flushes before going back).
+        while (hart.tlb_flushes.load(std::memory_order_acquire) == before[i] &&
+               hart.in_user_mode.load(std::memory_order_seq_cst)) {
             // Another hart may be waiting for this one in the same way.
             if (riscv::read_sip() & riscv::InterruptSoftware) {
                 riscv::clear_sip(riscv::InterruptSoftware);
                 riscv::handle_ipi();
             }
         }
+    }
+}
+
+void note_entering_user_mode() {
+    Hart* hart = current_hart();
+    hart->in_user_mode.store(1, std::memory_order_seq_cst);
+    if (hart->user_tlb_flush_pending.exchange(0, std::memory_order_seq_cst)) {
+        riscv::flush_tlb_page_all();
+        hart->tlb_flushes.fetch_add(1, std::memory_order_release);
     }
 }
 

@@ -47,6 +47,11 @@ struct Hart {
     uint32_t interrupt_depth = 0;
     uint64_t kernel_stack_bottom;       // [bottom, top): the hart's own stack, in the kernel stack area
     const fdt::HartInfo* info = nullptr;
+    // User TLB shootdown (flush_user_tlb_on_all_harts): 1 while the hart runs in user mode (from the
+    // last step before sret to the first step of the user trap handler); a flush asked of the hart,
+    // done by its FlushTlb IPI or, at the latest, on its next entry to user mode.
+    std::atomic<uint32_t> in_user_mode{0};
+    std::atomic<uint32_t> user_tlb_flush_pending{0};
 };
 
 constexpr uint32_t NoPlicContext = 0xffffffffu;
@@ -88,8 +93,18 @@ void start_secondary_harts();
 // Sends an IPI; the receiving hart handles it in its trap handler.
 void send_ipi(Hart& target, IpiReason reason);
 
-// TLB shootdown: every other online hart flushes its whole TLB, and this call returns only when all
-// have done so. Safe with interrupts off: while waiting, this hart serves flush requests itself.
-void flush_tlb_on_all_harts();
+// User TLB shootdown: after it returns, no hart can use a TLB entry of a user mapping removed before
+// the call. This hart flushes; every other hart flushes before it next runs in user mode, and the
+// call waits only for the harts that are in user mode now (they take the FlushTlb IPI at once, their
+// interrupts being on there). A hart in the kernel is not waited for: the kernel never reaches user
+// memory through user addresses (AddressSpace copies through the direct map), so its stale entries
+// are harmless until it returns to user mode, where it flushes first (note_entering_user_mode). So
+// the caller may hold locks that harts in the kernel are spinning on (an AddressSpace's lock).
+// Safe with interrupts off: while waiting, this hart serves flush requests itself.
+void flush_user_tlb_on_all_harts();
+// The user-mode bracket of the shootdown: the last step before sret to user mode (interrupts off)
+// and the first step of a trap from user mode.
+void note_entering_user_mode();
+inline void note_left_user_mode() { current_hart()->in_user_mode.store(0, std::memory_order_seq_cst); }
 
 } // namespace kernel

@@ -64,6 +64,7 @@ void handle_ipi() {
     // Kick: taking the interrupt was the point (the trap from user mode does the rest).
     if (reasons & static_cast<uint32_t>(IpiReason::Kick)) hart->kicks_received.fetch_add(1, std::memory_order_relaxed);
     if (reasons & static_cast<uint32_t>(IpiReason::FlushTlb)) {
+        hart->user_tlb_flush_pending.store(0, std::memory_order_seq_cst);  // before the flush: a later request stays
         flush_tlb_page_all();
         hart->tlb_flushes.fetch_add(1, std::memory_order_release);
     }

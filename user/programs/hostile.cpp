@@ -1,0 +1,278 @@
+// hostile: what a hostile multithreaded process does to the kernel (issue 14), one case per argument.
+// Run by the kernel self-test `reliability`, which checks afterwards that the kernel survived, that
+// every process was reaped and that free frames came back to their figure.
+//
+//   hostile wait-race   two threads in wait4(-1) at once reap the same children
+//   hostile orphans     parents that exit without waiting leave children the kernel must reap
+//   hostile mm-race     processes whose four threads race mmap/munmap/brk and kernel copies into one
+//                       range of their address space
+//   hostile mm-race-child     one such process
+//   hostile exit        exits at once with status 0 (a quiet child)
+//   hostile orphan-parent N   spawns N children of `hostile exit` and exits without waiting
+#include "user/lib/print.hpp"
+
+namespace {
+
+int failures = 0;
+void expect(const char* what, long got, long wanted) {
+    if (got == wanted) return;
+    user::say("hostile: FAILED ", what, ": got ", got, ", wanted ", wanted, "\n");
+    ++failures;
+}
+
+bool same(const char* a, const char* b) {
+    while (*a && *a == *b) ++a, ++b;
+    return *a == *b;
+}
+
+constexpr size_t StackSize = 16 * 1024;
+
+// A thread running `entry(argument)` on a fresh stack; join() waits for it and frees the stack.
+struct Helper {
+    int tid_word = 0;
+    long stack = 0;
+    bool start(int (*entry)(void*), void* argument) {
+        stack = user::mmap(0, StackSize, user::PROT_READ | user::PROT_WRITE, user::MAP_PRIVATE | user::MAP_ANONYMOUS);
+        if (stack < 0) return false;
+        long tid = user::spawn_thread(entry, argument, reinterpret_cast<void*>(stack + StackSize), &tid_word);
+        if (tid <= 0) {
+            user::munmap(stack, StackSize);
+            return false;
+        }
+        return true;
+    }
+    void join() {
+        user::join_thread(&tid_word);
+        user::munmap(stack, StackSize);
+    }
+};
+
+const char* const quiet_child[] = {"bin/hostile", "exit", nullptr};
+
+// --- wait-race: every child reaped exactly once, by one of the two waiters -----------------------
+
+constexpr int WaitRounds = 100;
+constexpr int ChildrenPerRound = 4;
+constexpr int WaitHelpers = 2;  // with the main thread, three threads in wait4(-1) at once
+long reaped_by_helper = 0;
+
+int reap_all(long* count) {
+    int status = 0;
+    for (;;) {
+        long pid = user::wait4(-1, &status, 0);
+        if (pid == -user::ECHILD) return 0;
+        if (pid <= 0) {
+            user::say("hostile: FAILED wait4(-1): ", pid, "\n");
+            ++failures;
+            return 1;
+        }
+        if (!user::exited_normally(status) || user::exit_code(status) != 0) {
+            user::say("hostile: FAILED child ", pid, " status ", static_cast<long>(status), "\n");
+            ++failures;
+        }
+        __atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
+    }
+}
+
+int helper_reaps(void*) { return reap_all(&reaped_by_helper); }
+
+void wait_race() {
+    long total = 0, spawned = 0;
+    for (int round = 0; round < WaitRounds && failures == 0; ++round) {
+        for (int i = 0; i < ChildrenPerRound; ++i) {
+            long child = user::spawn("bin/hostile", quiet_child);
+            if (child > 0) ++spawned;
+            else expect("spawn", child, 1);
+        }
+        Helper helpers[WaitHelpers];
+        int started = 0;
+        while (started < WaitHelpers && helpers[started].start(helper_reaps, nullptr)) ++started;
+        expect("helper threads started", started, WaitHelpers);
+        reap_all(&total);
+        for (int i = 0; i < started; ++i) helpers[i].join();
+    }
+    expect("children reaped (by either thread)", total + reaped_by_helper, spawned);
+    expect("nothing left to wait for", user::wait4(-1, nullptr, user::WaitNoHang), -user::ECHILD);
+}
+
+// --- orphans --------------------------------------------------------------------------------------
+
+void orphan_parent(long children) {
+    for (long i = 0; i < children; ++i) expect("spawn of an orphan", user::spawn("bin/hostile", quiet_child) > 0, 1);
+    // Exits without waiting: the children, exited or not, are orphans now.
+}
+
+// More orphans than the process table has slots (256): unless the kernel reaps them, spawn fails.
+constexpr int OrphanParents = 100;
+constexpr int OrphansPerParent = 3;
+
+void orphans() {
+    const char* parent[] = {"bin/hostile", "orphan-parent", "3", nullptr};
+    static_assert(OrphansPerParent == 3, "the argument above");
+    for (int i = 0; i < OrphanParents && failures == 0; ++i) {
+        long pid = user::spawn("bin/hostile", parent);
+        if (pid <= 0) {
+            expect("spawn of an orphans' parent", pid, 1);
+            break;
+        }
+        int status = -1;
+        expect("wait4 of the orphans' parent", user::wait4(pid, &status, 0), pid);
+        expect("the parent's status", status, 0);
+    }
+    // The orphans are nobody's children, not this process's.
+    expect("no child left to wait for", user::wait4(-1, nullptr, user::WaitNoHang), -user::ECHILD);
+}
+
+// --- mm-race: threads of one process change its address space at once -----------------------------
+
+// A window of 8 MiB (four level-0 page tables) at a fixed address; every thread maps, unmaps and
+// copies through the kernel into it at random, so table pages are made and freed under each other.
+constexpr uintptr_t RaceWindow = 0x2000000000;
+constexpr size_t RaceWindowPages = 2048;
+constexpr int RaceThreads = 4;
+constexpr int RaceOperations = 1500;
+constexpr size_t PageBytes = 4096;
+
+struct Random {
+    uint64_t state;
+    uint64_t next() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    }
+    uint64_t below(uint64_t bound) { return next() % bound; }
+};
+
+int race_pipes[RaceThreads][2];  // one per thread: its reads never wait for another's writes
+
+int race_address_space(void* argument) {
+    long index = reinterpret_cast<long>(argument);
+    Random random{0x9e3779b97f4a7c15ull * static_cast<uint64_t>(index + 1)};
+    uintptr_t break_start = static_cast<uintptr_t>(user::brk(0));
+    for (int i = 0; i < RaceOperations; ++i) {
+        uintptr_t page = RaceWindow + random.below(RaceWindowPages) * PageBytes;
+        size_t pages = 1 + random.below(random.below(4) == 0 ? 300 : 8);
+        if (page + pages * PageBytes > RaceWindow + RaceWindowPages * PageBytes) pages = 1;
+        size_t bytes = pages * PageBytes;
+        switch (random.below(7)) {
+        case 0:
+        case 1: {
+            long got = user::mmap(page, bytes, user::PROT_READ | user::PROT_WRITE,
+                                  user::MAP_PRIVATE | user::MAP_ANONYMOUS | user::MAP_FIXED);
+            if (got != static_cast<long>(page) && got != -user::ENOMEM) expect("mmap MAP_FIXED", got, page);
+            break;
+        }
+        case 2: {
+            long got = user::mmap(page, bytes, user::PROT_READ, user::MAP_PRIVATE | user::MAP_ANONYMOUS |
+                                  user::MAP_FIXED_NOREPLACE);
+            if (got != static_cast<long>(page) && got != -user::EEXIST && got != -user::ENOMEM)
+                expect("mmap MAP_FIXED_NOREPLACE", got, page);
+            break;
+        }
+        case 3: {  // -ENOMEM when a split finds the region table (64) full
+            long got = user::munmap(page, bytes);
+            if (got != 0 && got != -user::ENOMEM) expect("munmap", got, 0);
+            break;
+        }
+        case 4: (void)user::brk(break_start + random.below(256) * PageBytes); break;
+        case 5: {  // the kernel writes into the window while others unmap it: a copy or -EFAULT
+            user::Timespec* where = reinterpret_cast<user::Timespec*>(page + random.below(PageBytes / 16) * 16);
+            long got = user::clock_gettime(1, where);
+            if (got != 0 && got != -user::EFAULT) expect("clock_gettime into the window", got, 0);
+            break;
+        }
+        case 6: {  // the kernel reads from the window (a pipe write) and writes into it (the read)
+            int* ends = race_pipes[index];
+            char* where = reinterpret_cast<char*>(page);
+            long wrote = user::write(ends[1], where, 64 + random.below(3000));
+            if (wrote < 0 && wrote != -user::EFAULT) expect("write from the window", wrote, 0);
+            long pending = wrote > 0 ? wrote : 0;
+            while (pending > 0) {  // never more than the pipe holds: a read never blocks
+                long got = user::read(ends[0], where + random.below(PageBytes), pending);
+                if (got == -user::EFAULT) {
+                    char drain[256];
+                    got = user::read(ends[0], drain, pending < 256 ? pending : 256);
+                }
+                if (got <= 0) {
+                    expect("read back what was written", got, 1);
+                    break;
+                }
+                pending -= got;
+            }
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
+// One process: the threads race, then the region table must still be whole: the window unmaps,
+// maps again in one piece, and reads back zeros where it was written.
+int mm_race_child() {
+    for (auto& ends : race_pipes)
+        if (user::pipe2(ends) != 0) return 1;
+    Helper helpers[RaceThreads - 1];
+    int started = 0;
+    for (; started < RaceThreads - 1; ++started)
+        if (!helpers[started].start(race_address_space, reinterpret_cast<void*>(static_cast<long>(started + 1)))) break;
+    expect("racing threads started", started, RaceThreads - 1);
+    race_address_space(nullptr);
+    for (int i = 0; i < started; ++i) helpers[i].join();
+    expect("munmap of the window", user::munmap(RaceWindow, RaceWindowPages * PageBytes), 0);
+    long again = user::mmap(RaceWindow, RaceWindowPages * PageBytes, user::PROT_READ | user::PROT_WRITE,
+                            user::MAP_PRIVATE | user::MAP_ANONYMOUS | user::MAP_FIXED_NOREPLACE);
+    expect("the window maps again in one piece", again, static_cast<long>(RaceWindow));
+    if (again == static_cast<long>(RaceWindow)) {
+        auto* words = reinterpret_cast<volatile long*>(RaceWindow);
+        for (size_t i = 0; i < RaceWindowPages * PageBytes / sizeof(long); i += 512) {
+            if (words[i] != 0) {
+                expect("fresh memory is zero", words[i], 0);
+                break;
+            }
+            words[i] = 1;
+        }
+    }
+    return failures == 0 ? 0 : 1;
+}
+
+constexpr int RaceProcesses = 6;
+
+void mm_race() {
+    const char* child[] = {"bin/hostile", "mm-race-child", nullptr};
+    for (int i = 0; i < RaceProcesses && failures == 0; ++i) {
+        long pid = user::spawn("bin/hostile", child);
+        if (pid <= 0) {
+            expect("spawn of mm-race-child", pid, 1);
+            break;
+        }
+        int status = -1;
+        expect("wait4 mm-race-child", user::wait4(pid, &status, 0), pid);
+        expect("mm-race-child's status", status, 0);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        user::print("usage: hostile wait-race|orphans\n");
+        return 2;
+    }
+    const char* which = argv[1];
+    if (same(which, "exit")) return 0;
+    if (same(which, "mm-race-child")) return mm_race_child();
+    if (same(which, "orphan-parent")) {
+        orphan_parent(argc > 2 ? user::parse_decimal(argv[2]) : 1);
+        return failures == 0 ? 0 : 1;
+    }
+    if (same(which, "wait-race")) wait_race();
+    else if (same(which, "orphans")) orphans();
+    else if (same(which, "mm-race")) mm_race();
+    else {
+        user::say("hostile: unknown case ", which, "\n");
+        return 2;
+    }
+    if (failures == 0) user::say("hostile ", which, ": ok\n");
+    return failures == 0 ? 0 : 1;
+}
