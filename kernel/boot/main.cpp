@@ -18,6 +18,7 @@
 #include "kernel/monitor/monitor.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/rt/runtime.hpp"
+#include "kernel/sched/fp_state.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/selftest/selftest.hpp"
 #include "kernel/syscall/handlers.hpp"
@@ -50,6 +51,19 @@ uint64_t parse_device_tree(mm::PhysicalAddress device_tree) {
     if (auto parsed = fdt::parse_boot_info(blob, *size, platform, diagnostic); !parsed)
         panic("device tree at {:#x}: {} (offset {:#x})", device_tree, diagnostic.message, diagnostic.offset);
     return *size;
+}
+
+// Whether every hart the kernel will run user threads on has F and D (threads move between harts,
+// so the unit is offered to user programs only if all have it).
+bool every_hart_has_fd() {
+    bool any = false;
+    for (size_t i = 0; i < platform.hart_count; ++i) {
+        const fdt::HartInfo& hart = platform.harts[i];
+        if (!hart.enabled || !hart.has_mmu) continue;
+        if (!hart.isa.f || !hart.isa.d) return false;
+        any = true;
+    }
+    return any;
 }
 
 // User mode may read the cycle, time and instructions-retired counters (rdcycle, rdtime, rdinstret):
@@ -99,6 +113,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     allow_user_counters();
     proc::init_console_input();
     proc::init_scheduler();
+    proc::init_fp_state(every_hart_has_fd(), BootArgs(platform.bootargs).has("nofpu"));
     proc::init_user_interrupts();
     riscv::init_plic(platform.plic);
     if (console::irq() != 0)

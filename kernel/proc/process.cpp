@@ -11,6 +11,7 @@
 #include "kernel/exec/elf.hpp"
 #include "kernel/file/pipe.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/sched/fp_state.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
@@ -292,6 +293,7 @@ Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers, void (*
     auto thread = create_thread(process, registers.sepc, registers.regs[2], 0, 0);
     if (!thread) return thread.error();
     (*thread)->user->frame = registers;
+    fp_copy_to_new_thread(*current_thread(), **thread);
     prepare(**thread, context);
     process.live_threads.fetch_add(1);
     process.address_space.set_shared_across_harts();
@@ -326,6 +328,7 @@ Result<void> execute(Thread& thread, const char* path, const char* const* argume
     frame.regs[2] = image->stack_pointer;
     frame.regs[11] = image->stack_pointer + 8;           // argv (a0, argc, is the call's result)
     frame.sstatus = riscv::SstatusSpie;                  // user mode (SPP = 0), interrupts on after sret
+    fp_reset(thread);                                    // FP unit off, zeros, fcsr 0
     return success();
 }
 

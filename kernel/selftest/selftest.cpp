@@ -25,6 +25,7 @@ constexpr SelfTest Tests[] = {
     {"async", selftest_async_calls, false},
     {"uintr", selftest_user_interrupts, false},
     {"bottom-half", selftest_bottom_half, false},
+    {"fp", selftest_fp, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
     {"stack-overflow", selftest_stack_overflow, true},  // ends the kernel on purpose

@@ -52,5 +52,6 @@ bool selftest_vdso();
 bool selftest_async_calls();
 bool selftest_user_interrupts();
 bool selftest_bottom_half();
+bool selftest_fp();
 
 } // namespace kernel
