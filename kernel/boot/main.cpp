@@ -21,6 +21,7 @@
 #include "kernel/sched/fp_state.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/selftest/selftest.hpp"
+#include "kernel/syscall/dispatch.hpp"
 #include "kernel/syscall/handlers.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/vdso/vdso.hpp"
@@ -114,6 +115,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     proc::init_console_input();
     proc::init_scheduler();
     proc::init_fp_state(every_hart_has_fd(), BootArgs(platform.bootargs).has("nofpu"));
+    proc::set_log_missing_syscalls(BootArgs(platform.bootargs).has("log-enosys"));
     proc::init_user_interrupts();
     riscv::init_plic(platform.plic);
     if (console::irq() != 0)

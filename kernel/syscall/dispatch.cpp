@@ -1,6 +1,9 @@
 #include "kernel/syscall/dispatch.hpp"
 
+#include <atomic>
+
 #include "abi/abi.hpp"
+#include "kernel/console/log.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
@@ -30,7 +33,28 @@ struct Table {
     Entry linux_calls[LinuxCount] = {};
     Entry project_calls[ProjectCount] = {};
     constexpr Table() {
+        linux_calls[23] = sys_dup;
         linux_calls[24] = sys_dup3;
+        linux_calls[25] = sys_fcntl;
+        linux_calls[29] = sys_ioctl;
+        linux_calls[65] = sys_readv;
+        linux_calls[66] = sys_writev;
+        linux_calls[99] = sys_set_robust_list;
+        linux_calls[114] = sys_clock_getres;
+        linux_calls[115] = sys_clock_nanosleep;
+        linux_calls[130] = sys_tkill;
+        linux_calls[131] = sys_tgkill;
+        linux_calls[160] = sys_uname;
+        linux_calls[173] = sys_getppid;
+        linux_calls[174] = sys_get_identity;  // getuid
+        linux_calls[175] = sys_get_identity;  // geteuid
+        linux_calls[176] = sys_get_identity;  // getgid
+        linux_calls[177] = sys_get_identity;  // getegid
+        linux_calls[226] = sys_mprotect;
+        linux_calls[233] = sys_madvise;
+        linux_calls[261] = sys_prlimit64;
+        linux_calls[278] = sys_getrandom;
+        linux_calls[293] = sys_rseq;
         linux_calls[57] = sys_close;
         linux_calls[59] = sys_pipe2;
         linux_calls[63] = sys_read;
@@ -74,7 +98,25 @@ struct Table {
 };
 constexpr Table table;
 
+// Boot argument log-enosys: the first call of each unimplemented number is logged with the caller.
+bool log_missing = false;
+std::atomic<uint64_t> logged[(LinuxCount + ProjectCount) / 64 + 1];
+
+long missing_call(const Thread& thread, uint64_t number) {
+    if (!log_missing) return -Errno::NoSystemCall;
+    uint64_t index = number < LinuxCount ? number
+                     : number >= ProjectBase && number < ProjectBase + ProjectCount ? LinuxCount + number - ProjectBase
+                                                                                     : LinuxCount + ProjectCount;
+    uint64_t bit = uint64_t{1} << (index % 64);
+    if (logged[index / 64].fetch_or(bit, std::memory_order_relaxed) & bit) return -Errno::NoSystemCall;
+    println("system call {} not implemented (-ENOSYS), first called by process {} ({})", number,
+            thread.process->pid, thread.process->name);
+    return -Errno::NoSystemCall;
+}
+
 } // namespace
+
+void set_log_missing_syscalls(bool enabled) { log_missing = enabled; }
 
 long dispatch_syscall(riscv::TrapFrame& frame) {
     uint64_t number = frame.regs[17];
@@ -89,7 +131,7 @@ long dispatch_syscall(riscv::TrapFrame& frame) {
     Entry entry = table.find(number);
     if (entry.plain) return entry.plain(thread, arguments);
     if (entry.coroutine) return run_call(thread, entry.coroutine, arguments);
-    return -Errno::NoSystemCall;
+    return missing_call(thread, number);
 }
 
 long sys_async_setup(Thread& thread, SyscallArguments a) { return async_setup(thread, a[0], a[1]); }

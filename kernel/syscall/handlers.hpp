@@ -37,11 +37,30 @@ long sys_execve(Thread& thread, SyscallArguments arguments);
 // syscall_time.cpp
 long sys_clock_gettime(Thread& thread, SyscallArguments arguments);
 Call sys_nanosleep(CallMemory& memory, Process& process, CallArguments arguments);
+Call sys_clock_nanosleep(CallMemory& memory, Process& process, CallArguments arguments);
+long sys_clock_getres(Thread& thread, SyscallArguments arguments);
 
 // syscall_memory.cpp
 long sys_brk(Thread& thread, SyscallArguments arguments);
 long sys_mmap(Thread& thread, SyscallArguments arguments);
 long sys_munmap(Thread& thread, SyscallArguments arguments);
+long sys_mprotect(Thread& thread, SyscallArguments arguments);
+long sys_madvise(Thread& thread, SyscallArguments arguments);
+// linux.cpp: what C libraries call before and around main
+long sys_uname(Thread& thread, SyscallArguments arguments);
+long sys_get_identity(Thread& thread, SyscallArguments arguments);  // getuid, geteuid, getgid, getegid
+long sys_getppid(Thread& thread, SyscallArguments arguments);
+long sys_set_robust_list(Thread& thread, SyscallArguments arguments);
+long sys_prlimit64(Thread& thread, SyscallArguments arguments);
+long sys_getrandom(Thread& thread, SyscallArguments arguments);
+long sys_rseq(Thread& thread, SyscallArguments arguments);
+long sys_writev(Thread& thread, SyscallArguments arguments);
+long sys_readv(Thread& thread, SyscallArguments arguments);
+long sys_dup(Thread& thread, SyscallArguments arguments);
+long sys_fcntl(Thread& thread, SyscallArguments arguments);
+long sys_ioctl(Thread& thread, SyscallArguments arguments);
+long sys_tgkill(Thread& thread, SyscallArguments arguments);
+long sys_tkill(Thread& thread, SyscallArguments arguments);
 
 // syscall_process.cpp
 long sys_getpid(Thread& thread, SyscallArguments arguments);

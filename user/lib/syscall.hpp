@@ -11,7 +11,28 @@
 namespace user {
 
 enum Syscall : long {
+    Dup = 23,
     Dup3 = 24,
+    Fcntl = 25,
+    Ioctl = 29,
+    Readv = 65,
+    Writev = 66,
+    SetRobustList = 99,
+    ClockGetres = 114,
+    ClockNanosleep = 115,
+    Tkill = 130,
+    Tgkill = 131,
+    Uname = 160,
+    GetPpid = 173,
+    GetUid = 174,
+    GetEuid = 175,
+    GetGid = 176,
+    GetEgid = 177,
+    Mprotect = 226,
+    Madvise = 233,
+    Prlimit64 = 261,
+    Getrandom = 278,
+    Rseq = 293,
     Close = 57,
     Pipe2 = 59,
     Read = 63,
@@ -37,7 +58,7 @@ using namespace cokernel::abi;
 enum Errno : long {
     EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ENXIO = 6, E2BIG = 7, ENOEXEC = 8, EBADF = 9, ECHILD = 10,
     EAGAIN = 11, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22, EMFILE = 24,
-    EPIPE = 32, ENOSYS = 38,
+    ENOTTY = 25, EPIPE = 32, ENOSYS = 38, ETIMEDOUT = 110,
 };
 
 // pipe2() flags, Linux's values.
