@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "drivers/rtc/goldfish_rtc.hpp"
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/interrupts.hpp"
@@ -65,6 +66,23 @@ bool every_hart_has_fd() {
         any = true;
     }
     return any;
+}
+
+// CLOCK_REALTIME's start: the goldfish RTC of the device tree, else the boot argument
+// realtime=SECONDS (since the Unix epoch), else the epoch.
+void init_realtime() {
+    if (platform.rtc.present) {
+        auto base = reinterpret_cast<uintptr_t>(mm::physical_map().to_virtual(platform.rtc.base));
+        proc::set_realtime(drivers::goldfish_rtc_nanoseconds(base));
+        return;
+    }
+    std::string_view seconds = BootArgs(platform.bootargs).value("realtime");
+    uint64_t value = 0;
+    for (char c : seconds) {
+        if (c < '0' || c > '9' || value > ~uint64_t{0} / 10'000'000'000ull) return;  // ignored if not a number
+        value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (!seconds.empty()) proc::set_realtime(value * 1'000'000'000ull);
 }
 
 // User mode may read the cycle, time and instructions-retired counters (rdcycle, rdtime, rdinstret):
@@ -131,6 +149,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     if (auto started = proc::start_sleepers_bottom_half(); !started)
         println("timer: no bottom half ({}): sleepers are woken in the interrupt", error_name(started.error()));
 
+    init_realtime();
     print_banner(platform, console_name);
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 

@@ -39,6 +39,10 @@ long sys_clock_gettime(Thread& thread, SyscallArguments arguments);
 Call sys_nanosleep(CallMemory& memory, Process& process, CallArguments arguments);
 Call sys_clock_nanosleep(CallMemory& memory, Process& process, CallArguments arguments);
 long sys_clock_getres(Thread& thread, SyscallArguments arguments);
+// CLOCK_REALTIME: the real time now, in nanoseconds since the Unix epoch (at boot: from the goldfish
+// RTC, else the boot argument realtime=SECONDS; 0 = the epoch at boot if neither).
+void set_realtime(uint64_t epoch_nanoseconds);
+uint64_t realtime_at_boot_nanoseconds();  // CLOCK_REALTIME minus the time since boot
 
 // syscall_memory.cpp
 long sys_brk(Thread& thread, SyscallArguments arguments);

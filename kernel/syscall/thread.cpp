@@ -121,8 +121,7 @@ long timed_futex_wait(Thread& thread, uint64_t address, uint32_t value, uint64_t
 // futex(address, operation, value, timeout, address2, bitset): FUTEX_WAIT and FUTEX_WAKE, and their
 // _BITSET forms, whose bitset must be non-zero and is otherwise ignored (every waiter matches: extra
 // wake-ups are spurious ones, which futex users allow). FUTEX_WAIT's timeout is relative,
-// FUTEX_WAIT_BITSET's absolute (on the clocks, which all count from boot: FUTEX_CLOCK_REALTIME
-// changes nothing).
+// FUTEX_WAIT_BITSET's absolute (on CLOCK_MONOTONIC, or CLOCK_REALTIME with FUTEX_CLOCK_REALTIME).
 long sys_futex(Thread& thread, SyscallArguments a) {
     uint64_t address = a[0], operation = a[1] & ~(FutexPrivate | FutexClockRealtime);
     if (address % 4) return -Errno::Invalid;
@@ -140,8 +139,16 @@ long sys_futex(Thread& thread, SyscallArguments a) {
         if (timeout.seconds < 0 || timeout.nanoseconds < 0 || timeout.nanoseconds >= 1'000'000'000)
             return -Errno::Invalid;
         uint64_t frequency = riscv::timer::frequency();
-        uint64_t ticks = static_cast<uint64_t>(timeout.seconds) * frequency +
-                         static_cast<uint64_t>(timeout.nanoseconds) * frequency / 1'000'000'000;
+        uint64_t seconds = static_cast<uint64_t>(timeout.seconds);
+        uint64_t nanoseconds = static_cast<uint64_t>(timeout.nanoseconds);
+        if (operation == FutexWaitBitset && (a[1] & FutexClockRealtime)) {  // absolute on CLOCK_REALTIME
+            uint64_t offset = realtime_at_boot_nanoseconds();
+            uint64_t total = seconds * 1'000'000'000 + nanoseconds;  // < 2^64 until the year 2554
+            total = total > offset ? total - offset : 0;
+            seconds = total / 1'000'000'000;
+            nanoseconds = total % 1'000'000'000;
+        }
+        uint64_t ticks = seconds * frequency + nanoseconds * frequency / 1'000'000'000;
         uint64_t now = riscv::timer::now(), since_boot_ns = riscv::timer::nanoseconds_since_boot();
         uint64_t since_boot = since_boot_ns / 1'000'000'000 * frequency + since_boot_ns % 1'000'000'000 * frequency / 1'000'000'000;
         uint64_t deadline = operation == FutexWait ? now + ticks : now - since_boot + ticks;  // absolute: from boot

@@ -1,4 +1,6 @@
 // System calls of the time family: clock_gettime and nanosleep, on the timebase of the device tree.
+#include <atomic>
+
 #include "abi/abi.hpp"
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/timer.hpp"
@@ -14,9 +16,10 @@ namespace {
 
 using cokernel::abi::Timespec;
 
-// Linux's clock ids. Every clock counts from boot (no real-time clock is read yet), the CPU-time
-// clocks too (docs/syscalls.md).
-constexpr uint64_t ClockRealtime = 0, ClockMonotonic = 1, ClockBoottime = 7;
+// Linux's clock ids. REALTIME and REALTIME_COARSE are the time since boot plus the real time at boot
+// (set_realtime_at_boot); every other clock counts from boot, the CPU-time clocks too (docs/syscalls.md).
+constexpr uint64_t ClockRealtime = 0, ClockMonotonic = 1, ClockRealtimeCoarse = 5, ClockBoottime = 7;
+std::atomic<uint64_t> realtime_at_boot{0};  // nanoseconds since the Unix epoch when the kernel booted
 bool is_known_clock(uint64_t clock) { return clock <= ClockBoottime; }
 constexpr int64_t NanosecondsPerSecond = 1'000'000'000;
 
@@ -34,8 +37,8 @@ uint64_t ticks_to_nanoseconds(uint64_t ticks) {
 
 long sys_clock_gettime(Thread& thread, SyscallArguments a) {
     if (!is_known_clock(a[0])) return -Errno::Invalid;
-    // No real-time clock is read yet: both clocks count from boot.
     uint64_t now = riscv::timer::nanoseconds_since_boot();
+    if (a[0] == ClockRealtime || a[0] == ClockRealtimeCoarse) now += realtime_at_boot.load(std::memory_order_relaxed);
     Timespec value{static_cast<int64_t>(now / NanosecondsPerSecond), static_cast<int64_t>(now % NanosecondsPerSecond)};
     if (!thread.process->address_space.copy_to_user(a[1], &value, sizeof(value))) return -Errno::Fault;
     return 0;
@@ -74,6 +77,13 @@ private:
 
 } // namespace
 
+uint64_t realtime_at_boot_nanoseconds() { return realtime_at_boot.load(std::memory_order_relaxed); }
+
+void set_realtime(uint64_t epoch_nanoseconds) {
+    uint64_t since_boot = riscv::timer::nanoseconds_since_boot();
+    realtime_at_boot.store(epoch_nanoseconds > since_boot ? epoch_nanoseconds - since_boot : 0, std::memory_order_relaxed);
+}
+
 // clock_getres(clock, resolution): one timebase tick (rounded up to a nanosecond).
 long sys_clock_getres(Thread& thread, SyscallArguments a) {
     if (!is_known_clock(a[0])) return -Errno::Invalid;
@@ -97,6 +107,7 @@ Call sys_clock_nanosleep(CallMemory&, Process& process, CallArguments a) {
         co_return -Errno::Invalid;
     uint64_t total = static_cast<uint64_t>(request.seconds) * NanosecondsPerSecond + static_cast<uint64_t>(request.nanoseconds);
     uint64_t now_ns = riscv::timer::nanoseconds_since_boot();
+    if (clock == ClockRealtime) now_ns += realtime_at_boot.load(std::memory_order_relaxed);
     if (flags & 1) total = total > now_ns ? total - now_ns : 0;  // absolute: the time left until then
     uint64_t wake_time = riscv::timer::now() + nanoseconds_to_ticks(total);
     while (riscv::read_time() < wake_time) {

@@ -1,4 +1,5 @@
-/* linux-clocks: the clocks C programs ask for, and clock_nanosleep (relative and absolute). */
+/* linux-clocks: the clocks C programs ask for, and clock_nanosleep (relative and absolute). The real
+ * time (from QEMU virt's RTC, or the boot argument realtime=) must be past 2020-01-01. */
 #include <stdio.h>
 #include <time.h>
 
@@ -12,6 +13,12 @@ int main(void) {
     for (unsigned i = 0; i < sizeof clocks / sizeof clocks[0]; ++i) {
         struct timespec t;
         if (clock_gettime(clocks[i], &t) != 0) { printf("linux-clocks: FAILED: clock %d\n", (int)clocks[i]); ++failures; }
+    }
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    if (real.tv_sec < 1577836800 || time(NULL) < 1577836800) {
+        printf("linux-clocks: FAILED: real time %lld is before 2020\n", (long long)real.tv_sec);
+        ++failures;
     }
     struct timespec before, after, request = {0, 20 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &before);

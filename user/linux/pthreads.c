@@ -3,7 +3,9 @@
  * makes it with mprotect PROT_NONE). With the argument "guard" a thread writes into its guard page
  * and the process must end with SIGSEGV (exit status 139). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +64,19 @@ int main(int argc, char** argv) {
         void* result;
         if (pthread_join(threads[i], &result) != 0) ++failures;
         if ((long)result != 100 + i) { printf("linux-pthreads: FAILED: TLS of thread %ld: %ld\n", i, (long)result); ++failures; }
+    }
+    /* pthread_cond_timedwait on CLOCK_REALTIME (FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME): times out. */
+    struct timespec deadline, after;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += 50 * 1000 * 1000;
+    if (deadline.tv_nsec >= 1000000000) { deadline.tv_nsec -= 1000000000; ++deadline.tv_sec; }
+    pthread_mutex_lock(&lock);
+    int timed = pthread_cond_timedwait(&changed, &lock, &deadline);
+    pthread_mutex_unlock(&lock);
+    clock_gettime(CLOCK_REALTIME, &after);
+    if (timed != ETIMEDOUT || after.tv_sec * 1000000000ll + after.tv_nsec < deadline.tv_sec * 1000000000ll + deadline.tv_nsec) {
+        printf("linux-pthreads: FAILED: timed wait returned %d\n", timed);
+        ++failures;
     }
     if (counter != (long)THREADS * INCREMENTS) { printf("linux-pthreads: FAILED: counter %ld\n", counter); ++failures; }
     if (mine != 100) ++failures;
