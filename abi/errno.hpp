@@ -24,8 +24,10 @@
     X(ENODEV, 19, NoDevice, "no such device")                                  \
     X(EINVAL, 22, Invalid, "invalid argument")                                 \
     X(EMFILE, 24, TooManyFiles, "too many open files")                         \
+    X(ENOTTY, 25, NotTerminal, "inappropriate ioctl for device")               \
     X(EPIPE, 32, BrokenPipe, "broken pipe")                                    \
-    X(ENOSYS, 38, NoSystemCall, "function not implemented")
+    X(ENOSYS, 38, NoSystemCall, "function not implemented")                    \
+    X(ETIMEDOUT, 110, TimedOut, "connection timed out")
 
 namespace cokernel::abi {
 

@@ -27,22 +27,40 @@
 #include "abi/abi.hpp"
 
 #define COKERNEL_SYSCALLS(X)                                                                                       \
+    X(23, dup, Dup, Sync, (int fd), (fd))                                                                            \
     X(24, dup3, Dup3, Sync, (int old_fd, int new_fd, int flags = 0), (old_fd, new_fd, flags))                        \
+    X(25, fcntl, Fcntl, Sync, (int fd, int command, long argument = 0), (fd, command, argument))                     \
+    X(29, ioctl, Ioctl, Sync, (int fd, unsigned long request, void* argument = nullptr), (fd, request, argument))     \
     X(57, close, Close, Sync, (int fd), (fd))                                                                        \
     X(59, pipe2, Pipe2, Sync, (int* fds, int flags = 0), (fds, flags))                                              \
     X(63, read, Read, Async, (int fd, void* buffer, size_t length), (fd, buffer, length))                           \
     X(64, write, Write, Async, (int fd, const void* buffer, size_t length), (fd, buffer, length))                   \
+    X(65, readv, Readv, Sync, (int fd, const void* vector, int count), (fd, vector, count))                          \
+    X(66, writev, Writev, Sync, (int fd, const void* vector, int count), (fd, vector, count))                        \
     X(93, exit, Exit, NoReturn, (int status), (status))                                                             \
     X(94, exit_group, ExitGroup, NoReturn, (int status), (status))                                                  \
     X(96, set_tid_address, SetTidAddress, Sync, (int* address), (address))                                          \
     X(98, futex, Futex, Sync, (int* address, int operation, int value, const Timespec* timeout = nullptr),           \
       (address, operation, value, timeout))                                                                         \
+    X(99, set_robust_list, SetRobustList, Sync, (void* head, size_t length), (head, length))                         \
     X(101, nanosleep, Nanosleep, Async, (const Timespec* request, Timespec* remaining = nullptr), (request, remaining)) \
     X(113, clock_gettime, ClockGettime, Sync, (long clock, Timespec* value), (clock, value))                        \
+    X(114, clock_getres, ClockGetres, Sync, (long clock, Timespec* resolution), (clock, resolution))                 \
+    X(115, clock_nanosleep, ClockNanosleep, Async,                                                                  \
+      (long clock, int flags, const Timespec* request, Timespec* remaining = nullptr),                              \
+      (clock, flags, request, remaining))                                                                           \
     X(124, sched_yield, SchedYield, Sync, (), ())                                                                   \
     X(129, kill, Kill, Sync, (long pid, long signal), (pid, signal))                                                \
+    X(130, tkill, Tkill, Sync, (long tid, long signal), (tid, signal))                                              \
+    X(131, tgkill, Tgkill, Sync, (long pid, long tid, long signal), (pid, tid, signal))                             \
     X(142, reboot, Reboot, Sync, (long magic, long magic2, long command), (magic, magic2, command))                 \
+    X(160, uname, Uname, Sync, (void* name), (name))                                                                \
     X(172, getpid, GetPid, Sync, (), ())                                                                            \
+    X(173, getppid, GetPpid, Sync, (), ())                                                                          \
+    X(174, getuid, GetUid, Sync, (), ())                                                                            \
+    X(175, geteuid, GetEuid, Sync, (), ())                                                                          \
+    X(176, getgid, GetGid, Sync, (), ())                                                                            \
+    X(177, getegid, GetEgid, Sync, (), ())                                                                          \
     X(178, gettid, GetTid, Sync, (), ())                                                                            \
     X(214, brk, Brk, Sync, (uintptr_t address), (address))                                                          \
     X(215, munmap, Munmap, Sync, (uintptr_t address, size_t length), (address, length))                             \
@@ -52,8 +70,14 @@
     X(222, mmap, Mmap, Sync,                                                                                        \
       (uintptr_t address, size_t length, int protection, int flags, int fd = -1, long offset = 0),                  \
       (address, length, protection, flags, fd, offset))                                                             \
+    X(226, mprotect, Mprotect, Sync, (uintptr_t address, size_t length, int protection), (address, length, protection)) \
+    X(233, madvise, Madvise, Sync, (uintptr_t address, size_t length, int advice), (address, length, advice))       \
     X(260, wait4, Wait4, Sync, (long pid, int* status, long options, void* rusage = nullptr),                        \
       (pid, status, options, rusage))                                                                               \
+    X(261, prlimit64, Prlimit64, Sync, (long pid, int resource, const void* new_limit, void* old_limit),             \
+      (pid, resource, new_limit, old_limit))                                                                        \
+    X(278, getrandom, Getrandom, Sync, (void* buffer, size_t length, unsigned flags = 0), (buffer, length, flags))   \
+    X(293, rseq, Rseq, Sync, (void* area, uint32_t length, int flags, uint32_t signature), (area, length, flags, signature)) \
     X(1024, spawn, Spawn, Sync, (const char* path, const char* const* argv), (path, argv))                          \
     X(1025, list_programs, ListPrograms, Sync, (char* buffer, size_t size), (buffer, size))                         \
     X(1026, process_list, ProcessList, Sync, (ProcessRecord* records, size_t capacity), (records, capacity))        \

@@ -12,7 +12,10 @@ constexpr unsigned FifoControl = 2;
 constexpr unsigned LineStatus = 5;
 
 constexpr uint8_t InterruptEnableReceive = 1u << 0;
-constexpr uint8_t FifoEnableAndClear = 0x07;
+// FIFOs on, transmit FIFO cleared, receive FIFO kept: bytes that arrived while the firmware and the
+// kernel booted are read, not lost (`printf 'halt\n' | make run`). (The firmware has already enabled
+// the FIFOs, so the enable bit does not change, which would flush both on a 16550.)
+constexpr uint8_t FifoEnableKeepReceived = 0x05;
 constexpr uint8_t LineStatusDataReady = 1u << 0;
 constexpr uint8_t LineStatusTransmitEmpty = 1u << 5;
 } // namespace
@@ -42,7 +45,7 @@ int Ns16550a::get() {
 void Ns16550a::enable_receive_interrupt() {
     // The firmware already programmed the baud rate; keep it and only turn on the FIFOs and the
     // "received data available" interrupt.
-    write(FifoControl, FifoEnableAndClear);
+    write(FifoControl, FifoEnableKeepReceived);
     write(InterruptEnable, InterruptEnableReceive);
 }
 

@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "drivers/rtc/goldfish_rtc.hpp"
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/interrupts.hpp"
@@ -18,8 +19,10 @@
 #include "kernel/monitor/monitor.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/rt/runtime.hpp"
+#include "kernel/sched/fp_state.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/selftest/selftest.hpp"
+#include "kernel/syscall/dispatch.hpp"
 #include "kernel/syscall/handlers.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/vdso/vdso.hpp"
@@ -50,6 +53,36 @@ uint64_t parse_device_tree(mm::PhysicalAddress device_tree) {
     if (auto parsed = fdt::parse_boot_info(blob, *size, platform, diagnostic); !parsed)
         panic("device tree at {:#x}: {} (offset {:#x})", device_tree, diagnostic.message, diagnostic.offset);
     return *size;
+}
+
+// Whether every hart the kernel will run user threads on has F and D (threads move between harts,
+// so the unit is offered to user programs only if all have it).
+bool every_hart_has_fd() {
+    bool any = false;
+    for (size_t i = 0; i < platform.hart_count; ++i) {
+        const fdt::HartInfo& hart = platform.harts[i];
+        if (!hart.enabled || !hart.has_mmu) continue;
+        if (!hart.isa.f || !hart.isa.d) return false;
+        any = true;
+    }
+    return any;
+}
+
+// CLOCK_REALTIME's start: the goldfish RTC of the device tree, else the boot argument
+// realtime=SECONDS (since the Unix epoch), else the epoch.
+void init_realtime() {
+    if (platform.rtc.present) {
+        auto base = reinterpret_cast<uintptr_t>(mm::physical_map().to_virtual(platform.rtc.base));
+        proc::set_realtime(drivers::goldfish_rtc_nanoseconds(base));
+        return;
+    }
+    std::string_view seconds = BootArgs(platform.bootargs).value("realtime");
+    uint64_t value = 0;
+    for (char c : seconds) {
+        if (c < '0' || c > '9' || value > ~uint64_t{0} / 10'000'000'000ull) return;  // ignored if not a number
+        value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (!seconds.empty()) proc::set_realtime(value * 1'000'000'000ull);
 }
 
 // User mode may read the cycle, time and instructions-retired counters (rdcycle, rdtime, rdinstret):
@@ -99,6 +132,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     allow_user_counters();
     proc::init_console_input();
     proc::init_scheduler();
+    proc::init_fp_state(every_hart_has_fd(), BootArgs(platform.bootargs).has("nofpu"));
+    proc::set_log_missing_syscalls(BootArgs(platform.bootargs).has("log-enosys"));
     proc::init_user_interrupts();
     riscv::init_plic(platform.plic);
     if (console::irq() != 0)
@@ -114,6 +149,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     if (auto started = proc::start_sleepers_bottom_half(); !started)
         println("timer: no bottom half ({}): sleepers are woken in the interrupt", error_name(started.error()));
 
+    init_realtime();
     print_banner(platform, console_name);
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 

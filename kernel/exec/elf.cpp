@@ -224,6 +224,19 @@ Result<LoadPlan> plan_executable(const void* image, size_t size, Diagnostic& dia
                         layout->thread_local_header);
     }
     plan.thread_local_template = tls;
+
+    plan.program_header_count = header->program_header_count;
+    plan.program_header_entry_size = header->program_header_entry_size;
+    const uint64_t table_size = uint64_t{header->program_header_count} * header->program_header_entry_size;
+    for (size_t index = 0; index < plan.segment_count; ++index) {
+        const LoadSegment& segment = plan.segments[index];
+        if (header->program_header_offset < segment.file_offset ||
+            header->program_header_offset - segment.file_offset > segment.file_size ||
+            table_size > segment.file_size - (header->program_header_offset - segment.file_offset))
+            continue;
+        plan.program_header_address = segment.virtual_address + (header->program_header_offset - segment.file_offset);
+        break;
+    }
     return plan;
 }
 

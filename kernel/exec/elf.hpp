@@ -127,6 +127,10 @@ struct LoadPlan {
     uint64_t lowest_address = 0;   // page-rounded down start of the lowest segment
     uint64_t highest_address = 0;  // page-rounded up end of the highest segment
     ThreadLocalTemplate thread_local_template;
+    // Where the program headers are in memory (the auxiliary vector's AT_PHDR): inside the file data of
+    // a loaded segment, or 0 when no segment loads them. Count and entry size as in the ELF header.
+    uint64_t program_header_address = 0;
+    uint16_t program_header_count = 0, program_header_entry_size = 0;
 };
 
 struct PlanOptions {

@@ -403,6 +403,11 @@ Result<void> parse_plic_and_clint(const Tree& tree, BootInfo& out, Diagnostic& d
             if (!registers) return registers.error();
             out.clint = ClintInfo{true, registers->base, registers->size};
         }
+        if (!out.rtc.present && tree.is_compatible(node, "google,goldfish-rtc") && tree.is_enabled(node)) {
+            Result<Range> registers = device_registers(tree, walk, diagnostic);
+            if (!registers) return registers.error();
+            out.rtc = RtcInfo{true, registers->base, registers->size};
+        }
         return success();
     });
 }

@@ -74,6 +74,11 @@ struct PlicInfo {
     size_t s_context_count = 0;
 };
 
+struct RtcInfo {
+    bool present = false;  // an enabled "google,goldfish-rtc"
+    uint64_t base = 0, size = 0;
+};
+
 struct ClintInfo {
     bool present = false;
     uint64_t base = 0, size = 0;
@@ -97,6 +102,7 @@ struct BootInfo {
                          // first enabled "ns16550a"/"ns16550"/"snps,dw-apb-uart"/"sifive,uart0"
     PlicInfo plic;       // "riscv,plic0" or "sifive,plic-1.0.0"
     ClintInfo clint;     // "riscv,clint0" or "sifive,clint0"
+    RtcInfo rtc;         // "google,goldfish-rtc" (QEMU virt), the real-time clock
     VirtioMmioSlot virtio[MaxVirtio] = {};           // enabled "virtio,mmio" nodes
     size_t virtio_count = 0;
     char bootargs[MaxBootargs] = {};                 // /chosen bootargs, "" if none

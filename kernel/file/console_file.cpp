@@ -22,7 +22,9 @@ class ConsoleFile final : public File {
 public:
     ConsoleFile() { acquire(); }  // the kernel's own reference: the console is never freed
 
-    // Waits for the first byte, then takes what is there without waiting for more.
+    // Waits for the first byte, then takes what is there without waiting for more. A carriage return
+    // from the serial line reaches the reader as a newline, as a terminal's ICRNL does (terminals send
+    // CR for Enter). Bytes received before any reader existed wait in the receive ring.
     Call read(CallMemory&, Process& process, uint64_t buffer, uint64_t length) override {
         const AddressSpace& space = process.address_space;
         if (!space.check_user_range(buffer, length, Access::Write)) co_return -Errno::Fault;
@@ -43,6 +45,8 @@ public:
         chunk[count++] = static_cast<char>(first);
         for (int c; count < length && count < ConsoleChunk && (c = console::try_read()) >= 0;)
             chunk[count++] = static_cast<char>(c);
+        for (size_t i = 0; i < count; ++i)
+            if (chunk[i] == '\r') chunk[i] = '\n';
         if (!space.copy_to_user(buffer, chunk, count)) co_return -Errno::Fault;
         co_return static_cast<long>(count);
     }

@@ -25,6 +25,30 @@ Result<int> FileTable::install(File& file, bool close_on_exec) {
     return Error::NotFound;
 }
 
+Result<int> FileTable::install_from(int64_t lowest, File& file, bool close_on_exec) {
+    if (lowest >= 0) {
+        LockGuard guard(lock_);
+        for (size_t fd = static_cast<size_t>(lowest); fd < Capacity; ++fd) {
+            if (files_[fd]) continue;
+            files_[fd] = &file;
+            close_on_exec_[fd] = close_on_exec;
+            return static_cast<int>(fd);
+        }
+    }
+    file.release();
+    return Error::NotFound;
+}
+
+bool FileTable::close_on_exec_flag(int64_t fd) {
+    LockGuard guard(lock_);
+    return fd >= 0 && static_cast<uint64_t>(fd) < Capacity && files_[fd] && close_on_exec_[fd];
+}
+
+void FileTable::set_close_on_exec_flag(int64_t fd, bool close_on_exec) {
+    LockGuard guard(lock_);
+    if (fd >= 0 && static_cast<uint64_t>(fd) < Capacity && files_[fd]) close_on_exec_[fd] = close_on_exec;
+}
+
 Result<void> FileTable::install_at(int64_t fd, File& file, bool close_on_exec) {
     if (fd < 0 || static_cast<uint64_t>(fd) >= Capacity) {
         file.release();

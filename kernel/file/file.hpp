@@ -31,6 +31,9 @@ public:
     virtual Call read(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length);
     virtual Call write(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length);
 
+    // fcntl F_GETFL: the access mode (O_RDWR by default; docs/syscalls.md says which files differ).
+    virtual uint32_t status_flags() const { return 2; }
+
     void acquire() { references_.fetch_add(1, std::memory_order_relaxed); }
     void release() {
         if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) last_reference_dropped();
@@ -65,6 +68,12 @@ public:
     // Puts `file` (whose reference the table takes over) in slot `fd`, closing what was there (dup3).
     // NotFound if `fd` is out of range; the reference is then dropped.
     Result<void> install_at(int64_t fd, File& file, bool close_on_exec);
+    // Puts `file` (reference taken over) in the lowest free slot >= lowest (fcntl F_DUPFD). NotFound
+    // (reference dropped) if there is none.
+    Result<int> install_from(int64_t lowest, File& file, bool close_on_exec);
+    // The close-on-exec flag of slot `fd` (fcntl F_GETFD / F_SETFD); false / nothing for an empty slot.
+    bool close_on_exec_flag(int64_t fd);
+    void set_close_on_exec_flag(int64_t fd, bool close_on_exec);
     // A new reference to the file in slot `fd` (release() it when done), or nullptr if the slot is
     // empty or out of range.
     File* get(int64_t fd);

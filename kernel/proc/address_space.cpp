@@ -189,6 +189,88 @@ Result<void> AddressSpace::map_anonymous_locked(uint64_t va, uint64_t size, uint
     return success();
 }
 
+bool AddressSpace::split_region_at(uint64_t va) {
+    for (size_t i = 0; i < region_count_; ++i) {
+        Region& r = regions_[i];
+        if (r.base >= va || r.end() <= va) continue;
+        if (region_count_ == MaxRegions) return false;
+        Region above{va, r.end() - va, r.permissions};
+        r.size = va - r.base;
+        insert_region_at(i + 1, above);
+        return true;
+    }
+    return true;  // no region strictly contains va: nothing to split
+}
+
+void AddressSpace::merge_regions() {
+    for (size_t i = 0; i + 1 < region_count_;) {
+        Region& r = regions_[i];
+        const Region& next = regions_[i + 1];
+        if (r.end() == next.base && r.permissions == next.permissions) {
+            r.size += next.size;
+            remove_region_at(i + 1);
+        } else {
+            ++i;
+        }
+    }
+}
+
+Result<void> AddressSpace::back_pages(uint64_t va, uint64_t end, uint64_t permissions) {
+    for (uint64_t page = va; page < end; page += PageSize) {
+        auto frame = mm::frames().allocate_zeroed();
+        Result<void> mapped = frame ? table_.map(page, *frame, PageSize, permissions | mm::pte::User)
+                                    : Result<void>(frame.error());
+        if (!mapped) {
+            if (frame) (void)mm::frames().free(*frame);
+            release_pages(va, page);
+            return mapped.error();
+        }
+        mapped_pages_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return success();
+}
+
+Result<void> AddressSpace::protect(uint64_t va, uint64_t size, uint64_t flags) {
+    LockGuard guard(lock_);
+    if (va % PageSize || size % PageSize || size == 0) return Error::InvalidArgument;
+    if (va >= UserSpaceEnd || size > UserSpaceEnd - va) return Error::InvalidArgument;
+    uint64_t end = va + size, permissions = flags & PermissionBits;
+    // Every page must belong to a region (Linux: -ENOMEM otherwise); regions are sorted.
+    uint64_t covered = va;
+    for (size_t i = 0; i < region_count_ && covered < end; ++i)
+        if (regions_[i].base <= covered && regions_[i].end() > covered) covered = regions_[i].end();
+    if (covered < end) return Error::NoMemory;
+    if (region_count_ + 2 > MaxRegions) return Error::NoMemory;
+    (void)split_region_at(va);
+    (void)split_region_at(end);
+    bool changed_mapped = false;
+    for (size_t i = 0; i < region_count_; ++i) {
+        Region& r = regions_[i];
+        if (r.end() <= va || r.base >= end || r.permissions == permissions) continue;
+        if (permissions == 0) {
+            release_pages(r.base, r.end());
+        } else if (r.permissions == 0) {
+            if (auto backed = back_pages(r.base, r.end(), permissions); !backed) {
+                merge_regions();
+                return backed;
+            }
+        } else {
+            for (uint64_t page = r.base; page < r.end(); page += PageSize) {
+                auto translation = table_.translate(page);
+                if (!translation) continue;
+                (void)table_.unmap(page, PageSize);
+                (void)table_.map(page, translation->physical, PageSize, permissions | mm::pte::User);
+                riscv::flush_tlb_page(page);
+            }
+            changed_mapped = true;
+        }
+        r.permissions = permissions;
+    }
+    if (changed_mapped && shared_across_harts_) flush_user_tlb_on_all_harts();
+    merge_regions();
+    return success();
+}
+
 Result<void> AddressSpace::unmap(uint64_t va, uint64_t size) {
     LockGuard guard(lock_);
     return unmap_locked(va, size);

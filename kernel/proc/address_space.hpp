@@ -75,6 +75,12 @@ public:
     Result<void> unmap(uint64_t va, uint64_t size);
     // True if no region meets [va, va + size).
     bool is_free(uint64_t va, uint64_t size) const;
+    // mprotect: gives every page of [va, va + size) (page-aligned, every page inside some region)
+    // the permissions `flags` (R/W/X; none: PROT_NONE). Pages that become accessible from PROT_NONE
+    // get zeroed frames; pages that become PROT_NONE lose their frames and contents (Linux keeps
+    // them: docs/syscalls.md). Errors: InvalidArgument, NoMemory (a page of the range belongs to no
+    // region, no frame, or no room to split regions; pages already changed stay changed).
+    Result<void> protect(uint64_t va, uint64_t size, uint64_t flags);
     // The highest page-aligned start of a free range of `size` bytes inside [low, high); NotFound
     // if there is none.
     Result<uint64_t> find_free_range(uint64_t size, uint64_t low, uint64_t high) const;
@@ -137,6 +143,12 @@ private:
     void record(uint64_t base, uint64_t size, uint64_t permissions);
     void remove_region_at(size_t index);
     void insert_region_at(size_t index, const Region& region);
+    // Splits the region containing `va` (not at its base) in two at `va`; false if the table is full.
+    bool split_region_at(uint64_t va);
+    // Merges neighbouring regions that touch and have the same permissions.
+    void merge_regions();
+    // Maps zeroed frames at [va, end) with `permissions`; on failure releases what it mapped.
+    Result<void> back_pages(uint64_t va, uint64_t end, uint64_t permissions);
 
     mutable SpinLock lock_;  // guards everything below but mapped_pages_ (atomic)
     mm::PageTable table_;

@@ -10,7 +10,9 @@
 #include "kernel/exec/cpio.hpp"
 #include "kernel/exec/elf.hpp"
 #include "kernel/file/pipe.hpp"
+#include "kernel/lib/random.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/sched/fp_state.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
@@ -21,8 +23,14 @@ namespace kernel::proc {
 
 namespace {
 
-// Auxiliary vector keys (Linux's AT_*): AT_SYSINFO_EHDR is where the vDSO's ELF header is mapped.
-constexpr uint64_t AuxPageSize = 6, AuxSysinfoElfHeader = 33, AuxNull = 0;
+// Auxiliary vector keys (Linux's AT_*, include/uapi/linux/auxvec.h and elf.h).
+enum AuxKey : uint64_t {
+    AuxNull = 0, AuxProgramHeaders = 3, AuxProgramHeaderSize = 4, AuxProgramHeaderCount = 5, AuxPageSize = 6,
+    AuxBase = 7, AuxFlags = 8, AuxEntry = 9, AuxUid = 11, AuxEffectiveUid = 12, AuxGid = 13, AuxEffectiveGid = 14,
+    AuxHardwareCapabilities = 16, AuxClockTicks = 17, AuxSecure = 23, AuxRandom = 25,
+    AuxHardwareCapabilities2 = 26, AuxExecutableName = 31, AuxSysinfoElfHeader = 33,
+};
+constexpr uint64_t ClockTicksPerSecond = 100;  // AT_CLKTCK, what times() would count in (Linux's USER_HZ)
 using cokernel::abi::AuxPriorityTable;  // where the global priority table is mapped, read-only
 
 // The initial archive, once init_archive() validated it (Archive has no empty state).
@@ -64,41 +72,100 @@ Result<void> load_segments(AddressSpace& space, const exec::LoadPlan& plan, cons
     return success();
 }
 
-// Lays out argc, argv, an empty envp and the auxiliary vector at the top of the user stack, as the
-// Linux RISC-V ABI does; returns the initial sp.
-Result<uint64_t> build_user_stack(AddressSpace& space, const char* const* arguments, size_t count) {
+// AT_HWCAP: a bit per single-letter extension ('a' is bit 0) that every hart has, as Linux reports
+// them (I, M, A, F, D, C, V); F and D only if user programs may use the unit (fp_state.hpp).
+uint64_t hardware_capabilities() {
+    const fdt::BootInfo& info = boot_info();
+    bool first = true;
+    fdt::IsaExtensions common{};
+    for (size_t i = 0; i < info.hart_count; ++i) {
+        const fdt::HartInfo& hart = info.harts[i];
+        if (!hart.enabled || !hart.has_mmu) continue;
+        if (first) common = hart.isa;
+        common.i &= hart.isa.i, common.m &= hart.isa.m, common.a &= hart.isa.a, common.f &= hart.isa.f;
+        common.d &= hart.isa.d, common.c &= hart.isa.c, common.v &= hart.isa.v;
+        first = false;
+    }
+    auto bit = [](bool present, char letter) { return present ? uint64_t{1} << (letter - 'a') : 0; };
+    bool fp = fp_available();
+    return bit(common.i, 'i') | bit(common.m, 'm') | bit(common.a, 'a') | bit(common.f && fp, 'f') |
+           bit(common.d && fp, 'd') | bit(common.c, 'c') | bit(common.v, 'v');
+}
+
+// Copies `count` strings to user memory from `at` upward, storing each one's user address in
+// `addresses`; returns the address after the last.
+Result<uint64_t> copy_strings(AddressSpace& space, uint64_t at, const char* const* strings, size_t count,
+                              uint64_t* addresses) {
+    for (size_t i = 0; i < count; ++i) {
+        size_t length = __builtin_strlen(strings[i]) + 1;
+        if (auto copied = space.copy_to_user(at, strings[i], length); !copied) return copied.error();
+        addresses[i] = at;
+        at += length;
+    }
+    return at;
+}
+
+// Lays out the initial stack as Linux's ELF loader does (the RISC-V psABI's process start-up): from
+// the top down, AT_RANDOM's 16 bytes, the program's path (AT_EXECFN), the environment and argument
+// strings; then, 16-byte aligned at sp: argc, argv[] and NULL, envp[] and NULL, the auxiliary vector
+// ending in AT_NULL. Returns the initial sp.
+Result<uint64_t> build_user_stack(AddressSpace& space, const exec::LoadPlan& plan, const char* path,
+                                  const ProgramStrings& arguments, const ProgramStrings& environment) {
     uint64_t top = UserStackTop;
     if (auto mapped = space.map_anonymous(top - UserStackSize, UserStackSize, mm::pte::Read | mm::pte::Write); !mapped)
         return mapped.error();
-    size_t string_bytes = 0;
-    for (size_t i = 0; i < count; ++i) string_bytes += __builtin_strlen(arguments[i]) + 1;
-    uint64_t strings = (top - string_bytes) & ~uint64_t{15};
-    size_t words = 1 + (count + 1) + 1 + 8;  // argc, argv + NULL, envp NULL, four auxv pairs
-    uint64_t sp = (strings - words * 8) & ~uint64_t{15};
+    size_t string_bytes = __builtin_strlen(path) + 1;
+    for (size_t i = 0; i < arguments.count; ++i) string_bytes += __builtin_strlen(arguments.items[i]) + 1;
+    for (size_t i = 0; i < environment.count; ++i) string_bytes += __builtin_strlen(environment.items[i]) + 1;
+    uint64_t random = top - 16;
+    uint64_t strings = (random - string_bytes) & ~uint64_t{15};
 
-    alignas(8) unsigned char buffer[MaxArgumentBytes + (MaxArguments + 12) * 8 + 32] = {};
-    if (top - sp > sizeof(buffer)) return Error::InvalidArgument;
-    auto* word = reinterpret_cast<uint64_t*>(buffer);
+    constexpr size_t AuxPairs = 20;
+    uint64_t words[1 + MaxArguments + 1 + MaxEnvironment + 1 + 2 * AuxPairs];
     size_t w = 0;
-    word[w++] = count;
-    uint64_t string_address = strings;
-    for (size_t i = 0; i < count; ++i) {
-        size_t length = __builtin_strlen(arguments[i]) + 1;
-        __builtin_memcpy(buffer + (string_address - sp), arguments[i], length);
-        word[w++] = string_address;
-        string_address += length;
+    words[w++] = arguments.count;
+    auto argv = copy_strings(space, strings, arguments.items, arguments.count, &words[w]);
+    if (!argv) return argv.error();
+    w += arguments.count;
+    words[w++] = 0;
+    auto envp = copy_strings(space, *argv, environment.items, environment.count, &words[w]);
+    if (!envp) return envp.error();
+    w += environment.count;
+    words[w++] = 0;
+    uint64_t executable_name = *envp;
+    if (auto copied = space.copy_to_user(executable_name, path, __builtin_strlen(path) + 1); !copied)
+        return copied.error();
+    unsigned char random_bytes_16[16];
+    random_bytes(random_bytes_16, sizeof(random_bytes_16));
+    if (auto copied = space.copy_to_user(random, random_bytes_16, sizeof(random_bytes_16)); !copied)
+        return copied.error();
+
+    const uint64_t auxiliary[][2] = {
+        {AuxProgramHeaders, plan.program_header_address},
+        {AuxProgramHeaderSize, plan.program_header_entry_size},
+        {AuxProgramHeaderCount, plan.program_header_count},
+        {AuxPageSize, mm::PageSize},
+        {AuxBase, 0},  // no interpreter
+        {AuxFlags, 0},
+        {AuxEntry, plan.entry},
+        {AuxUid, 0}, {AuxEffectiveUid, 0}, {AuxGid, 0}, {AuxEffectiveGid, 0},  // every process is root
+        {AuxSecure, 0},
+        {AuxRandom, random},
+        {AuxHardwareCapabilities, hardware_capabilities()},
+        {AuxHardwareCapabilities2, 0},
+        {AuxClockTicks, ClockTicksPerSecond},
+        {AuxExecutableName, executable_name},
+        {AuxSysinfoElfHeader, vdso::UserVdsoBase},
+        {AuxPriorityTable, UserPriorityTableAddress},
+        {AuxNull, 0},
+    };
+    static_assert(sizeof(auxiliary) / sizeof(auxiliary[0]) <= AuxPairs);
+    for (const auto& pair : auxiliary) {
+        words[w++] = pair[0];
+        words[w++] = pair[1];
     }
-    word[w++] = 0;  // argv terminator
-    word[w++] = 0;  // envp: empty
-    word[w++] = AuxPageSize;
-    word[w++] = mm::PageSize;
-    word[w++] = AuxSysinfoElfHeader;
-    word[w++] = vdso::UserVdsoBase;
-    word[w++] = AuxPriorityTable;
-    word[w++] = UserPriorityTableAddress;
-    word[w++] = AuxNull;
-    word[w++] = 0;
-    if (auto copied = space.copy_to_user(sp, buffer, top - sp); !copied) return copied.error();
+    uint64_t sp = (strings - w * 8) & ~uint64_t{15};
+    if (auto copied = space.copy_to_user(sp, words, w * 8); !copied) return copied.error();
     return sp;
 }
 
@@ -117,16 +184,18 @@ struct ProgramImage {
 };
 
 // The one loader, for spawn and execve: creates `space` and loads the archive's program `path` into
-// it (segments, program break, stack with the arguments). Errors: NotFound (no such program),
+// it (segments, program break, stack with the arguments, environment and auxiliary vector). Errors: NotFound (no such program),
 // Malformed (not a valid executable), InvalidArgument (no arguments, too many, too long), NoMemory.
 // On failure `space` is left destroyed (nothing allocated).
-Result<ProgramImage> load_program(AddressSpace& space, const char* path, const char* const* arguments,
-                                  size_t argument_count) {
+Result<ProgramImage> load_program(AddressSpace& space, const char* path, const ProgramStrings& arguments,
+                                  const ProgramStrings& environment) {
     if (!archive) return Error::NotFound;
-    if (argument_count == 0 || argument_count > MaxArguments) return Error::InvalidArgument;
-    size_t argument_bytes = 0;
-    for (size_t i = 0; i < argument_count; ++i) argument_bytes += __builtin_strlen(arguments[i]) + 1;
-    if (argument_bytes > MaxArgumentBytes) return Error::InvalidArgument;
+    if (arguments.count == 0 || arguments.count > MaxArguments) return Error::InvalidArgument;
+    if (environment.count > MaxEnvironment) return Error::InvalidArgument;
+    size_t argument_bytes = 0, environment_bytes = 0;
+    for (size_t i = 0; i < arguments.count; ++i) argument_bytes += __builtin_strlen(arguments.items[i]) + 1;
+    for (size_t i = 0; i < environment.count; ++i) environment_bytes += __builtin_strlen(environment.items[i]) + 1;
+    if (argument_bytes > MaxArgumentBytes || environment_bytes > MaxEnvironmentBytes) return Error::InvalidArgument;
 
     auto program = archive->find(path);
     if (!program || !program->is_regular_file()) return Error::NotFound;
@@ -150,7 +219,7 @@ Result<ProgramImage> load_program(AddressSpace& space, const char* path, const c
         return loaded.error();
     }
     space.start_program_break(plan->highest_address);  // brk: just above the image
-    auto sp = build_user_stack(space, arguments, argument_count);
+    auto sp = build_user_stack(space, *plan, path, arguments, environment);
     if (!sp) {
         space.destroy();
         return sp.error();
@@ -242,7 +311,7 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
                        const SpawnOptions& options) {
     Process* process = new (std::nothrow) Process;
     if (!process) return Error::NoMemory;
-    auto image = load_program(process->address_space, path, arguments, argument_count);
+    auto image = load_program(process->address_space, path, {arguments, argument_count}, options.environment);
     if (!image) {
         delete process;
         return image.error();
@@ -253,7 +322,8 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
         delete process;
         return error;
     };
-    auto thread = create_thread(*process, image->entry, image->stack_pointer, argument_count, image->stack_pointer + 8);
+    // a0 = 0 at entry: the psABI's "function to register with atexit" (none; glibc calls it if not 0).
+    auto thread = create_thread(*process, image->entry, image->stack_pointer, 0, 0);
     if (!thread) return fail(thread.error());
     if (options.inherit_files) {
         process->files.inherit_from(*options.inherit_files);
@@ -293,6 +363,7 @@ Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers, void (*
     auto thread = create_thread(process, registers.sepc, registers.regs[2], 0, 0);
     if (!thread) return thread.error();
     (*thread)->user->frame = registers;
+    fp_copy_to_new_thread(*current_thread(), **thread);
     prepare(**thread, context);
     process.live_threads.fetch_add(1);
     process.address_space.set_shared_across_harts();
@@ -307,12 +378,13 @@ void exit_current_thread_of_process(int status) {
     exit_current_thread();
 }
 
-Result<void> execute(Thread& thread, const char* path, const char* const* arguments, size_t argument_count) {
+Result<void> execute(Thread& thread, const char* path, const ProgramStrings& arguments,
+                     const ProgramStrings& environment) {
     Process& process = *thread.process;
     if (process.live_threads.load() != 1) return Error::InvalidArgument;
     // On the kernel stack (about 1.6 KiB), not the heap: nothing is left cached after an execve.
     AddressSpace fresh;
-    auto image = load_program(fresh, path, arguments, argument_count);
+    auto image = load_program(fresh, path, arguments, environment);
     if (!image) return image.error();
     // Nothing can fail from here on.
     process.address_space.swap(fresh);
@@ -324,9 +396,9 @@ Result<void> execute(Thread& thread, const char* path, const char* const* argume
     riscv::TrapFrame& frame = thread.user->frame;
     frame = {};
     frame.sepc = image->entry;
-    frame.regs[2] = image->stack_pointer;
-    frame.regs[11] = image->stack_pointer + 8;           // argv (a0, argc, is the call's result)
+    frame.regs[2] = image->stack_pointer;                // a0 = 0: the call's result (sys_execve)
     frame.sstatus = riscv::SstatusSpie;                  // user mode (SPP = 0), interrupts on after sret
+    fp_reset(thread);                                    // FP unit off, zeros, fcsr 0
     return success();
 }
 

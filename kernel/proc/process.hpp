@@ -23,11 +23,15 @@ constexpr int StatusKilled = 128 + 9;              // SIGKILL: ended by kill()
 // malformed (reported on the console).
 bool init_archive();
 
-// Creates a process running the archive's program `path` with the given arguments (argv[0] is
-// the path) and makes its first thread runnable. Errors: NotFound (no such program), Malformed
-// (not a valid executable: never loaded partly), NoMemory, InvalidArgument (too many or too long
-// arguments), NoMemory also when the process table is full. Nothing is left allocated on
-// failure. The parent (0: the kernel) may wait4 for it.
+// A list of strings (arguments, environment) handed to a new program.
+struct ProgramStrings {
+    const char* const* items = nullptr;
+    size_t count = 0;
+};
+// The environment's limits (execve gives -E2BIG beyond them).
+constexpr size_t MaxEnvironment = 16;
+constexpr size_t MaxEnvironmentBytes = 1024;
+
 struct SpawnOptions {
     uint32_t parent_pid = 0;         // 0: the kernel
     uint8_t priority = DefaultPriority;
@@ -35,7 +39,13 @@ struct SpawnOptions {
     // The child's descriptors: the same files in the same slots as this table's, except the
     // close-on-exec ones; nullptr: the console at 0, 1 and 2.
     FileTable* inherit_files = nullptr;
+    ProgramStrings environment;      // envp of the new program (none by default)
 };
+// Creates a process running the archive's program `path` with the given arguments (argv[0] is
+// the path) and environment and makes its first thread runnable. Errors: NotFound (no such program), Malformed
+// (not a valid executable: never loaded partly), NoMemory, InvalidArgument (too many or too long
+// arguments), NoMemory also when the process table is full. Nothing is left allocated on
+// failure. The parent (0: the kernel) may wait4 for it.
 Result<Process*> spawn(const char* path, const char* const* arguments, size_t argument_count,
                        const SpawnOptions& options = {});
 
@@ -44,8 +54,9 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
 // image is loaded completely into a new address space first, so on failure (the errors of spawn)
 // the caller is unchanged. On success the old address space is freed, close-on-exec descriptors
 // are closed, and the thread's user registers are set so that it starts at the new entry on the
-// new stack (a1 = argv; a0 = argc is what the system call returns). The pid stays.
-Result<void> execute(Thread& thread, const char* path, const char* const* arguments, size_t argument_count);
+// new stack (a0 = 0, what the system call returns: the psABI's entry state). The pid stays.
+Result<void> execute(Thread& thread, const char* path, const ProgramStrings& arguments,
+                     const ProgramStrings& environment = {});
 
 // The process in a slot of the process table (the scheduler's priority table uses slots).
 Process* process_in_slot(uint32_t slot);

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernel/arch/riscv/fp_registers.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/arch/riscv/trap.hpp"
 #include "kernel/file/file.hpp"
@@ -111,6 +112,10 @@ struct Thread {
     // raised user interrupt can end the wait (-EINTR). Set and cleared by the thread under that queue's lock.
     std::atomic<WaitQueue*> interruptible_wait{nullptr};
     Thread* next_in_process = nullptr;   // Process::threads link (the process's threads_lock)
+    // Floating-point state (kernel/sched/fp_state.hpp): the saved copy, and the index of the hart
+    // whose registers were last loaded with it (NotRunning: none).
+    riscv::FpRegisters fp{};
+    uint32_t fp_loaded_on = NotRunning;
 };
 
 constexpr size_t MaxProcessName = 32;

@@ -7,6 +7,7 @@
 #include "kernel/arch/riscv/trap.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/proc/process.hpp"
+#include "kernel/sched/fp_state.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
@@ -27,7 +28,25 @@ int fault_status(riscv::ExceptionCause cause) {
     }
 }
 
+// The instruction that trapped: QEMU puts it in stval; hardware may leave 0 (then it is read).
+uint32_t trapped_instruction(Thread& thread, const riscv::TrapFrame& frame) {
+    uint32_t instruction = static_cast<uint32_t>(frame.stval);
+    if (frame.stval == 0 && !thread.process->address_space.copy_from_user(&instruction, frame.sepc, 2)) return 0;
+    if (frame.stval == 0 && (instruction & 3) == 3 &&
+        !thread.process->address_space.copy_from_user(&instruction, frame.sepc, 4))
+        return 0;
+    return instruction;
+}
+
 [[noreturn]] void end_faulting_process(Thread& thread, const riscv::TrapFrame& frame) {
+    if (frame.scause == static_cast<uint64_t>(riscv::ExceptionCause::IllegalInstruction) && !fp_available() &&
+        is_fp_instruction(trapped_instruction(thread, frame))) {
+        // docs/syscalls.md, "Floating point": the documented error on a machine without F/D.
+        println("process {} ({}) killed: floating-point instruction at pc {:#x}, but user programs have no FPU "
+                "here (the harts lack F/D, or boot argument nofpu)",
+                thread.process->pid, thread.process->name, frame.sepc);
+        exit_current_process(StatusIllegalInstruction, true);
+    }
     println("process {} ({}) killed: {} at pc {:#x}, address {:#x}", thread.process->pid, thread.process->name,
             riscv::cause_name(frame.scause), frame.sepc, frame.stval);
     exit_current_process(fault_status(static_cast<riscv::ExceptionCause>(frame.scause)), true);
@@ -54,6 +73,10 @@ extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
     } else if (frame.scause == static_cast<uint64_t>(riscv::ExceptionCause::IllegalInstruction) &&
                proc::emulate_user_interrupt_instruction(*thread, frame)) {
         // a user-interrupt CSR access or uret on a hart without the N extension: done
+    } else if (frame.scause == static_cast<uint64_t>(riscv::ExceptionCause::IllegalInstruction) &&
+               proc::fp_first_use(*thread, frame)) {
+        // the thread's first F/D instruction (FS was Off): the unit is on for it, the instruction is
+        // retried (if it was no F/D instruction after all, it traps again and ends the process)
     } else {
         proc::end_faulting_process(*thread, frame);
     }

@@ -8,6 +8,7 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/bottom_half.hpp"
+#include "kernel/sched/fp_state.hpp"
 #include "kernel/syscall/handlers.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
 #include "vdso/global_priority.hpp"
@@ -148,6 +149,7 @@ bool run_once() {
     // never used (kernel/mm/kernel_stacks.hpp; that is why freeing a stack needs no shootdown).
     riscv::write_satp_and_flush(thread->process->address_space.satp());
     thread->user->kernel_tp = reinterpret_cast<uint64_t>(current_hart());
+    fp_switch_in(*thread);  // its FP registers, unless this hart still holds them
     switch_context(&scheduler.context, &thread->context);
     // The thread gave the hart back (it may have run on other harts in between).
     HartScheduler& back = this_hart();
@@ -155,6 +157,8 @@ bool run_once() {
     // Before anyone else may run it again (make_runnable, the wait queue's lock below).
     thread->running_on_hart.store(Thread::NotRunning, std::memory_order_seq_cst);
     mm::activate_kernel_page_table();
+    if (thread->state == ThreadState::Exited) fp_forget(*thread);
+    else fp_switch_out(*thread);  // stores its FP registers if it wrote them (FS Dirty)
     if (thread->state == ThreadState::Exited) release_exited_thread(*thread);
     else if (thread->state == ThreadState::Blocked) thread->blocked_on->lock.unlock();  // now it may be woken
     else make_runnable(*thread);

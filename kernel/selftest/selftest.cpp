@@ -26,6 +26,8 @@ constexpr SelfTest Tests[] = {
     {"uintr", selftest_user_interrupts, false},
     {"bottom-half", selftest_bottom_half, false},
     {"reliability", selftest_reliability, true},  // long (races on every hart): run by its own test
+    {"fp", selftest_fp, false},
+    {"linux", selftest_linux_programs, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
     {"stack-overflow", selftest_stack_overflow, true},  // ends the kernel on purpose

@@ -37,6 +37,8 @@ bool fails_with(const char* path, Error expected) {
         println("    {}: spawned, expected {}", path, error_name(expected));
         return false;
     }
+    if (process.error() != expected)
+        println("    {}: {}, expected {}", path, error_name(process.error()), error_name(expected));
     return process.error() == expected;
 }
 

@@ -1,9 +1,11 @@
 #include "kernel/syscall/dispatch.hpp"
 
+#include <atomic>
 #include <type_traits>
 
 #include "abi/abi.hpp"
 #include "abi/syscall_list.hpp"
+#include "kernel/console/log.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
@@ -75,7 +77,25 @@ private:
 };
 constexpr Table table;
 
+// Boot argument log-enosys: the first call of each unimplemented number is logged with the caller.
+bool log_missing = false;
+std::atomic<uint64_t> logged[(LinuxCount + ProjectCount) / 64 + 1];
+
+long missing_call(const Thread& thread, uint64_t number) {
+    if (!log_missing) return -Errno::NoSystemCall;
+    uint64_t index = number < LinuxCount ? number
+                     : number >= ProjectBase && number < ProjectBase + ProjectCount ? LinuxCount + number - ProjectBase
+                                                                                     : LinuxCount + ProjectCount;
+    uint64_t bit = uint64_t{1} << (index % 64);
+    if (logged[index / 64].fetch_or(bit, std::memory_order_relaxed) & bit) return -Errno::NoSystemCall;
+    println("system call {} not implemented (-ENOSYS), first called by process {} ({})", number,
+            thread.process->pid, thread.process->name);
+    return -Errno::NoSystemCall;
+}
+
 } // namespace
+
+void set_log_missing_syscalls(bool enabled) { log_missing = enabled; }
 
 long dispatch_syscall(riscv::TrapFrame& frame) {
     uint64_t number = frame.regs[17];
@@ -90,7 +110,7 @@ long dispatch_syscall(riscv::TrapFrame& frame) {
     Entry entry = table.find(number);
     if (entry.plain) return entry.plain(thread, arguments);
     if (entry.coroutine) return run_call(thread, entry.coroutine, arguments);
-    return -Errno::NoSystemCall;
+    return missing_call(thread, number);
 }
 
 long sys_async_setup(Thread& thread, SyscallArguments a) { return async_setup(thread, a[0], a[1]); }

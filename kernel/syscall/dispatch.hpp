@@ -16,5 +16,8 @@ namespace Errno = cokernel::abi::Errno;
 
 // Runs the system call in frame (a7, a0..a5) for the current thread and returns its result.
 long dispatch_syscall(riscv::TrapFrame& frame);
+// Boot argument log-enosys: log the first call of every unimplemented number (with the caller's pid
+// and name), so that the next call a C library needs is found at once.
+void set_log_missing_syscalls(bool enabled);
 
 } // namespace kernel::proc

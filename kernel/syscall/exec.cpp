@@ -33,12 +33,36 @@ long errno_of(Error error) {
 
 long errno_of_copy(Error error) { return error == Error::Truncated ? -Errno::ArgumentsTooLong : -Errno::Fault; }
 
+// A NULL-terminated array of strings (argv, envp), copied from user memory.
+struct StringList {
+    char strings[MaxArgumentBytes];      // each NUL-terminated, back to back
+    const char* items[MaxArguments];     // into strings
+    size_t count = 0;
+    ProgramStrings view() const { return {items, count}; }
+};
+static_assert(MaxEnvironment <= MaxArguments && MaxEnvironmentBytes <= MaxArgumentBytes);
+
+// Copies the array at `array` (0: empty) of at most `max_count` strings and `max_bytes` bytes.
+// Returns 0 or a negated errno: -EFAULT for a bad pointer, -E2BIG beyond the limits.
+long copy_string_list(const AddressSpace& space, uint64_t array, size_t max_count, size_t max_bytes, StringList& list) {
+    size_t used = 0;
+    for (list.count = 0; array != 0; ++list.count) {
+        uint64_t pointer;
+        if (!space.copy_from_user(&pointer, array + list.count * 8, sizeof(pointer))) return -Errno::Fault;
+        if (pointer == 0) break;
+        if (list.count == max_count) return -Errno::ArgumentsTooLong;
+        auto length = copy_string_from_user(space, list.strings + used, max_bytes - used, pointer);
+        if (!length) return errno_of_copy(length.error());
+        list.items[list.count] = list.strings + used;
+        used += *length + 1;
+    }
+    return 0;
+}
+
 // A program path and its arguments, copied from user memory.
 struct ProgramRequest {
     char path[MaxPath];
-    char strings[MaxArgumentBytes];        // the arguments, each NUL-terminated, back to back
-    const char* arguments[MaxArguments];   // into strings
-    size_t count = 0;
+    StringList arguments;
 };
 
 // Copies `path` and the NULL-terminated array `argv`. Returns 0 or a negated errno: -EFAULT for a
@@ -47,34 +71,10 @@ struct ProgramRequest {
 long copy_program_request(const AddressSpace& space, uint64_t path, uint64_t argv, ProgramRequest& request) {
     if (auto copied = copy_string_from_user(space, request.path, sizeof(request.path), path); !copied)
         return errno_of_copy(copied.error());
-    size_t used = 0;
-    for (request.count = 0;; ++request.count) {
-        uint64_t pointer;
-        if (!space.copy_from_user(&pointer, argv + request.count * 8, sizeof(pointer))) return -Errno::Fault;
-        if (pointer == 0) break;
-        if (request.count == MaxArguments) return -Errno::ArgumentsTooLong;
-        auto length = copy_string_from_user(space, request.strings + used, sizeof(request.strings) - used, pointer);
-        if (!length) return errno_of_copy(length.error());
-        request.arguments[request.count] = request.strings + used;
-        used += *length + 1;
-    }
-    return request.count == 0 ? -Errno::Invalid : 0;
-}
-
-// Checks a NULL-terminated array of strings that is not kept (execve's envp): the same limits as
-// argv. Returns 0 or a negated errno.
-long check_string_array(const AddressSpace& space, uint64_t array) {
-    size_t bytes = 0;
-    for (size_t count = 0;; ++count) {
-        uint64_t pointer;
-        if (!space.copy_from_user(&pointer, array + count * 8, sizeof(pointer))) return -Errno::Fault;
-        if (pointer == 0) return 0;
-        if (count == MaxArguments) return -Errno::ArgumentsTooLong;
-        for (char c = 1; c != '\0'; ++bytes) {
-            if (bytes == MaxArgumentBytes) return -Errno::ArgumentsTooLong;
-            if (!space.copy_from_user(&c, pointer++, 1)) return -Errno::Fault;
-        }
-    }
+    if (argv == 0) return -Errno::Fault;
+    if (long copied = copy_string_list(space, argv, MaxArguments, MaxArgumentBytes, request.arguments); copied < 0)
+        return copied;
+    return request.arguments.count == 0 ? -Errno::Invalid : 0;
 }
 
 } // namespace
@@ -91,26 +91,27 @@ long sys_spawn(Thread& thread, SyscallArguments a) {
     options.priority = thread.process->priority;
     options.priority_cap = thread.process->priority_cap;
     options.inherit_files = &thread.process->files;
-    auto child = spawn(request.path, request.arguments, request.count, options);
+    auto child = spawn(request.path, request.arguments.items, request.arguments.count, options);
     if (!child) return errno_of(child.error());
     return (*child)->pid;
 }
 
-// execve(path, argv, envp): runs the archive's program `path` in the calling process. envp must be
-// NULL or a valid NULL-terminated array of strings; the new program gets an empty environment. On
-// success the call "returns" argc, which is the new program's a0 at its entry.
+// execve(path, argv, envp): runs the archive's program `path` in the calling process with the
+// NULL-terminated argv and envp (NULL: an empty environment), which the new program finds on its
+// stack as on Linux. On success the call "returns" 0, the new program's a0 at its entry (psABI).
 long sys_execve(Thread& thread, SyscallArguments a) {
     const AddressSpace& space = thread.process->address_space;
     ProgramRequest request;
     if (long copied = copy_program_request(space, a[0], a[1], request); copied < 0) return copied;
-    if (a[2] != 0)
-        if (long checked = check_string_array(space, a[2]); checked < 0) return checked;
+    StringList environment;
+    if (long copied = copy_string_list(space, a[2], MaxEnvironment, MaxEnvironmentBytes, environment); copied < 0)
+        return copied;
     // Asynchronous calls in flight would finish into the new program: refused, as documented.
     if (async_calls_in_flight(*thread.process) != 0) return -Errno::Busy;
-    if (auto executed = execute(thread, request.path, request.arguments, request.count); !executed)
+    if (auto executed = execute(thread, request.path, request.arguments.view(), environment.view()); !executed)
         return errno_of(executed.error());
     release_async_calls(*thread.process);  // its ring went with the old address space
-    return static_cast<long>(request.count);
+    return 0;
 }
 
 } // namespace kernel::proc

@@ -37,11 +37,37 @@ long sys_execve(Thread& thread, SyscallArguments arguments);
 // time.cpp
 long sys_clock_gettime(Thread& thread, SyscallArguments arguments);
 Call sys_nanosleep(CallMemory& memory, Process& process, CallArguments arguments);
+Call sys_clock_nanosleep(CallMemory& memory, Process& process, CallArguments arguments);
+long sys_clock_getres(Thread& thread, SyscallArguments arguments);
+// CLOCK_REALTIME: the real time now, in nanoseconds since the Unix epoch (at boot: from the goldfish
+// RTC, else the boot argument realtime=SECONDS; 0 = the epoch at boot if neither).
+void set_realtime(uint64_t epoch_nanoseconds);
+uint64_t realtime_at_boot_nanoseconds();  // CLOCK_REALTIME minus the time since boot
 
 // memory.cpp
 long sys_brk(Thread& thread, SyscallArguments arguments);
 long sys_mmap(Thread& thread, SyscallArguments arguments);
 long sys_munmap(Thread& thread, SyscallArguments arguments);
+long sys_mprotect(Thread& thread, SyscallArguments arguments);
+long sys_madvise(Thread& thread, SyscallArguments arguments);
+// linux.cpp: what C libraries call before and around main
+long sys_uname(Thread& thread, SyscallArguments arguments);
+long sys_getuid(Thread& thread, SyscallArguments arguments);
+long sys_geteuid(Thread& thread, SyscallArguments arguments);
+long sys_getgid(Thread& thread, SyscallArguments arguments);
+long sys_getegid(Thread& thread, SyscallArguments arguments);
+long sys_getppid(Thread& thread, SyscallArguments arguments);
+long sys_set_robust_list(Thread& thread, SyscallArguments arguments);
+long sys_prlimit64(Thread& thread, SyscallArguments arguments);
+long sys_getrandom(Thread& thread, SyscallArguments arguments);
+long sys_rseq(Thread& thread, SyscallArguments arguments);
+long sys_writev(Thread& thread, SyscallArguments arguments);
+long sys_readv(Thread& thread, SyscallArguments arguments);
+long sys_dup(Thread& thread, SyscallArguments arguments);
+long sys_fcntl(Thread& thread, SyscallArguments arguments);
+long sys_ioctl(Thread& thread, SyscallArguments arguments);
+long sys_tgkill(Thread& thread, SyscallArguments arguments);
+long sys_tkill(Thread& thread, SyscallArguments arguments);
 
 // process.cpp
 long sys_getpid(Thread& thread, SyscallArguments arguments);

@@ -99,6 +99,25 @@ long sys_mmap(Thread& thread, SyscallArguments a) {
     return static_cast<long>(address);
 }
 
+// mprotect(address, length, protection): every page of the range must be mapped (or PROT_NONE
+// reserved); pages made accessible from PROT_NONE are backed then (and counted by the memory limit),
+// pages made PROT_NONE lose their frames (docs/syscalls.md). W^X as in mmap.
+long sys_mprotect(Thread& thread, SyscallArguments a) {
+    uint64_t address = a[0], length = a[1], protection = a[2];
+    if (address % PageSize) return -Errno::Invalid;
+    if (length == 0) return 0;
+    uint64_t size = page_rounded_length(length);
+    if (size == 0) return -Errno::NoMemory;
+    constexpr uint64_t ProtGrowsDown = 0x01000000, ProtGrowsUp = 0x02000000;
+    if (protection & ~(ProtRead | ProtWrite | ProtExecute | ProtGrowsDown | ProtGrowsUp)) return -Errno::Invalid;
+    if ((protection & ProtWrite) && (protection & ProtExecute)) return -Errno::Invalid;  // W^X
+    uint64_t permissions = page_permissions(protection);
+    if (permissions && !within_memory_limit(*thread.process, size)) return -Errno::NoMemory;
+    if (auto changed = thread.process->address_space.protect(address, size, permissions); !changed)
+        return changed.error() == Error::NoMemory ? -Errno::NoMemory : -Errno::Invalid;
+    return 0;
+}
+
 // munmap(address, length): unmaps every page of [address, address + length rounded up to pages);
 // pages not mapped are skipped, so unmapping a hole succeeds.
 long sys_munmap(Thread& thread, SyscallArguments a) {

@@ -1,5 +1,7 @@
 // System calls of the thread family: clone (threads only), exit of one thread, set_tid_address,
 // futex wait/wake, the ground for joins and user-space locks, and raising a user interrupt.
+#include "abi/abi.hpp"
+#include "kernel/arch/riscv/timer.hpp"
 #include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
@@ -19,7 +21,8 @@ constexpr uint64_t CloneThreadRequired = CloneVm | CloneFs | CloneFiles | CloneS
 constexpr uint64_t CloneThreadAllowed =
     CloneThreadRequired | CloneSysvsem | CloneSettls | CloneParentSettid | CloneChildCleartid | CloneChildSettid;
 
-constexpr uint64_t FutexWait = 0, FutexWake = 1, FutexPrivate = 128;
+constexpr uint64_t FutexWait = 0, FutexWake = 1, FutexWaitBitset = 9, FutexWakeBitset = 10;
+constexpr uint64_t FutexPrivate = 128, FutexClockRealtime = 256;
 
 // Threads in futex_wait, each with its address (and process) in Thread::futex_address.
 WaitQueue futex_waiters;
@@ -92,17 +95,64 @@ long sys_set_tid_address(Thread& thread, SyscallArguments a) {
     return thread.tid;
 }
 
-// futex(address, operation, value, timeout): FUTEX_WAIT without a timeout, and FUTEX_WAKE.
+namespace {
+
+// A wait with a timeout polls: it sleeps in steps of at most 10 ms until the word differs from
+// `value` (then 0: a wake-up is assumed), the deadline passes (-ETIMEDOUT) or the process ends.
+// A FUTEX_WAKE that leaves the word unchanged is thus noticed only at the deadline, and is not
+// counted in the waker's result (docs/syscalls.md).
+long timed_futex_wait(Thread& thread, uint64_t address, uint32_t value, uint64_t deadline) {
+    const AddressSpace& space = thread.process->address_space;
+    uint64_t step = riscv::timer::frequency() / 100;
+    for (bool first = true;; first = false) {
+        uint32_t current;
+        if (!space.copy_from_user(&current, address, sizeof(current))) return -Errno::Fault;
+        if (current != value) return first ? -Errno::TryAgain : 0;
+        uint64_t now = riscv::timer::now();
+        if (now >= deadline) return -Errno::TimedOut;
+        if (sleep_until(deadline - now < step ? deadline : now + step)) return -Errno::Interrupted;
+        if (thread.process->exit_requested.load()) return -Errno::Interrupted;
+    }
+}
+
+} // namespace
+
+// futex(address, operation, value, timeout, address2, bitset): FUTEX_WAIT and FUTEX_WAKE, and their
+// _BITSET forms, whose bitset must be non-zero and is otherwise ignored (every waiter matches: extra
+// wake-ups are spurious ones, which futex users allow). FUTEX_WAIT's timeout is relative,
+// FUTEX_WAIT_BITSET's absolute (on CLOCK_MONOTONIC, or CLOCK_REALTIME with FUTEX_CLOCK_REALTIME).
 long sys_futex(Thread& thread, SyscallArguments a) {
-    uint64_t address = a[0], operation = a[1] & ~FutexPrivate;
+    uint64_t address = a[0], operation = a[1] & ~(FutexPrivate | FutexClockRealtime);
     if (address % 4) return -Errno::Invalid;
     const AddressSpace& space = thread.process->address_space;
-    if (operation == FutexWake) {
+    bool bitset = operation == FutexWaitBitset || operation == FutexWakeBitset;
+    if (bitset && static_cast<uint32_t>(a[5]) == 0) return -Errno::Invalid;
+    if (operation == FutexWake || operation == FutexWakeBitset) {
         if (!space.check_user_range(address, 4, Access::Read)) return -Errno::Fault;
-        return static_cast<long>(futex_wake(*thread.process, address, a[2]));
+        return static_cast<long>(futex_wake(*thread.process, address, static_cast<uint32_t>(a[2])));
     }
-    if (operation != FutexWait) return -Errno::NoSystemCall;
-    if (a[3] != 0) return -Errno::Invalid;  // timeouts are not supported yet
+    if (operation != FutexWait && operation != FutexWaitBitset) return -Errno::NoSystemCall;
+    if (a[3] != 0) {
+        cokernel::abi::Timespec timeout;
+        if (!space.copy_from_user(&timeout, a[3], sizeof(timeout))) return -Errno::Fault;
+        if (timeout.seconds < 0 || timeout.nanoseconds < 0 || timeout.nanoseconds >= 1'000'000'000)
+            return -Errno::Invalid;
+        uint64_t frequency = riscv::timer::frequency();
+        uint64_t seconds = static_cast<uint64_t>(timeout.seconds);
+        uint64_t nanoseconds = static_cast<uint64_t>(timeout.nanoseconds);
+        if (operation == FutexWaitBitset && (a[1] & FutexClockRealtime)) {  // absolute on CLOCK_REALTIME
+            uint64_t offset = realtime_at_boot_nanoseconds();
+            uint64_t total = seconds * 1'000'000'000 + nanoseconds;  // < 2^64 until the year 2554
+            total = total > offset ? total - offset : 0;
+            seconds = total / 1'000'000'000;
+            nanoseconds = total % 1'000'000'000;
+        }
+        uint64_t ticks = seconds * frequency + nanoseconds * frequency / 1'000'000'000;
+        uint64_t now = riscv::timer::now(), since_boot_ns = riscv::timer::nanoseconds_since_boot();
+        uint64_t since_boot = since_boot_ns / 1'000'000'000 * frequency + since_boot_ns % 1'000'000'000 * frequency / 1'000'000'000;
+        uint64_t deadline = operation == FutexWait ? now + ticks : now - since_boot + ticks;  // absolute: from boot
+        return timed_futex_wait(thread, address, static_cast<uint32_t>(a[2]), deadline);
+    }
     // The value is compared under the queue's lock, and a waker takes that lock: a wake between the
     // comparison and the sleep cannot be lost.
     futex_waiters.lock.lock();

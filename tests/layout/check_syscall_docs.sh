@@ -12,8 +12,8 @@ from_list=$(printf '#include "abi/syscall_list.hpp"\n#define ROW(number, name, N
     "$cxx" -std=c++20 -E -P -I. -x c++ - | tr -s ' \n' ' ' | sed 's/@@/\n/g' |
     awk 'NF == 3 { print $1, $2, ($3 == "Async" ? "async" : "sync") }' | sort -n)
 
-# Rows of the first table: | number | `name` | status |
-from_docs=$(awk -F'|' '/^\| *[0-9]+ *\| *`/ {
+# Rows of the first table (the one before the first "## " section): | number | `name` | status |
+from_docs=$(awk -F'|' '/^## / { exit } /^\| *[0-9]+ *\| *`/ {
         number = $2; gsub(/ /, "", number); name = $3; gsub(/[ `]/, "", name)
         print number, name, ($4 ~ /asynchronous form too/ ? "async" : "sync") }' docs/syscalls.md | sort -n)
 

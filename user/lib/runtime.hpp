@@ -106,6 +106,10 @@ struct Runtime : vdso::ExecutorState {
 // The global priority table the kernel maps read-only into the process (from the auxiliary vector;
 // null if absent).
 extern const void* priority_table;
+// What the kernel passed on the initial stack (set by start_program before main): the environment
+// (NULL-terminated) and the auxiliary vector (key/value pairs ending in key 0).
+extern char** environment;
+extern const uint64_t* auxiliary_vector;
 
 // The process's runtime, set up on first use (nullptr if its memory could not be mapped).
 Runtime* runtime();

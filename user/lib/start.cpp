@@ -18,6 +18,8 @@ BindOutcome bound_image;       // where the image is, for vdso_image()
 } // namespace
 
 const void* priority_table = nullptr;  // the kernel's global priority table (read-only), or null
+char** environment = nullptr;
+const uint64_t* auxiliary_vector = nullptr;
 
 namespace {
 
@@ -64,8 +66,10 @@ extern "C" [[noreturn]] void start_program(uint64_t* initial_stack) {
     const int argc = static_cast<int>(initial_stack[0]);
     char** argv = reinterpret_cast<char**>(initial_stack + 1);
     char** environment = argv + argc + 1;
+    user::environment = environment;
     while (*environment != nullptr) ++environment;
     const uint64_t* auxiliary_vector = reinterpret_cast<const uint64_t*>(environment + 1);
+    user::auxiliary_vector = auxiliary_vector;
 
     const uint64_t elf_header = user::auxiliary_value(auxiliary_vector, user::AuxSysinfoElfHeader);
     const user::BindOutcome bound = user::bind_vdso(elf_header, user::bound_functions);

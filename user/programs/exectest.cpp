@@ -4,6 +4,10 @@
 // not, and replaces itself with bin/hello (whose exit status, 0, becomes the process's).
 #include "user/lib/print.hpp"
 
+namespace user {
+extern char** environment;  // user/lib/runtime.hpp (not included: its <atomic> brings errno macros)
+}
+
 namespace {
 
 int failures = 0;
@@ -44,8 +48,22 @@ void check_failures() {
     expect("memory unchanged after the failures", marker, 42);
 }
 
+// The environment the first execve passed (envp reaches the new program, Linux's layout).
+bool environment_is(const char* const* wanted) {
+    char** got = user::environment;
+    for (; *wanted; ++wanted, ++got) {
+        if (*got == nullptr) return false;
+        const char *a = *got, *b = *wanted;
+        while (*a && *a == *b) ++a, ++b;
+        if (*a != *b) return false;
+    }
+    return *got == nullptr;
+}
+const char* const passed_environment[] = {"COKERNEL=1", "PATH=/bin", nullptr};
+
 int after_exec(long old_pid, int kept, int closed) {
     expect("pid unchanged by execve", user::getpid(), old_pid);
+    expect("environment passed through execve", environment_is(passed_environment), 1);
     expect("plain descriptor kept", user::write(kept, "k", 1), 1);
     expect("close-on-exec descriptor closed", user::write(closed, "c", 1), -user::EBADF);
     if (failures) return 1;
@@ -69,7 +87,7 @@ int main(int argc, char** argv) {
     char pid_text[21], kept_text[24], closed_text[24];
     const char* again[] = {"bin/exectest", "after-exec", user::decimal_text(user::getpid(), pid_text), user::decimal_text(kept[1], kept_text),
                            user::decimal_text(closed[1], closed_text), nullptr};
-    long result = user::execve("bin/exectest", again);
+    long result = user::execve("bin/exectest", again, passed_environment);
     user::say("exectest: FAILED execve bin/exectest: ", result, "\n");
     return 1;
 }

@@ -59,6 +59,9 @@ TEST_CASE("QEMU virt, 4 harts, 256 MiB") {
     REQUIRE(info.clint.present);
     CHECK(info.clint.base == 0x2000000);
     CHECK(info.clint.size == 0x10000);
+    REQUIRE(info.rtc.present);  // the goldfish RTC: CLOCK_REALTIME
+    CHECK(info.rtc.base == 0x101000);
+    CHECK(info.rtc.size == 0x1000);
 
     REQUIRE(info.virtio_count == 8);
     for (uint32_t slot = 0; slot < 8; ++slot) {
@@ -127,6 +130,7 @@ TEST_CASE("QEMU sifive_u, 2 harts: an E51 monitor hart and a U54") {
     CHECK(info.plic.s_contexts[0].hart_id == 1);
     REQUIRE(info.clint.present);
     CHECK(info.clint.base == 0x2000000);
+    CHECK_FALSE(info.rtc.present);  // sifive_u has no goldfish RTC
     CHECK(info.virtio_count == 0);
 }
 

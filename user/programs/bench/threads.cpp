@@ -38,11 +38,19 @@ constexpr uint32_t MostThreads = 64;
 struct Partner {
     std::atomic<uint32_t> stop{0};
     std::atomic<uint64_t> turns{0};
+    bool dirty_fp = false;  // write an f register before every yield (thread_switch_fp_dirty)
 };
+
+// One F/D instruction that writes f0 (sstatus.FS becomes Dirty): the program is built rv64imac, so
+// the instruction is allowed for this line only.
+inline void dirty_fp_state(uint64_t value) {
+    asm volatile(".option push\n.option arch, +d\nfmv.d.x f0, %0\n.option pop" : : "r"(value));
+}
 
 int partner_thread(void* argument) {
     auto& partner = *static_cast<Partner*>(argument);
     while (partner.stop.load(std::memory_order_relaxed) == 0) {
+        if (partner.dirty_fp) dirty_fp_state(partner.turns.load(std::memory_order_relaxed));
         user::sched_yield();
         partner.turns.fetch_add(1, std::memory_order_relaxed);
     }
@@ -50,22 +58,33 @@ int partner_thread(void* argument) {
 }
 
 // `yields` sched_yield calls of this thread, each handing the hart to the other thread (or process)
-// and getting it back: 2 * yields switches.
-uint64_t measure_yields(uint32_t yields) {
+// and getting it back: 2 * yields switches. With dirty_fp, each yield follows a write of f0.
+uint64_t measure_yields(uint32_t yields, bool dirty_fp = false) {
     for (uint32_t i = 0; i < WarmUpYields; ++i) user::sched_yield();
     const uint64_t start = instructions_retired();
-    for (uint32_t i = 0; i < yields; ++i) user::sched_yield();
+    if (dirty_fp) {
+        for (uint32_t i = 0; i < yields; ++i) {
+            dirty_fp_state(i);
+            user::sched_yield();
+        }
+    } else {
+        for (uint32_t i = 0; i < yields; ++i) user::sched_yield();
+    }
     return instructions_retired() - start;
 }
 
 // thread_switch: two threads of this process hand the one hart to each other with sched_yield; one
 // operation is one switch (a yield that gives the hart to the other thread). The partner's count of
-// turns checks that they really alternated.
-bool bench_thread_switch(const Settings& settings) {
+// turns checks that they really alternated. thread_switch_fp_dirty: the same, both threads writing an
+// f register before each yield, so every switch stores one thread's FP state and loads the other's
+// (the difference to thread_switch is that cost, plus the one fmv.d.x per yield).
+bool bench_thread_switch(const Settings& settings, bool dirty_fp) {
+    const char* row = dirty_fp ? "thread_switch_fp_dirty" : "thread_switch";
     Partner partner;
+    partner.dirty_fp = dirty_fp;
     ThreadRecord thread;
     if (!map_thread_stack(thread, StackSize) || start_thread(thread, partner_thread, &partner) <= 0) {
-        report_failure("thread_switch", "cannot start the partner thread");
+        report_failure(row, "cannot start the partner thread");
         return false;
     }
     while (partner.turns.load() == 0) user::sched_yield();
@@ -73,18 +92,18 @@ bool bench_thread_switch(const Settings& settings) {
     bool alternated = true;
     for (uint32_t repetition = 0; repetition < settings.repetitions; ++repetition) {
         const uint64_t turns_before = partner.turns.load();
-        const uint64_t instructions = measure_yields(settings.switches);
+        const uint64_t instructions = measure_yields(settings.switches, dirty_fp);
         const uint64_t turns = partner.turns.load() - turns_before;
         // A timer tick may add or take a turn.
         if (turns + 2 < settings.switches + WarmUpYields || turns > settings.switches + WarmUpYields + 2) {
-            report_failure("thread_switch", "the threads did not alternate; partner turns", static_cast<long>(turns));
+            report_failure(row, "the threads did not alternate; partner turns", static_cast<long>(turns));
             alternated = false;
         }
         runs.add_per_operation(instructions, 2 * uint64_t{settings.switches});
     }
     partner.stop.store(1);
     join(thread);
-    if (alternated) print_row("thread_switch", "instructions", runs);
+    if (alternated) print_row(row, "instructions", runs);
     return alternated;
 }
 
@@ -173,7 +192,8 @@ int run_yield_partner(int fd) {
 }
 
 bool bench_threads_and_processes(const Settings& settings, const char* program) {
-    bool ok = bench_thread_switch(settings);
+    bool ok = bench_thread_switch(settings, false);
+    ok = bench_thread_switch(settings, true) && ok;
     ok = bench_process_switch(settings, program) && ok;
     ok = bench_getpid(settings) && ok;
     ok = bench_spawn_thread(settings) && ok;
