@@ -11,19 +11,7 @@ Call File::write(CallMemory&, Process&, uint64_t, uint64_t) { co_return -Errno::
 
 Call finished_call(CallMemory&, long result) { co_return result; }
 
-Result<int> FileTable::install(File& file, bool close_on_exec) {
-    {
-        LockGuard guard(lock_);
-        for (size_t fd = 0; fd < Capacity; ++fd) {
-            if (files_[fd]) continue;
-            files_[fd] = &file;
-            close_on_exec_[fd] = close_on_exec;
-            return static_cast<int>(fd);
-        }
-    }
-    file.release();
-    return Error::NotFound;
-}
+Result<int> FileTable::install(File& file, bool close_on_exec) { return install_from(0, file, close_on_exec); }
 
 Result<int> FileTable::install_from(int64_t lowest, File& file, bool close_on_exec) {
     if (lowest >= 0) {
