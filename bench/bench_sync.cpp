@@ -10,7 +10,7 @@
 #include "bench/baseline_coroutine.hpp"
 #include "bench/baseline_paper.hpp"
 #include "bench/baseline_priority_queue.hpp"
-#include "vdso/spin_lock.hpp"
+#include "abi/spin_lock.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <cstddef>
 
 #include "vdso/executor.hpp"
-#include "vdso/spin_lock.hpp"
+#include "abi/spin_lock.hpp"
 #include "vdso/task.hpp"
 
 namespace vdso {

@@ -26,7 +26,7 @@
 #include "abi/result.hpp"
 #include "vdso/control_block.hpp"
 #include "vdso/priority_bitmap.hpp"
-#include "vdso/spin_lock.hpp"
+#include "abi/spin_lock.hpp"
 
 namespace vdso {
 

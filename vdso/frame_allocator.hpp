@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "abi/result.hpp"
-#include "vdso/spin_lock.hpp"
+#include "abi/spin_lock.hpp"
 
 namespace vdso {
 

@@ -18,7 +18,7 @@
 #include "abi/result.hpp"
 #include "vdso/executor.hpp"
 #include "vdso/priority_bitmap.hpp"
-#include "vdso/spin_lock.hpp"
+#include "abi/spin_lock.hpp"
 
 namespace vdso {
 

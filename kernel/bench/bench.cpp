@@ -45,8 +45,8 @@ uint64_t empty_measurement() {
 // so every fetch sees `ready` coroutines. Interrupts are off while measuring. The coroutines are
 // never resumed: only their control blocks matter.
 bool bench_kernel_fetch(uint32_t ready, const Settings& settings, const char* name) {
-    const vdso::ExecutorFunctions& functions = vdso::executor_functions();
-    auto executor = vdso::create_executor(ready);
+    const vdso_binding::ExecutorFunctions& functions = vdso_binding::executor_functions();
+    auto executor = vdso_binding::create_executor(ready);
     if (!executor) {
         println("bench: {}: no memory for an executor of {} coroutines", name, ready);
         return false;
@@ -77,7 +77,7 @@ bool bench_kernel_fetch(uint32_t ready, const Settings& settings, const char* na
     }
     riscv::restore_interrupts(interrupts_were_on);
     if (ok) ok = functions.executor_check_invariants(executor->state) == 1;
-    vdso::destroy_executor(*executor);
+    vdso_binding::destroy_executor(*executor);
     if (!ok) {
         println("bench: {}: FAILED (spawn, fetch or the executor's invariants)", name);
         return false;

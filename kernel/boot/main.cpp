@@ -125,7 +125,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
 
 // The rest of the boot, on the boot hart's stack in the kernel stack area.
 [[noreturn]] static void continue_boot() {
-    vdso::init();  // before any process: every address space maps it
+    vdso_binding::init();  // before any process: every address space maps it
 
     riscv::timer::init(platform.timebase_frequency);
     riscv::timer::set_tick_hook(proc::timer_tick);

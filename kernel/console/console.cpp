@@ -56,7 +56,7 @@ const char* init(const fdt::UartInfo& uart) {
         return nullptr;
     }
     {
-        LockGuard guard(state.output_lock);
+        ScopedLock guard(state.output_lock);
         state.uart = driver;
         state.irq = uart.irq;
     }
@@ -65,7 +65,7 @@ const char* init(const fdt::UartInfo& uart) {
 }
 
 void write(const char* text, size_t length) {
-    LockGuard guard(state.output_lock);
+    ScopedLock guard(state.output_lock);
     for (size_t i = 0; i < length; ++i) {
         if (text[i] == '\n') put_raw('\r');
         put_raw(text[i]);
@@ -92,7 +92,7 @@ void emergency_write(const char* text) {
 void receive_interrupt() {
     if (!state.uart) return;
     {
-        LockGuard guard(state.receive_lock);
+        ScopedLock guard(state.receive_lock);
         for (int c; (c = state.uart->get()) >= 0;) {
             if (state.count == ReceiveRingSize) {
                 ++state.dropped;
@@ -108,7 +108,7 @@ void receive_interrupt() {
 void set_receive_hook(void (*hook)()) { state.receive_hook.store(hook, std::memory_order_release); }
 
 int try_read() {
-    LockGuard guard(state.receive_lock);
+    ScopedLock guard(state.receive_lock);
     if (state.count == 0) return -1;
     char c = state.ring[state.head];
     state.head = (state.head + 1) % ReceiveRingSize;
@@ -117,7 +117,7 @@ int try_read() {
 }
 
 size_t dropped_bytes() {
-    LockGuard guard(state.receive_lock);
+    ScopedLock guard(state.receive_lock);
     return state.dropped;
 }
 

@@ -15,7 +15,7 @@ Result<int> FileTable::install(File& file, bool close_on_exec) { return install_
 
 Result<int> FileTable::install_from(int64_t lowest, File& file, bool close_on_exec) {
     if (lowest >= 0) {
-        LockGuard guard(lock_);
+        ScopedLock guard(lock_);
         for (size_t fd = static_cast<size_t>(lowest); fd < Capacity; ++fd) {
             if (files_[fd]) continue;
             files_[fd] = &file;
@@ -28,12 +28,12 @@ Result<int> FileTable::install_from(int64_t lowest, File& file, bool close_on_ex
 }
 
 bool FileTable::close_on_exec_flag(int64_t fd) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return fd >= 0 && static_cast<uint64_t>(fd) < Capacity && files_[fd] && close_on_exec_[fd];
 }
 
 void FileTable::set_close_on_exec_flag(int64_t fd, bool close_on_exec) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (fd >= 0 && static_cast<uint64_t>(fd) < Capacity && files_[fd]) close_on_exec_[fd] = close_on_exec;
 }
 
@@ -44,7 +44,7 @@ Result<void> FileTable::install_at(int64_t fd, File& file, bool close_on_exec) {
     }
     File* replaced;
     {
-        LockGuard guard(lock_);
+        ScopedLock guard(lock_);
         replaced = files_[fd];
         files_[fd] = &file;
         close_on_exec_[fd] = close_on_exec;
@@ -54,7 +54,7 @@ Result<void> FileTable::install_at(int64_t fd, File& file, bool close_on_exec) {
 }
 
 File* FileTable::get(int64_t fd) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (fd < 0 || static_cast<uint64_t>(fd) >= Capacity || !files_[fd]) return nullptr;
     files_[fd]->acquire();
     return files_[fd];
@@ -63,7 +63,7 @@ File* FileTable::get(int64_t fd) {
 Result<void> FileTable::close(int64_t fd) {
     File* file;
     {
-        LockGuard guard(lock_);
+        ScopedLock guard(lock_);
         if (fd < 0 || static_cast<uint64_t>(fd) >= Capacity || !files_[fd]) return Error::NotFound;
         file = files_[fd];
         files_[fd] = nullptr;
@@ -80,7 +80,7 @@ void FileTable::close_matching(bool only_close_on_exec) {
         File* closed[Batch];
         size_t count = 0;
         {
-            LockGuard guard(lock_);
+            ScopedLock guard(lock_);
             for (; fd < Capacity && count < Batch; ++fd) {
                 if (!files_[fd] || (only_close_on_exec && !close_on_exec_[fd])) continue;
                 closed[count++] = files_[fd];
@@ -95,8 +95,8 @@ void FileTable::close_all() { close_matching(false); }
 void FileTable::close_on_exec() { close_matching(true); }
 
 void FileTable::inherit_from(FileTable& parent) {
-    LockGuard parent_guard(parent.lock_);
-    LockGuard guard(lock_);  // never contended: the child does not run yet
+    ScopedLock parent_guard(parent.lock_);
+    ScopedLock guard(lock_);  // never contended: the child does not run yet
     for (size_t fd = 0; fd < Capacity; ++fd) {
         if (!parent.files_[fd] || parent.close_on_exec_[fd]) continue;
         parent.files_[fd]->acquire();

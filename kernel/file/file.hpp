@@ -13,7 +13,7 @@
 
 #include "abi/abi.hpp"
 #include "abi/result.hpp"
-#include "kernel/lib/spinlock.hpp"
+#include "abi/spin_lock.hpp"
 
 namespace kernel::proc {
 

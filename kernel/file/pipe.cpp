@@ -138,7 +138,7 @@ void Pipe::end_closed(bool is_read_end) {
     riscv::restore_interrupts(enabled);
     if (!both_closed) return;
     {
-        LockGuard guard(pipes_lock);
+        ScopedLock guard(pipes_lock);
         (previous ? previous->next : pipes) = next;
         if (next) next->previous = previous;
         --pipes_alive;
@@ -164,7 +164,7 @@ Result<PipeEnds> create_pipe() {
     pipe->read_end.acquire();
     pipe->write_end.acquire();
     {
-        LockGuard guard(pipes_lock);
+        ScopedLock guard(pipes_lock);
         pipe->next = pipes;
         if (pipes) pipes->previous = pipe;
         pipes = pipe;
@@ -174,12 +174,12 @@ Result<PipeEnds> create_pipe() {
 }
 
 void wake_pipe_waiters() {
-    LockGuard guard(pipes_lock);
+    ScopedLock guard(pipes_lock);
     for (Pipe* pipe = pipes; pipe; pipe = pipe->next) pipe->wake_waiters();
 }
 
 size_t pipe_count() {
-    LockGuard guard(pipes_lock);
+    ScopedLock guard(pipes_lock);
     return pipes_alive;
 }
 

@@ -18,7 +18,7 @@ Result<void> FixedBlockPool::init(void* memory, size_t bytes, size_t block_size,
     uintptr_t start = align_up(reinterpret_cast<uintptr_t>(memory), alignment);
     uintptr_t end = reinterpret_cast<uintptr_t>(memory) + bytes;
     if (end < start || size == 0 || (end - start) / size == 0) return Error::InvalidArgument;
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     region_ = reinterpret_cast<char*>(start);
     block_size_ = size;
     capacity_ = (end - start) / size;
@@ -41,14 +41,14 @@ Result<void> FixedBlockPool::init_from_frames(FrameAllocator& frames_source, siz
         (void)returned;  // just allocated, so it cannot fail
         return initialised;
     }
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     frames_source_ = &frames_source;
     region_frames_ = frames;
     return success();
 }
 
 Result<void> FixedBlockPool::release() {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (free_count_ != capacity_) return Error::InvalidArgument;
     if (frames_source_ != nullptr) {
         Result<void> returned = frames_source_->free(frames_source_->map().to_physical(region_), region_frames_);
@@ -63,7 +63,7 @@ Result<void> FixedBlockPool::release() {
 }
 
 void* FixedBlockPool::allocate() {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (free_count_ == 0) return nullptr;
     --free_count_;
     if (free_blocks_ != nullptr) {
@@ -90,7 +90,7 @@ Result<void> FixedBlockPool::check_allocated(const void* block) const {
 }
 
 Result<void> FixedBlockPool::free(void* block) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     Result<void> allocated = check_allocated(block);
     if (!allocated) return allocated;
     FreeBlock* freed = static_cast<FreeBlock*>(block);
@@ -102,18 +102,18 @@ Result<void> FixedBlockPool::free(void* block) {
 }
 
 bool FixedBlockPool::owns(const void* pointer) const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     const char* address = static_cast<const char*>(pointer);
     return address >= region_ && address < region_ + block_size_ * capacity_;
 }
 
 bool FixedBlockPool::is_allocated(const void* pointer) const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return static_cast<bool>(check_allocated(pointer));
 }
 
 size_t FixedBlockPool::available() const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return free_count_;
 }
 

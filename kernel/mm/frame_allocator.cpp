@@ -59,7 +59,7 @@ PhysicalAddress find_metadata_room(const PhysicalRange* ram, size_t ram_count, c
 
 Result<void> FrameAllocator::init(const PhysicalRange* ram, size_t ram_count, const PhysicalRange* reserved,
                                   size_t reserved_count, PhysicalMap map) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     uint64_t lowest = ~uint64_t{0};
     uint64_t highest = 0;
     for (size_t r = 0; r < ram_count; ++r) {
@@ -118,7 +118,7 @@ void FrameAllocator::mark_allocated(size_t index, size_t frames) {
 }
 
 Result<PhysicalAddress> FrameAllocator::allocate() {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     size_t words = free_.word_count();
     for (size_t word = search_hint_word_; word < words; ++word) {
         uint64_t bits = free_.word(word);
@@ -157,7 +157,7 @@ size_t FrameAllocator::find_free_run(size_t from, size_t frames, size_t align_fr
 
 Result<PhysicalAddress> FrameAllocator::allocate_contiguous(size_t frames, size_t align_frames) {
     if (frames == 0 || !is_power_of_two(align_frames)) return Error::InvalidArgument;
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (frames > free_frames_) return Error::NoMemory;
     size_t index = find_free_run(search_hint_word_ * BitsPerWord, frames, align_frames);
     if (index == span_frames_) return Error::NoMemory;
@@ -167,7 +167,7 @@ Result<PhysicalAddress> FrameAllocator::allocate_contiguous(size_t frames, size_
 
 Result<void> FrameAllocator::free(PhysicalAddress address, size_t frames) {
     if (frames == 0 || !is_aligned(address, PageSize)) return Error::InvalidArgument;
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     size_t index = index_of(address);
     if (index == span_frames_ || frames > span_frames_ - index) return Error::InvalidArgument;
     for (size_t frame = index; frame < index + frames; ++frame) {
@@ -180,17 +180,17 @@ Result<void> FrameAllocator::free(PhysicalAddress address, size_t frames) {
 }
 
 size_t FrameAllocator::free_frames() const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return free_frames_;
 }
 
 size_t FrameAllocator::total_frames() const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return total_frames_;
 }
 
 bool FrameAllocator::is_allocated(PhysicalAddress address) const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     size_t index = index_of(address);
     return index != span_frames_ && managed_.test(index) && !free_.test(index);
 }

@@ -17,7 +17,7 @@
 #pragma once
 
 #include "abi/result.hpp"
-#include "kernel/lib/spinlock.hpp"
+#include "abi/spin_lock.hpp"
 #include "kernel/mm/bitmap.hpp"
 #include "kernel/mm/physical.hpp"
 

@@ -41,7 +41,7 @@ struct Heap::LargeChunk {
 Result<void> Heap::init(FrameAllocator& frames, PhysicalMap map) {
     // free() finds headers by aligning virtual addresses, so chunks must be aligned virtually too.
     if (!is_aligned(map.offset, ChunkBytes)) return Error::InvalidArgument;
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     frames_ = &frames;
     map_ = map;
     for (size_t size_class = 0; size_class < SizeClassCount; ++size_class) {
@@ -62,7 +62,7 @@ size_t Heap::size_class_for(size_t size, size_t alignment) {
 void* Heap::allocate(size_t size, size_t alignment) {
     if (!is_power_of_two(alignment) || alignment > MaximumAlignment) return nullptr;
     if (size == 0) size = 1;
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (frames_ == nullptr) return nullptr;
     size_t size_class = size_class_for(size, alignment);
     return size_class < SizeClassCount ? allocate_small(size_class) : allocate_large(size, alignment);
@@ -159,7 +159,7 @@ void Heap::free(void* pointer) {
 
 Result<void> Heap::checked_free(void* pointer) {
     if (pointer == nullptr) return success();
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     Result<void> freed = Error::InvalidArgument;
     if (frames_ != nullptr && reinterpret_cast<uintptr_t>(pointer) % SmallestBlock == 0) {
         uint64_t* chunk = chunk_of(pointer);
@@ -223,7 +223,7 @@ Result<void> Heap::free_large(LargeChunk* chunk, void* pointer) {
 
 size_t Heap::usable_size(const void* pointer) const {
     if (pointer == nullptr) return 0;
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (frames_ == nullptr) return 0;
     uint64_t* chunk = chunk_of(pointer);
     if (chunk == nullptr) return 0;
@@ -236,7 +236,7 @@ size_t Heap::usable_size(const void* pointer) const {
 }
 
 Heap::Stats Heap::stats() const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return stats_;
 }
 

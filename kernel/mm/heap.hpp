@@ -26,7 +26,7 @@
 #pragma once
 
 #include "abi/result.hpp"
-#include "kernel/lib/spinlock.hpp"
+#include "abi/spin_lock.hpp"
 #include "kernel/mm/frame_allocator.hpp"
 #include "kernel/mm/physical.hpp"
 

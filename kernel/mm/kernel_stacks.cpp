@@ -83,7 +83,7 @@ Result<void> init_kernel_stacks() {
 }
 
 Result<KernelStack> allocate_kernel_stack() {
-    LockGuard guard(lock);
+    ScopedLock guard(lock);
     size_t slot = take_slot();
     if (slot == KernelStackSlots) return Error::NoMemory;
     KernelStack stack{slot_base(slot) + KernelStackGuardSize, slot_base(slot) + KernelStackSlotSize,
@@ -116,7 +116,7 @@ void free_kernel_stack(const KernelStack& stack) {
     if (stack.slot >= KernelStackSlots || stack.bottom != slot_base(stack.slot) + KernelStackGuardSize ||
         stack.top != stack.bottom + KernelStackSize)
         panic("free_kernel_stack: no such stack [{:#x}, {:#x}) in slot {}", stack.bottom, stack.top, stack.slot);
-    LockGuard guard(lock);
+    ScopedLock guard(lock);
     if (!used.test(stack.slot)) panic("free_kernel_stack: slot {} is not in use", stack.slot);
     unmap_pages(stack.bottom, KernelStackPages);
     for (NamedStack& named : names)
@@ -125,7 +125,7 @@ void free_kernel_stack(const KernelStack& stack) {
 }
 
 bool name_kernel_stack(const KernelStack& stack, const char* name) {
-    LockGuard guard(lock);
+    ScopedLock guard(lock);
     for (NamedStack& named : names) {
         if (named.name) continue;
         named = {stack.slot, name};
@@ -142,12 +142,12 @@ const char* kernel_stack_name(uint32_t slot) {
 }
 
 size_t kernel_stacks_in_use() {
-    LockGuard guard(lock);
+    ScopedLock guard(lock);
     return in_use;
 }
 
 size_t limit_kernel_stack_slots(size_t limit) {
-    LockGuard guard(lock);
+    ScopedLock guard(lock);
     size_t previous = slot_limit;
     slot_limit = limit < KernelStackSlots ? limit : KernelStackSlots;
     return previous;

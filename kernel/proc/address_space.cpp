@@ -35,8 +35,8 @@ Result<void> AddressSpace::create() {
 }
 
 void AddressSpace::swap(AddressSpace& other) {
-    LockGuard guard(lock_);
-    LockGuard other_guard(other.lock_);  // `other` is a fresh one no thread uses: no order to keep
+    ScopedLock guard(lock_);
+    ScopedLock other_guard(other.lock_);  // `other` is a fresh one no thread uses: no order to keep
     std::swap(table_, other.table_);
     std::swap(regions_, other.regions_);
     std::swap(region_count_, other.region_count_);
@@ -108,7 +108,7 @@ void AddressSpace::record(uint64_t base, uint64_t size, uint64_t permissions) {
 }
 
 bool AddressSpace::is_free(uint64_t va, uint64_t size) const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return is_free_locked(va, size);
 }
 
@@ -119,7 +119,7 @@ bool AddressSpace::is_free_locked(uint64_t va, uint64_t size) const {
 }
 
 Result<uint64_t> AddressSpace::find_free_range(uint64_t size, uint64_t low, uint64_t high) const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return find_free_range_locked(size, low, high);
 }
 
@@ -139,12 +139,12 @@ Result<uint64_t> AddressSpace::find_free_range_locked(uint64_t size, uint64_t lo
 }
 
 Result<void> AddressSpace::map_anonymous(uint64_t va, uint64_t size, uint64_t flags) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return map_anonymous_locked(va, size, flags);
 }
 
 Result<uint64_t> AddressSpace::map(uint64_t address, uint64_t size, uint64_t flags, Placement placement) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (placement == Placement::Anywhere) {
         bool hint_usable = address && address % PageSize == 0 && address >= UserMapMinimum && address < UserMapLimit &&
                            size <= UserMapLimit - address && is_free_locked(address, size);
@@ -231,7 +231,7 @@ Result<void> AddressSpace::back_pages(uint64_t va, uint64_t end, uint64_t permis
 }
 
 Result<void> AddressSpace::protect(uint64_t va, uint64_t size, uint64_t flags) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (va % PageSize || size % PageSize || size == 0) return Error::InvalidArgument;
     if (va >= UserSpaceEnd || size > UserSpaceEnd - va) return Error::InvalidArgument;
     uint64_t end = va + size, permissions = flags & PermissionBits;
@@ -272,7 +272,7 @@ Result<void> AddressSpace::protect(uint64_t va, uint64_t size, uint64_t flags) {
 }
 
 Result<void> AddressSpace::unmap(uint64_t va, uint64_t size) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return unmap_locked(va, size);
 }
 
@@ -314,28 +314,28 @@ Result<void> AddressSpace::unmap_locked(uint64_t va, uint64_t size) {
 }
 
 void AddressSpace::start_program_break(uint64_t start) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     break_start_ = page_up(start);
     break_ = break_start_;
 }
 
 uint64_t AddressSpace::program_break() const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return break_;
 }
 
 uint64_t AddressSpace::break_start() const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return break_start_;
 }
 
 size_t AddressSpace::region_count() const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return region_count_;
 }
 
 uint64_t AddressSpace::break_limit() const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return break_limit_locked();
 }
 
@@ -344,7 +344,7 @@ uint64_t AddressSpace::break_limit_locked() const {
 }
 
 Result<void> AddressSpace::set_program_break(uint64_t new_break) {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (new_break < break_start_ || new_break > break_limit_locked()) return Error::InvalidArgument;
     uint64_t mapped_end = page_up(break_), new_end = page_up(new_break);
     if (new_end > mapped_end) {
@@ -358,7 +358,7 @@ Result<void> AddressSpace::set_program_break(uint64_t new_break) {
 }
 
 Result<void> AddressSpace::check_user_range(uint64_t va, size_t size, Access access) const {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     return check_user_range_locked(va, size, access);
 }
 
@@ -377,7 +377,7 @@ Result<void> AddressSpace::check_user_range_locked(uint64_t va, size_t size, Acc
 Result<void> AddressSpace::copy(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user,
                                 bool check_write) const {
     // Under the lock from the check to the last byte: no frame of the range is freed meanwhile.
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     if (check_write || !to_user) {
         if (auto ok = check_user_range_locked(user_address, size, to_user ? Access::Write : Access::Read); !ok) return ok;
     }
@@ -410,7 +410,7 @@ Result<void> AddressSpace::copy_to_user_image(uint64_t destination, const void* 
 }
 
 void AddressSpace::destroy() {
-    LockGuard guard(lock_);
+    ScopedLock guard(lock_);
     for (size_t i = 0; i < region_count_; ++i)
         if (regions_[i].permissions != 0) release_pages(regions_[i].base, regions_[i].end());
     region_count_ = 0;

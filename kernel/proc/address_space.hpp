@@ -29,7 +29,7 @@
 #include <cstdint>
 
 #include "abi/result.hpp"
-#include "kernel/lib/spinlock.hpp"
+#include "abi/spin_lock.hpp"
 #include "kernel/mm/page_table.hpp"
 
 namespace kernel::proc {

@@ -155,7 +155,7 @@ Result<uint64_t> build_user_stack(AddressSpace& space, const exec::LoadPlan& pla
         {AuxHardwareCapabilities2, 0},
         {AuxClockTicks, ClockTicksPerSecond},
         {AuxExecutableName, executable_name},
-        {AuxSysinfoElfHeader, vdso::UserVdsoBase},
+        {AuxSysinfoElfHeader, vdso_binding::UserVdsoBase},
         {AuxPriorityTable, UserPriorityTableAddress},
         {AuxNull, 0},
     };
@@ -206,7 +206,7 @@ Result<ProgramImage> load_program(AddressSpace& space, const char* path, const P
         return Error::Malformed;
     }
     if (auto created = space.create(); !created) return created.error();
-    if (auto mapped = vdso::map_into(space); !mapped) {
+    if (auto mapped = vdso_binding::map_into(space); !mapped) {
         space.destroy();
         return mapped.error();
     }
@@ -244,7 +244,7 @@ void release_unstarted_thread(Thread& thread) {
 }
 
 void join_process(Process& process, Thread& thread) {
-    LockGuard guard(process.threads_lock);
+    ScopedLock guard(process.threads_lock);
     thread.next_in_process = process.threads;
     process.threads = &thread;
 }
@@ -252,7 +252,7 @@ void join_process(Process& process, Thread& thread) {
 // Interrupts every hart that runs one of the process's threads: an ending process's threads running
 // in user mode elsewhere trap at once and leave (finish_return_to_user) instead of at their next tick.
 void kick_threads(Process& process) {
-    LockGuard guard(process.threads_lock);
+    ScopedLock guard(process.threads_lock);
     for (Thread* thread = process.threads; thread; thread = thread->next_in_process) kick(*thread);
 }
 
@@ -338,7 +338,7 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     process->live_threads.store(1);
     process->parent_pid = options.parent_pid;
     {
-        LockGuard guard(table_lock);
+        ScopedLock guard(table_lock);
         uint32_t slot = 0;
         while (slot < MaxProcesses && slots[slot]) ++slot;
         if (slot == MaxProcesses) {
@@ -418,7 +418,7 @@ void exit_current_process(int status, bool killed) {
 
 void leave_process(Thread& thread) {
     Process& process = *thread.process;
-    LockGuard guard(process.threads_lock);
+    ScopedLock guard(process.threads_lock);
     for (Thread** link = &process.threads; *link; link = &(*link)->next_in_process) {
         if (*link != &thread) continue;
         *link = thread.next_in_process;
@@ -442,7 +442,7 @@ void unlink_locked(Process& process) {
 void free_reaped(Process& process) {
     remove_process(process);
     {
-        LockGuard guard(table_lock);
+        ScopedLock guard(table_lock);
         slots[process.slot] = nullptr;
     }
     delete &process;
@@ -467,7 +467,7 @@ void drop_process_hold(Process& process) {
     // reaps them on Linux: those exited already now, the others in their own drop_process_hold.
     Process* reap_now = nullptr;  // linked through `next` once out of the table
     {
-        LockGuard guard(table_lock);
+        ScopedLock guard(table_lock);
         process.state = ProcessState::Exited;
         for (Process* p = processes, *next; p; p = next) {
             next = p->next;
@@ -494,12 +494,12 @@ void drop_process_hold(Process& process) {
 }
 
 Process* process_in_slot(uint32_t slot) {
-    LockGuard guard(table_lock);
+    ScopedLock guard(table_lock);
     return slot < MaxProcesses ? slots[slot] : nullptr;
 }
 
 Process* find_process(uint32_t pid) {
-    LockGuard guard(table_lock);
+    ScopedLock guard(table_lock);
     for (Process* p = processes; p; p = p->next)
         if (p->pid == pid) return p;
     return nullptr;
@@ -508,7 +508,7 @@ Process* find_process(uint32_t pid) {
 Result<int> reap(uint32_t pid) {
     Process* found = nullptr;
     {
-        LockGuard guard(table_lock);
+        ScopedLock guard(table_lock);
         for (Process* p = processes; p; p = p->next) {
             if (p->pid != pid) continue;
             if (p->state != ProcessState::Exited) return Error::InvalidArgument;
@@ -524,7 +524,7 @@ Result<int> reap(uint32_t pid) {
 }
 
 void for_each_process(void (*visit)(const Process&, void*), void* context) {
-    LockGuard guard(table_lock);
+    ScopedLock guard(table_lock);
     for (Process* p = processes; p; p = p->next) visit(*p, context);
 }
 
@@ -548,7 +548,7 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
         {
             // Found and taken out of the table under one hold of the lock: another thread of the
             // parent in wait4 at the same moment cannot reap the same child (it used to: issue 14).
-            LockGuard guard(table_lock);
+            ScopedLock guard(table_lock);
             for (Process* p = processes; p; p = p->next) {
                 if (p->parent_pid != parent || (pid != -1 && p->pid != pid)) continue;
                 any_child = true;
@@ -584,7 +584,7 @@ Result<int> wait(uint32_t pid) {
     for (;;) {
         bool exited;
         {
-            LockGuard guard(table_lock);
+            ScopedLock guard(table_lock);
             Process* p = processes;
             while (p && p->pid != pid) p = p->next;
             if (!p) return Error::NotFound;

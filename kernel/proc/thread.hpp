@@ -20,7 +20,7 @@
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/arch/riscv/trap.hpp"
 #include "kernel/file/file.hpp"
-#include "kernel/lib/spinlock.hpp"
+#include "abi/spin_lock.hpp"
 #include "kernel/mm/kernel_stacks.hpp"
 #include "kernel/mm/page_table.hpp"
 #include "kernel/proc/address_space.hpp"

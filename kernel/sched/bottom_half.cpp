@@ -23,14 +23,14 @@ struct BottomHalf::Loop {
     struct WaitForRaise {
         BottomHalf& half;
         bool await_ready() const noexcept { return false; }
-        void await_suspend(std::coroutine_handle<vdso::KernelCoroutine::promise_type> frame) const noexcept {
-            vdso::executor_functions().coroutine_record_suspension(frame.promise().self.block, frame.address(),
+        void await_suspend(std::coroutine_handle<vdso_binding::KernelCoroutine::promise_type> frame) const noexcept {
+            vdso_binding::executor_functions().coroutine_record_suspension(frame.promise().self.block, frame.address(),
                                                                    COKERNEL_SUSPEND_WAIT, &BottomHalf::arm, &half);
         }
         void await_resume() const noexcept {}
     };
 
-    static vdso::KernelCoroutine run(BottomHalf& half) {
+    static vdso_binding::KernelCoroutine run(BottomHalf& half) {
         for (;;) {
             if (!half.raised_.exchange(false)) {
                 co_await WaitForRaise{half};
@@ -66,7 +66,7 @@ void BottomHalf::raise() {
 
 Result<void> BottomHalf::start(uint32_t priority) {
     if (started_.exchange(true)) return Error::AlreadyExists;
-    vdso::KernelCoroutine coroutine = Loop::run(*this);
+    vdso_binding::KernelCoroutine coroutine = Loop::run(*this);
     if (!coroutine.handle) {
         started_.store(false);
         return Error::NoMemory;

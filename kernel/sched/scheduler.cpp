@@ -47,7 +47,7 @@ void publish(Process& process) {
 }
 
 Thread* dequeue() {
-    LockGuard guard(run_queue_lock);
+    ScopedLock guard(run_queue_lock);
     auto picked = vdso::global_priority_pick_highest(priorities);
     if (!picked) return nullptr;
     Process* process = process_in_slot(*picked);
@@ -84,17 +84,17 @@ void init_scheduler() {
 }
 
 Result<void> add_process(Process& process) {
-    LockGuard guard(run_queue_lock);
+    ScopedLock guard(run_queue_lock);
     return vdso::global_priority_add(priorities, process.slot, process.priority_cap);
 }
 
 void remove_process(Process& process) {
-    LockGuard guard(run_queue_lock);
+    ScopedLock guard(run_queue_lock);
     (void)vdso::global_priority_remove(priorities, process.slot);
 }
 
 void set_process_priority(Process& process, uint8_t priority, uint8_t cap) {
-    LockGuard guard(run_queue_lock);
+    ScopedLock guard(run_queue_lock);
     process.priority_cap = cap;
     process.priority = priority < cap ? cap : priority;
     (void)vdso::global_priority_set_cap(priorities, process.slot, cap);
@@ -114,7 +114,7 @@ bool higher_priority_ready(const Process& process) {
 }
 
 void make_runnable(Thread& thread) {
-    LockGuard guard(run_queue_lock);
+    ScopedLock guard(run_queue_lock);
     Process& process = *thread.process;
     thread.state = ThreadState::Runnable;
     thread.next = nullptr;
@@ -191,7 +191,7 @@ void sleep_on(WaitQueue& queue) {
     queue.tail = thread;
     thread->blocked_on = &queue;
     {
-        LockGuard guard(run_queue_lock);
+        ScopedLock guard(run_queue_lock);
         thread->state = ThreadState::Blocked;
     }
     switch_context(&thread->context, &this_hart().context);
@@ -321,7 +321,7 @@ void exit_current_thread() {
     leave_process(*thread);  // no raiser or kill reaches it any more
     clear_child_tid_at_exit(*thread);
     {
-        LockGuard guard(run_queue_lock);
+        ScopedLock guard(run_queue_lock);
         thread->state = ThreadState::Exited;
     }
     switch_context(&thread->context, &this_hart().context);

@@ -39,33 +39,33 @@ uint64_t waiting_switch[fdt::MaxHarts];
 size_t switch_count = 0;
 uint64_t threads_run_by_switch = 0;  // time slices given by switch coroutines (atomic adds)
 
-vdso::KernelCoroutine switch_coroutine(size_t index) {
+vdso_binding::KernelCoroutine switch_coroutine(size_t index) {
     for (;;) {
         if (run_once()) {
             __atomic_fetch_add(&threads_run_by_switch, 1, __ATOMIC_RELAXED);
-            co_await vdso::YieldToExecutor{};
+            co_await vdso_binding::YieldToExecutor{};
             continue;
         }
-        co_await vdso::WaitForWake{&waiting_switch[index]};
+        co_await vdso_binding::WaitForWake{&waiting_switch[index]};
     }
 }
 
 void wake_switch_coroutines() {
     for (size_t i = 0; i < switch_count; ++i) {
         uint64_t id = __atomic_exchange_n(&waiting_switch[i], 0, __ATOMIC_ACQUIRE);
-        if (id) vdso::executor_functions().executor_wake(vdso::kernel_executor(), id);
+        if (id) vdso_binding::executor_functions().executor_wake(vdso_binding::kernel_executor(), id);
     }
 }
 
 } // namespace
 
 void start_switch_coroutines() {
-    auto calls = vdso::create_executor(CallExecutorCapacity);
+    auto calls = vdso_binding::create_executor(CallExecutorCapacity);
     if (!calls) panic("no memory for the executor of asynchronous system calls");
     call_executor = calls->state;
     call_state = static_cast<const ::vdso::ExecutorState*>(call_executor);
     for (size_t i = 0; i < hart_count(); ++i) {
-        if (!vdso::spawn(vdso::kernel_executor(), switch_coroutine(i), SwitchPriority))
+        if (!vdso_binding::spawn(vdso_binding::kernel_executor(), switch_coroutine(i), SwitchPriority))
             panic("cannot spawn switch coroutine {}: kernel executor or heap exhausted", i);
         ++switch_count;
     }
@@ -85,14 +85,14 @@ void wake_idle_hart() {
 }
 
 bool spawn_kernel_work(void* resume_address, void* owner, uint32_t priority, cokernel_coroutine_ref* publish) {
-    if (vdso::executor_functions().executor_spawn(call_executor, resume_address, owner, priority, publish, nullptr) != 0)
+    if (vdso_binding::executor_functions().executor_spawn(call_executor, resume_address, owner, priority, publish, nullptr) != 0)
         return false;
     wake_idle_hart();
     return true;
 }
 
 void wake_kernel_coroutine(uint64_t id) {
-    if (vdso::executor_functions().executor_wake(call_executor, id) == COKERNEL_WAKE_WOKEN) wake_idle_hart();
+    if (vdso_binding::executor_functions().executor_wake(call_executor, id) == COKERNEL_WAKE_WOKEN) wake_idle_hart();
 }
 
 bool kernel_work_pending() {
@@ -104,7 +104,7 @@ bool kernel_work_pending() {
 
 bool run_kernel_calls(size_t limit) {
     for (size_t i = 0; i < limit; ++i)
-        if (vdso::executor_functions().poll_once(call_executor, nullptr) == COKERNEL_POLL_NOTHING_READY) return true;
+        if (vdso_binding::executor_functions().poll_once(call_executor, nullptr) == COKERNEL_POLL_NOTHING_READY) return true;
     return !kernel_work_pending();
 }
 
@@ -112,12 +112,12 @@ uint64_t switch_coroutine_runs() { return __atomic_load_n(&threads_run_by_switch
 
 bool run_kernel_step() {
     bool interrupts_were_on = riscv::save_and_disable_interrupts();
-    int outcome = kernel_work_pending() ? vdso::executor_functions().poll_once(call_executor, nullptr)
+    int outcome = kernel_work_pending() ? vdso_binding::executor_functions().poll_once(call_executor, nullptr)
                                         : COKERNEL_POLL_NOTHING_READY;
-    if (outcome == COKERNEL_POLL_NOTHING_READY) outcome = vdso::executor_functions().poll_once(vdso::kernel_executor(), nullptr);
+    if (outcome == COKERNEL_POLL_NOTHING_READY) outcome = vdso_binding::executor_functions().poll_once(vdso_binding::kernel_executor(), nullptr);
     if (outcome == COKERNEL_POLL_NOTHING_READY && threads_waiting()) {
         wake_switch_coroutines();
-        outcome = vdso::executor_functions().poll_once(vdso::kernel_executor(), nullptr);
+        outcome = vdso_binding::executor_functions().poll_once(vdso_binding::kernel_executor(), nullptr);
     }
     riscv::restore_interrupts(interrupts_were_on);
     return outcome != COKERNEL_POLL_NOTHING_READY;
@@ -133,7 +133,7 @@ void wait_for_kernel_work() {
     uint64_t bit = uint64_t{1} << current_hart()->index;
     idle_harts.fetch_or(bit);
     if (!threads_waiting() && !kernel_work_pending() &&
-        vdso::executor_functions().executor_highest_ready(vdso::kernel_executor()) == COKERNEL_NO_PRIORITY)
+        vdso_binding::executor_functions().executor_highest_ready(vdso_binding::kernel_executor()) == COKERNEL_NO_PRIORITY)
         riscv::wait_for_interrupt();
     idle_harts.fetch_and(~bit);
     riscv::restore_interrupts(interrupts_were_on);  // takes what is pending

@@ -68,7 +68,7 @@ struct CoroutineRaise {
     bool raised;
 };
 
-vdso::KernelCoroutine raising_coroutine(CoroutineRaise& work) {
+vdso_binding::KernelCoroutine raising_coroutine(CoroutineRaise& work) {
     for (;;) {
         proc::Process* process = proc::find_process(work.pid);
         if (!process || process->state == proc::ProcessState::Exited) break;
@@ -76,7 +76,7 @@ vdso::KernelCoroutine raising_coroutine(CoroutineRaise& work) {
             work.raised = true;
             break;
         }
-        co_await vdso::YieldToExecutor{};
+        co_await vdso_binding::YieldToExecutor{};
     }
     __atomic_store_n(&work.finished, 1, __ATOMIC_RELEASE);
 }
@@ -88,7 +88,7 @@ bool raise_from_kernel_coroutine() {
     CoroutineRaise work{(*process)->pid, 0, false};
     constexpr uint32_t SwitchCoroutinePriority = 32;  // kernel/sched/switch_coroutine.cpp
     bool enabled = riscv::save_and_disable_interrupts();  // the executor is called with interrupts off
-    bool spawned = vdso::spawn(vdso::kernel_executor(), raising_coroutine(work), SwitchCoroutinePriority);
+    bool spawned = vdso_binding::spawn(vdso_binding::kernel_executor(), raising_coroutine(work), SwitchCoroutinePriority);
     riscv::restore_interrupts(enabled);
     SELFTEST_CHECK(spawned);
     while (!__atomic_load_n(&work.finished, __ATOMIC_ACQUIRE))

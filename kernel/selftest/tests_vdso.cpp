@@ -18,11 +18,11 @@ namespace kernel {
 
 namespace {
 
-using vdso::executor_functions;
-using vdso::KernelCoroutine;
-using vdso::WaitForWake;
-using vdso::YieldToExecutor;
-using vdso::spawn;
+using vdso_binding::executor_functions;
+using vdso_binding::KernelCoroutine;
+using vdso_binding::WaitForWake;
+using vdso_binding::YieldToExecutor;
+using vdso_binding::spawn;
 
 // What the probe coroutines write: one character per step, in the order the executor ran them.
 struct Trace {
@@ -54,7 +54,7 @@ KernelCoroutine waker(Trace& trace, void* executor, const uint64_t& waiter_id, i
 
 bool inside_kernel_mapping(void* function) {
     auto address = reinterpret_cast<uint64_t>(function);
-    return address >= vdso::KernelVdsoBase && address < vdso::KernelVdsoBase + vdso::mapped_size();
+    return address >= vdso_binding::KernelVdsoBase && address < vdso_binding::KernelVdsoBase + vdso_binding::mapped_size();
 }
 
 bool entry_points_are_in_the_image() {
@@ -62,13 +62,13 @@ bool entry_points_are_in_the_image() {
     SELFTEST_CHECK(inside_kernel_mapping(reinterpret_cast<void*>(functions.executor_spawn)));
     SELFTEST_CHECK(inside_kernel_mapping(reinterpret_cast<void*>(functions.poll_once)));
     size_t count = 0;
-    const vdso::BoundSymbol* symbols = vdso::bound_symbols(count);
+    const vdso_binding::BoundSymbol* symbols = vdso_binding::bound_symbols(count);
     SELFTEST_CHECK(count > 0);
     for (size_t i = 0; i < count; ++i) {
-        auto offset = exec::find_symbol(vdso::shared_object(), symbols[i].name, COKERNEL_VDSO_VERSION);
-        SELFTEST_CHECK(offset && *offset == symbols[i].offset && *offset < vdso::image_size());
+        auto offset = exec::find_symbol(vdso_binding::shared_object(), symbols[i].name, COKERNEL_VDSO_VERSION);
+        SELFTEST_CHECK(offset && *offset == symbols[i].offset && *offset < vdso_binding::image_size());
     }
-    println("    {} entry points bound at {:#x} + offset", count, vdso::KernelVdsoBase);
+    println("    {} entry points bound at {:#x} + offset", count, vdso_binding::KernelVdsoBase);
     return true;
 }
 
@@ -78,12 +78,12 @@ bool entry_points_are_in_the_image() {
 bool coroutines_run_in_priority_order() {
     const auto& functions = executor_functions();
     // An executor of its own: the kernel's holds the switch coroutines, which other harts poll.
-    auto owned = vdso::create_executor(32);
+    auto owned = vdso_binding::create_executor(32);
     SELFTEST_CHECK(owned);
     void* executor = owned->state;
     struct Release {
-        vdso::OwnedExecutor& executor;
-        ~Release() { vdso::destroy_executor(executor); }
+        vdso_binding::OwnedExecutor& executor;
+        ~Release() { vdso_binding::destroy_executor(executor); }
     } release{*owned};
     SELFTEST_CHECK(executor != nullptr);
     SELFTEST_CHECK(functions.executor_highest_ready(executor) == COKERNEL_NO_PRIORITY);
@@ -133,7 +133,7 @@ bool coroutines_run_in_priority_order() {
 // checked.
 bool image_is_hermetic() {
     exec::Diagnostic diagnostic;
-    auto mapped = exec::open_shared_object(reinterpret_cast<const void*>(vdso::KernelVdsoBase), vdso::image_size(),
+    auto mapped = exec::open_shared_object(reinterpret_cast<const void*>(vdso_binding::KernelVdsoBase), vdso_binding::image_size(),
                                            diagnostic);
     if (!mapped) println("    mapped image: {} (offset {:#x})", diagnostic.message, diagnostic.offset);
     SELFTEST_CHECK(mapped);
@@ -142,10 +142,10 @@ bool image_is_hermetic() {
     SELFTEST_CHECK(!mapped->has_text_relocations);
     SELFTEST_CHECK(mapped->segment_count == 1 && mapped->segments[0].execute && !mapped->segments[0].write);
     auto entry = exec::find_symbol(*mapped, "cokernel_poll_once", COKERNEL_VDSO_VERSION);
-    auto at_boot = exec::find_symbol(vdso::shared_object(), "cokernel_poll_once", COKERNEL_VDSO_VERSION);
+    auto at_boot = exec::find_symbol(vdso_binding::shared_object(), "cokernel_poll_once", COKERNEL_VDSO_VERSION);
     SELFTEST_CHECK(entry && at_boot && *entry == *at_boot);
-    SELFTEST_CHECK(__builtin_memcmp(reinterpret_cast<const void*>(vdso::KernelVdsoBase), vdso::image(),
-                                    vdso::image_size()) == 0);
+    SELFTEST_CHECK(__builtin_memcmp(reinterpret_cast<const void*>(vdso_binding::KernelVdsoBase), vdso_binding::image(),
+                                    vdso_binding::image_size()) == 0);
     return true;
 }
 
@@ -155,13 +155,13 @@ bool one_physical_copy() {
     proc::AddressSpace space;
     SELFTEST_CHECK(space.create());
     bool same = true;
-    auto mapped = vdso::map_into(space);
+    auto mapped = vdso_binding::map_into(space);
     if (!mapped) println("    map_into: {}", error_name(mapped.error()));
-    for (uint64_t offset = 0; mapped && offset < vdso::mapped_size(); offset += mm::PageSize) {
-        auto in_kernel = mm::kernel_page_table().translate(vdso::KernelVdsoBase + offset);
-        auto in_process = space.page_table().translate(vdso::UserVdsoBase + offset);
-        auto kernel_view = space.page_table().translate(vdso::KernelVdsoBase + offset);  // shared kernel half
-        uint64_t image_frame = mm::kernel_image_physical(vdso::image() + offset);
+    for (uint64_t offset = 0; mapped && offset < vdso_binding::mapped_size(); offset += mm::PageSize) {
+        auto in_kernel = mm::kernel_page_table().translate(vdso_binding::KernelVdsoBase + offset);
+        auto in_process = space.page_table().translate(vdso_binding::UserVdsoBase + offset);
+        auto kernel_view = space.page_table().translate(vdso_binding::KernelVdsoBase + offset);  // shared kernel half
+        uint64_t image_frame = mm::kernel_image_physical(vdso_binding::image() + offset);
         bool page_ok = in_kernel && in_process && kernel_view && in_kernel->physical == image_frame &&
                        in_process->physical == image_frame && kernel_view->physical == image_frame &&
                        (in_kernel->flags & (mm::pte::User | mm::pte::Write)) == 0 &&
@@ -174,11 +174,11 @@ bool one_physical_copy() {
     }
     if (mapped && same)
         println("    {} page(s) at {:#x} (kernel) and {:#x} (user) -> frame {:#x} in the kernel image",
-                vdso::mapped_size() / mm::PageSize, vdso::KernelVdsoBase, vdso::UserVdsoBase, vdso::image_physical());
+                vdso_binding::mapped_size() / mm::PageSize, vdso_binding::KernelVdsoBase, vdso_binding::UserVdsoBase, vdso_binding::image_physical());
     space.destroy();
     SELFTEST_CHECK(mapped);
     SELFTEST_CHECK(same);
-    SELFTEST_CHECK(vdso::image_physical() >= mm::KernelPhysicalBase);
+    SELFTEST_CHECK(vdso_binding::image_physical() >= mm::KernelPhysicalBase);
     return true;
 }
 

@@ -137,7 +137,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     if (!reserve_executor_block()) return -Errno::TryAgain;
     CallSlot* slot;
     {
-        LockGuard guard(calls->lock);
+        ScopedLock guard(calls->lock);
         slot = calls->free_slots;
         if (slot) {
             calls->free_slots = slot->next;
@@ -159,7 +159,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     Call call = handler(memory, process, arguments);
     if (!call.valid()) {
         {
-            LockGuard guard(calls->lock);
+            ScopedLock guard(calls->lock);
             slot->next = calls->free_slots;
             calls->free_slots = slot;
             --calls->in_flight;
@@ -182,7 +182,7 @@ void complete_async_call(CallSlot& slot) {
     Process& process = *slot.process;
     AsyncCalls& calls = *process.async;
     {
-        LockGuard guard(calls.lock);
+        ScopedLock guard(calls.lock);
         if (!post_locked(calls, slot)) {
             slot.next = nullptr;
             (calls.held_tail ? calls.held_tail->next : calls.held_head) = &slot;
@@ -201,7 +201,7 @@ long async_flush(Thread& thread) {
     AsyncCalls* calls = __atomic_load_n(&thread.process->async, __ATOMIC_ACQUIRE);
     if (!calls) return -Errno::NoDeviceOrAddress;
     long moved = 0;
-    LockGuard guard(calls->lock);
+    ScopedLock guard(calls->lock);
     while (calls->held_head) {
         CallSlot& slot = *calls->held_head;
         CallSlot* next = slot.next;
@@ -225,7 +225,7 @@ void release_async_calls(Process& process) {
 uint32_t async_calls_in_flight(Process& process) {
     AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
     if (!calls) return 0;
-    LockGuard guard(calls->lock);
+    ScopedLock guard(calls->lock);
     return calls->in_flight;
 }
 

@@ -30,7 +30,7 @@ void Call::FinalAwaiter::await_suspend(Handle frame) const noexcept {
     frame.destroy();  // nothing of the frame is touched below
     if (block) {
         // In the kernel executor: it frees the coroutine's control block once resume() returns.
-        vdso::executor_functions().coroutine_record_suspension(block, nullptr, COKERNEL_SUSPEND_EXIT, nullptr,
+        vdso_binding::executor_functions().coroutine_record_suspension(block, nullptr, COKERNEL_SUSPEND_EXIT, nullptr,
                                                                nullptr);
     }
     complete_async_call(slot);
@@ -60,7 +60,7 @@ bool WaitOn::await_suspend(Call::Handle frame) noexcept {
             panic("async system call: the kernel executor is full although every call reserves its slot");
         return true;
     }
-    vdso::executor_functions().coroutine_record_suspension(promise.self.block, frame.address(), COKERNEL_SUSPEND_WAIT,
+    vdso_binding::executor_functions().coroutine_record_suspension(promise.self.block, frame.address(), COKERNEL_SUSPEND_WAIT,
                                                            &WaitOn::arm, this);
     return true;
 }

@@ -213,7 +213,7 @@ long sys_tgkill(Thread& thread, SyscallArguments a) {
     if (pid != thread.process->pid) return -Errno::NoProcess;
     bool found = false;
     {
-        LockGuard guard(thread.process->threads_lock);
+        ScopedLock guard(thread.process->threads_lock);
         for (Thread* t = thread.process->threads; t; t = t->next_in_process) found = found || t->tid == tid;
     }
     if (!found) return -Errno::NoProcess;

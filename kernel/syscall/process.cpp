@@ -83,7 +83,7 @@ long sys_list_programs(Thread& thread, SyscallArguments a) {
     } listing;
     static Listing* current;  // for the capture-less visitor; serialised by listing_lock
     static SpinLock listing_lock;
-    LockGuard guard(listing_lock);
+    ScopedLock guard(listing_lock);
     current = &listing;
     bool present = for_each_program([](const char* name, size_t) {
         size_t length = __builtin_strlen(name);
@@ -111,7 +111,7 @@ long sys_process_list(Thread& thread, SyscallArguments a) {
     };
     static Gather gather;  // serialised by gather_lock; too big for the kernel stack
     static SpinLock gather_lock;
-    LockGuard guard(gather_lock);
+    ScopedLock guard(gather_lock);
     gather.count = 0;
     for_each_process(
         [](const Process& process, void*) {

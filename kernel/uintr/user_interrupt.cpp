@@ -223,7 +223,7 @@ void raise_user_interrupt(Thread& thread) {
 }
 
 bool raise_user_interrupt(Process& process) {
-    LockGuard guard(process.threads_lock);
+    ScopedLock guard(process.threads_lock);
     const Thread* caller = current_thread();
     Thread* chosen = nullptr;
     ReceiverRank best = NotReceiver;
@@ -240,7 +240,7 @@ bool raise_user_interrupt(Process& process) {
 }
 
 bool raise_user_interrupt(Process& process, uint64_t tid) {
-    LockGuard guard(process.threads_lock);
+    ScopedLock guard(process.threads_lock);
     for (Thread* thread = process.threads; thread; thread = thread->next_in_process) {
         if (thread->tid != tid) continue;
         raise_user_interrupt(*thread);

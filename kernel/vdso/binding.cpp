@@ -4,7 +4,7 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/vdso/vdso.hpp"
 
-namespace kernel::vdso {
+namespace kernel::vdso_binding {
 
 namespace {
 
@@ -94,4 +94,4 @@ void destroy_executor(OwnedExecutor& executor) {
     executor = {};
 }
 
-} // namespace kernel::vdso
+} // namespace kernel::vdso_binding

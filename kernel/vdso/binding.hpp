@@ -3,8 +3,8 @@
 // image's dynamic symbol table at version COKERNEL_1.0). The kernel never links the executor itself:
 // every executor operation it performs runs the very machine code processes run.
 //
-// Invariant after vdso::init(): every pointer is non-null and lies inside
-// [KernelVdsoBase, KernelVdsoBase + vdso::mapped_size()).
+// Invariant after vdso_binding::init(): every pointer is non-null and lies inside
+// [KernelVdsoBase, KernelVdsoBase + vdso_binding::mapped_size()).
 #pragma once
 
 #include <cstddef>
@@ -14,7 +14,7 @@
 #include "kernel/exec/elf.hpp"
 #include "vdso/vdso_api.h"
 
-namespace kernel::vdso {
+namespace kernel::vdso_binding {
 
 struct ExecutorFunctions {
     decltype(&cokernel_executor_state_size) executor_state_size;
@@ -42,7 +42,7 @@ struct BoundSymbol {
     uint64_t offset;  // st_value: offset from the image's base, recorded at boot
 };
 
-// Bound by vdso::init(); reading them before is a bug (they are null).
+// Bound by vdso_binding::init(); reading them before is a bug (they are null).
 const ExecutorFunctions& executor_functions();
 // The symbols behind executor_functions(), with the offsets found at boot.
 const BoundSymbol* bound_symbols(size_t& count);
@@ -62,8 +62,8 @@ struct OwnedExecutor {
 Result<OwnedExecutor> create_executor(uint32_t capacity);
 void destroy_executor(OwnedExecutor& executor);  // only when no coroutine is left in it
 
-// Called by vdso::init(): binds every entry point (panics naming a missing one) and creates the
+// Called by vdso_binding::init(): binds every entry point (panics naming a missing one) and creates the
 // kernel executor.
 void bind_kernel_entry_points(const exec::SharedObject& object, uint64_t base);
 
-} // namespace kernel::vdso
+} // namespace kernel::vdso_binding

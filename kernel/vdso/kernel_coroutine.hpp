@@ -15,7 +15,7 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/vdso/binding.hpp"
 
-namespace kernel::vdso {
+namespace kernel::vdso_binding {
 
 struct KernelCoroutine {
     struct promise_type {
@@ -72,4 +72,4 @@ inline bool spawn(void* executor, KernelCoroutine coroutine, uint32_t priority, 
     return status == 0;
 }
 
-} // namespace kernel::vdso
+} // namespace kernel::vdso_binding

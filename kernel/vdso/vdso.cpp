@@ -9,7 +9,7 @@
 // kernel/vdso/vdso_image.S: the image, and the page boundary after it.
 extern "C" const uint8_t vdso_image_start[], vdso_image_end[], vdso_image_pages_end[];
 
-namespace kernel::vdso {
+namespace kernel::vdso_binding {
 
 namespace {
 
@@ -66,4 +66,4 @@ Result<void> map_into(proc::AddressSpace& space) {
                                         mm::pte::Read | mm::pte::Execute | mm::pte::User);
 }
 
-} // namespace kernel::vdso
+} // namespace kernel::vdso_binding

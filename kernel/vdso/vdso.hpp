@@ -27,7 +27,7 @@ namespace kernel::proc {
 class AddressSpace;
 }
 
-namespace kernel::vdso {
+namespace kernel::vdso_binding {
 
 constexpr uint64_t KernelVdsoBase = 0xffffffff90000000ull;
 constexpr uint64_t UserVdsoBase = 0x0000003ff8000000ull;
@@ -49,4 +49,4 @@ const exec::SharedObject& shared_object();
 // image: the address space's destroy() frees the table pages, never these frames.
 Result<void> map_into(proc::AddressSpace& space);
 
-} // namespace kernel::vdso
+} // namespace kernel::vdso_binding

@@ -5,7 +5,7 @@
 #include <new>
 
 #include "user/lib/syscall.hpp"
-#include "vdso/spin_lock.hpp"
+#include "abi/spin_lock.hpp"
 
 namespace user {
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "kernel/arch/riscv/csr.hpp"
-#include "kernel/lib/spinlock.hpp"
+#include "abi/spin_lock.hpp"
 
 namespace kernel {
 

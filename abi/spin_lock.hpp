@@ -1,17 +1,21 @@
-// SpinLock: a test-and-test-and-set lock, the executor's only synchronisation primitive.
+// SpinLock: a test-and-test-and-set lock, the one spin lock of the kernel, the vDSO and user
+// programs (the executor's only synchronisation primitive), and ScopedLock, its one guard.
 //
 // One word, no owner, not recursive, not fair. Chosen by measurement (docs/performance.md): the
 // executor holds it for a few dozen instructions, so an uncontended acquire (one atomic exchange)
 // plus release (one store) is the whole cost; a ticket lock or std::mutex costs more and fair
 // hand-over does not pay for such short critical sections.
 // It does not mask interrupts: the kernel must not take an executor lock from an interrupt handler
-// that can interrupt its holder (it defers such wake-ups to a kernel coroutine instead).
+// that can interrupt its holder (it defers such wake-ups to a kernel coroutine instead); kernel data
+// shared with interrupt handlers uses kernel::IrqSpinLock (kernel/arch/riscv/irq_lock.hpp), a
+// SpinLock that also masks interrupts. The kernel and the vDSO name these as kernel::SpinLock and
+// vdso::SpinLock: the same type.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
-namespace vdso {
+namespace cokernel {
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -60,4 +64,15 @@ private:
     Lock& lock_;
 };
 
+} // namespace cokernel
+
+namespace kernel {
+using cokernel::ScopedLock;
+using cokernel::SpinLock;
+} // namespace kernel
+
+namespace vdso {
+using cokernel::cpu_relax;
+using cokernel::ScopedLock;
+using cokernel::SpinLock;
 } // namespace vdso
