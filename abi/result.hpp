@@ -1,9 +1,9 @@
 // Result<T>: a value or an Error, the kernel's way of returning failure.
 //
-// Freestanding-safe (no exceptions, no allocation). Errors travel up with TRY-style early returns:
+// Freestanding-safe (no exceptions, no allocation). Errors travel up with TRY, an early return:
 //
-//     Result<Frame> frame = frames.allocate();
-//     if (!frame) return frame.error();
+//     Frame frame = TRY(frames.allocate());   // returns frames.allocate().error() on failure
+//     TRY(space.map(address, frame));         // Result<void>: nothing to take
 //
 // Out of memory, malformed input and the like are errors returned to the caller, never a panic.
 #pragma once
@@ -99,4 +99,21 @@ private:
 
 inline Result<void> success() { return {}; }
 
+namespace detail {
+template <typename T>
+T take_value(Result<T>& result) { return std::move(*result); }
+inline void take_value(Result<void>&) {}
+} // namespace detail
+
 } // namespace kernel
+
+// TRY(expression): evaluates `expression`, a Result; if it holds an error, returns that error from
+// the enclosing function (whose return type must be constructible from kernel::Error); otherwise its
+// value is the result's value (moved out), or nothing for Result<void>. A GNU statement expression,
+// as GCC and Clang accept (Serenity's and Linux's idiom); not for use inside coroutines (co_return).
+#define TRY(expression)                                                     \
+    ({                                                                      \
+        auto try_result_ = (expression);                                    \
+        if (!try_result_) return try_result_.error();                       \
+        ::kernel::detail::take_value(try_result_);                          \
+    })

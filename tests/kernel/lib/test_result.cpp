@@ -52,3 +52,36 @@ TEST_CASE("result<void>: success or error") {
     CHECK_FALSE(bad);
     CHECK(bad.error() == Error::Truncated);
 }
+
+namespace {
+int evaluations = 0;
+kernel::Result<int> number(bool ok) {
+    ++evaluations;
+    if (!ok) return Error::Malformed;
+    return 20;
+}
+kernel::Result<void> check(bool ok) { return ok ? kernel::success() : kernel::Result<void>(Error::Truncated); }
+kernel::Result<int> doubled(bool ok) { return TRY(number(ok)) * 2; }
+kernel::Result<int> both(bool first, bool second) {
+    TRY(check(first));
+    int value = TRY(number(second));
+    return value + 1;
+}
+} // namespace
+
+TEST_CASE("TRY: the value on success, the same error returned early on failure, evaluated once") {
+    evaluations = 0;
+    auto twice = doubled(true);
+    REQUIRE(twice);
+    CHECK(*twice == 40);
+    CHECK(evaluations == 1);
+    auto failed = doubled(false);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error() == Error::Malformed);
+    CHECK(evaluations == 2);
+
+    CHECK(*both(true, true) == 21);
+    CHECK(both(false, true).error() == Error::Truncated);
+    CHECK(evaluations == 3);  // the failed check returned before number() ran
+    CHECK(both(true, false).error() == Error::Malformed);
+}
