@@ -1,5 +1,5 @@
 // Files: the kernel objects a file descriptor names (the console, pipe ends), and the per-process
-// table of descriptors.
+// table of descriptors (FileTable, a DescriptorTable of Files).
 //
 // A File is reference-counted: every descriptor slot holding it is one reference, and so is every
 // system call working on it (taken by FileTable::get, dropped when the call ends), so a file closed
@@ -14,6 +14,7 @@
 #include "abi/abi.hpp"
 #include "abi/result.hpp"
 #include "abi/spin_lock.hpp"
+#include "kernel/file/descriptor_table.hpp"
 
 namespace kernel::proc {
 
@@ -55,43 +56,7 @@ private:
 // syscall_handlers.hpp, connect it to the UART.)
 File& console_file();
 
-// A process's descriptors: slots 0..Capacity-1, each empty or holding one reference to a File.
-// lock_ guards the slots and the close-on-exec flags; files are released only after it is dropped
-// (releasing may wake threads and free a pipe).
-class FileTable {
-public:
-    static constexpr size_t Capacity = cokernel::abi::MaxDescriptors;
-
-    // Puts `file` (whose reference the table takes over) in the lowest free slot and returns it.
-    // NotFound when every slot is in use (the caller's -EMFILE); the reference is then dropped.
-    Result<int> install(File& file, bool close_on_exec);
-    // Puts `file` (whose reference the table takes over) in slot `fd`, closing what was there (dup3).
-    // NotFound if `fd` is out of range; the reference is then dropped.
-    Result<void> install_at(int64_t fd, File& file, bool close_on_exec);
-    // Puts `file` (reference taken over) in the lowest free slot >= lowest (fcntl F_DUPFD). NotFound
-    // (reference dropped) if there is none.
-    Result<int> install_from(int64_t lowest, File& file, bool close_on_exec);
-    // The close-on-exec flag of slot `fd` (fcntl F_GETFD / F_SETFD); false / nothing for an empty slot.
-    bool close_on_exec_flag(int64_t fd);
-    void set_close_on_exec_flag(int64_t fd, bool close_on_exec);
-    // A new reference to the file in slot `fd` (release() it when done), or nullptr if the slot is
-    // empty or out of range.
-    File* get(int64_t fd);
-    // Empties slot `fd`. NotFound if it was empty or out of range (-EBADF).
-    Result<void> close(int64_t fd);
-    // Empties every slot (process exit), or every close-on-exec slot (execve).
-    void close_all();
-    void close_on_exec();
-    // Fills this (empty) table with references to every file of `parent` that is not close-on-exec,
-    // in the same slots: what a child made by spawn inherits.
-    void inherit_from(FileTable& parent);
-
-private:
-    void close_matching(bool only_close_on_exec);
-
-    SpinLock lock_;
-    File* files_[Capacity] = {};           // guarded by lock_; nullptr: free slot
-    bool close_on_exec_[Capacity] = {};    // guarded by lock_; meaningful where files_[i] != nullptr
-};
+// A process's descriptors (descriptor_table.hpp): each slot holds one reference to a File.
+using FileTable = DescriptorTable<File, cokernel::abi::MaxDescriptors>;
 
 } // namespace kernel::proc

@@ -4,6 +4,7 @@
 
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
+#include "kernel/lib/byte_ring.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/thread.hpp"
 #include "kernel/sched/scheduler.hpp"
@@ -29,8 +30,6 @@ private:
     bool is_read_end_;
 };
 
-size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
-
 class Pipe {
 public:
     Pipe() : read_end(*this, true), write_end(*this, false) {}
@@ -49,13 +48,10 @@ private:
     // Readers waiting for a byte or end of file, writers for room or for the reader to go. Its lock
     // guards every field below; whoever changes them wakes every waiter (they re-check).
     WaitQueue waiters_;
-    // The bytes in the pipe are ring_[(head_ + i) % PipeCapacity] for i in [0, used_); used_ <= PipeCapacity.
-    size_t head_ = 0;
-    size_t used_ = 0;
     // Whether the end still has a reference; once false, never true again.
     bool reader_open_ = true;
     bool writer_open_ = true;
-    uint8_t ring_[PipeCapacity];
+    ByteRing<PipeCapacity> ring_;  // the bytes in the pipe
 };
 
 // Every pipe, so that kill can wake threads blocked in one. Lock order: pipes_lock, then a pipe's
@@ -70,7 +66,7 @@ Call Pipe::read(CallMemory&, Process& process, uint64_t buffer, uint64_t length)
     if (length == 0) co_return 0;
     for (;;) {
         waiters_.lock.lock();
-        if (used_ > 0) break;
+        if (!ring_.empty()) break;
         if (!writer_open_) {
             waiters_.lock.unlock();
             co_return 0;  // end of file
@@ -78,18 +74,13 @@ Call Pipe::read(CallMemory&, Process& process, uint64_t buffer, uint64_t length)
         co_await WaitOn(waiters_);
         if (process.exit_requested.load()) co_return -Errno::Interrupted;
     }
-    // At most two pieces (the ring wraps); the bytes are consumed only if both are copied.
-    size_t count = smaller(length, used_);
-    size_t first = smaller(count, PipeCapacity - head_);
-    bool copied = space.copy_to_user(buffer, ring_ + head_, first) &&
-                  (first == count || space.copy_to_user(buffer + first, ring_, count - first));
-    if (copied) {
-        head_ = (head_ + count) % PipeCapacity;
-        used_ -= count;
-        wake_all(waiters_);
-    }
+    // The bytes are consumed only if every piece was copied (ByteRing::take).
+    long taken = ring_.take(length, [&](size_t offset, const uint8_t* bytes, size_t count) {
+        return space.copy_to_user(buffer + offset, bytes, count);
+    });
+    if (taken > 0) wake_all(waiters_);
     waiters_.lock.unlock();
-    co_return copied ? static_cast<long>(count) : -Errno::Fault;
+    co_return taken > 0 ? taken : -Errno::Fault;
 }
 
 Call Pipe::write(CallMemory&, Process& process, uint64_t buffer, uint64_t length) {
@@ -103,7 +94,7 @@ Call Pipe::write(CallMemory&, Process& process, uint64_t buffer, uint64_t length
     auto fail = [&done](long error) { return done ? static_cast<long>(done) : error; };
     while (done < length) {
         waiters_.lock.lock();
-        while (reader_open_ && PipeCapacity - used_ < room_needed) {
+        while (reader_open_ && ring_.room() < room_needed) {
             co_await WaitOn(waiters_);
             if (process.exit_requested.load()) co_return fail(-Errno::Interrupted);
             waiters_.lock.lock();
@@ -112,18 +103,15 @@ Call Pipe::write(CallMemory&, Process& process, uint64_t buffer, uint64_t length
             waiters_.lock.unlock();
             co_return fail(-Errno::BrokenPipe);
         }
-        size_t count = smaller(length - done, PipeCapacity - used_);
-        size_t tail = (head_ + used_) % PipeCapacity;
-        size_t first = smaller(count, PipeCapacity - tail);
-        bool copied = space.copy_from_user(ring_ + tail, buffer + done, first) &&
-                      (first == count || space.copy_from_user(ring_, buffer + done + first, count - first));
-        if (copied) {
-            used_ += count;
-            done += count;
+        long put = ring_.put(length - done, [&](uint8_t* bytes, size_t offset, size_t count) {
+            return space.copy_from_user(bytes, buffer + done + offset, count);
+        });
+        if (put > 0) {
+            done += static_cast<uint64_t>(put);
             wake_all(waiters_);
         }
         waiters_.lock.unlock();
-        if (!copied) co_return fail(-Errno::Fault);
+        if (put < 0) co_return fail(-Errno::Fault);
     }
     co_return static_cast<long>(done);
 }
