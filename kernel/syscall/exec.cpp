@@ -21,16 +21,6 @@ Result<size_t> copy_string_from_user(const AddressSpace& space, char* destinatio
     return Error::Truncated;
 }
 
-long errno_of(Error error) {
-    switch (error) {
-    case Error::NotFound: return -Errno::NoEntry;
-    case Error::Malformed: return -Errno::NotExecutable;
-    case Error::NoMemory: return -Errno::NoMemory;
-    case Error::Truncated: return -Errno::ArgumentsTooLong;
-    default: return -Errno::Invalid;
-    }
-}
-
 long errno_of_copy(Error error) { return error == Error::Truncated ? -Errno::ArgumentsTooLong : -Errno::Fault; }
 
 // A NULL-terminated array of strings (argv, envp), copied from user memory.

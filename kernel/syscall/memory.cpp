@@ -28,14 +28,6 @@ uint64_t page_rounded_length(uint64_t length) {
     return (length + PageSize - 1) & ~(PageSize - 1);
 }
 
-long to_errno(Error error) {
-    switch (error) {
-    case Error::NoMemory: return -Errno::NoMemory;
-    case Error::AlreadyExists: return -Errno::Exists;
-    default: return -Errno::Invalid;
-    }
-}
-
 // PROT_* to page-table permissions. W implies R (Sv39 has no write-only pages); X implies R too,
 // so that code can read constants placed beside it. 0 means PROT_NONE (a reservation).
 uint64_t page_permissions(uint64_t protection) {
@@ -94,7 +86,7 @@ long sys_mmap(Thread& thread, SyscallArguments a) {
         placement = (flags & MapFixedNoReplace) ? Placement::FixedNoReplace : Placement::Fixed;
     }
     auto mapped = space.map(address, size, permissions, placement);
-    if (!mapped) return to_errno(mapped.error());
+    if (!mapped) return errno_of(mapped.error());
     address = *mapped;
     return static_cast<long>(address);
 }
@@ -114,7 +106,7 @@ long sys_mprotect(Thread& thread, SyscallArguments a) {
     uint64_t permissions = page_permissions(protection);
     if (permissions && !within_memory_limit(*thread.process, size)) return -Errno::NoMemory;
     if (auto changed = thread.process->address_space.protect(address, size, permissions); !changed)
-        return changed.error() == Error::NoMemory ? -Errno::NoMemory : -Errno::Invalid;
+        return errno_of(changed.error());
     return 0;
 }
 
@@ -125,7 +117,7 @@ long sys_munmap(Thread& thread, SyscallArguments a) {
     uint64_t size = page_rounded_length(length);
     if (address % PageSize || size == 0) return -Errno::Invalid;
     if (address >= UserSpaceEnd || size > UserSpaceEnd - address) return -Errno::Invalid;
-    if (auto unmapped = thread.process->address_space.unmap(address, size); !unmapped) return to_errno(unmapped.error());
+    if (auto unmapped = thread.process->address_space.unmap(address, size); !unmapped) return errno_of(unmapped.error());
     return 0;
 }
 

@@ -24,6 +24,7 @@ void check_failures() {
     expect("missing program", user::execve("bin/no-such-program", hello), -user::ENOENT);
     expect("not an executable", user::execve("bin/not-elf", hello), -user::ENOEXEC);
     expect("truncated executable", user::execve("bin/truncated-elf", hello), -user::ENOEXEC);
+    expect("32-bit executable", user::execve("bin/elf32", hello), -user::ENOEXEC);
     expect("bad path pointer", user::execve(reinterpret_cast<const char*>(0x1000), hello), -user::EFAULT);
     expect("bad argv pointer", user::execve("bin/hello", reinterpret_cast<const char* const*>(0x1000)), -user::EFAULT);
     const char* bad_string[] = {"bin/hello", reinterpret_cast<const char*>(0x1000), nullptr};

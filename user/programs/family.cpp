@@ -44,6 +44,8 @@ int main() {
 
     expect("spawn missing program", user::spawn("bin/nothing", spin), -user::ENOENT);
     expect("spawn non-executable", user::spawn("bin/not-elf", spin), -user::ENOEXEC);
+    expect("spawn truncated executable", user::spawn("bin/truncated-elf", spin), -user::ENOEXEC);
+    expect("spawn 32-bit executable", user::spawn("bin/elf32", spin), -user::ENOEXEC);
     expect("spawn bad path pointer", user::spawn(reinterpret_cast<const char*>(0x1000), spin), -user::EFAULT);
     expect("spawn bad argv", user::spawn("bin/hello", reinterpret_cast<const char* const*>(0x1000)), -user::EFAULT);
 
