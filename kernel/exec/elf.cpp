@@ -124,10 +124,9 @@ Result<ImageLayout> read_layout(const uint8_t* image, uint64_t size, const elf::
         const auto program = load_from_image<ProgramHeader>(image, offset);
         switch (program.type) {
         case elf::PtLoad: {
-            Result<LoadSegment> segment = check_load_segment(program, offset, size, base, diagnostic);
-            if (!segment) return segment.error();
-            if (segment->memory_size == 0) break;  // maps nothing
-            if (Result<void> added = add_segment(layout, *segment, offset, diagnostic); !added) return added.error();
+            LoadSegment segment = TRY(check_load_segment(program, offset, size, base, diagnostic));
+            if (segment.memory_size == 0) break;  // maps nothing
+            if (Result<void> added = add_segment(layout, segment, offset, diagnostic); !added) return added.error();
             break;
         }
         case elf::PtInterp: layout.interpreter_header = offset; break;
@@ -177,34 +176,33 @@ Result<LoadPlan> plan_executable(const void* image, size_t size, Diagnostic& dia
     if (base % PageSize != 0)
         return fail(diagnostic, Error::InvalidArgument, "load base not page-aligned", 0);
 
-    Result<ImageLayout> layout = read_layout(bytes, size, *header, base, diagnostic);
-    if (!layout) return layout.error();
-    if (layout->interpreter_header != 0)
+    ImageLayout layout = TRY(read_layout(bytes, size, *header, base, diagnostic));
+    if (layout.interpreter_header != 0)
         return fail(diagnostic, Error::Unsupported, "dynamically linked executable (PT_INTERP)",
-                    layout->interpreter_header);
-    if (layout->dynamic_header != 0 && !position_independent)
+                    layout.interpreter_header);
+    if (layout.dynamic_header != 0 && !position_independent)
         return fail(diagnostic, Error::Unsupported, "dynamic section in a static executable (PT_DYNAMIC)",
-                    layout->dynamic_header);
-    if (layout->executable_stack)
-        return fail(diagnostic, Error::Unsupported, "executable stack requested", layout->stack_header);
+                    layout.dynamic_header);
+    if (layout.executable_stack)
+        return fail(diagnostic, Error::Unsupported, "executable stack requested", layout.stack_header);
 
     LoadPlan plan;
     plan.lowest_address = ~uint64_t{0};
-    for (size_t index = 0; index < layout->segment_count; ++index) {
-        const LoadSegment& segment = layout->segments[index];
+    for (size_t index = 0; index < layout.segment_count; ++index) {
+        const LoadSegment& segment = layout.segments[index];
         const uint64_t end = segment.virtual_address + segment.memory_size;  // checked in check_load_segment
         if (segment.virtual_address < UserBase)
             return fail(diagnostic, Error::Malformed, "segment below the lowest user address (page 0)",
-                        layout->segment_headers[index]);
+                        layout.segment_headers[index]);
         if (end > UserLimit)
             return fail(diagnostic, Error::Malformed, "segment outside the user address range",
-                        layout->segment_headers[index]);
+                        layout.segment_headers[index]);
         plan.segments[index] = segment;
         if (page_round_down(segment.virtual_address) < plan.lowest_address)
             plan.lowest_address = page_round_down(segment.virtual_address);
         if (page_round_up(end) > plan.highest_address) plan.highest_address = page_round_up(end);
     }
-    plan.segment_count = layout->segment_count;
+    plan.segment_count = layout.segment_count;
 
     uint64_t entry = 0;
     const LoadSegment* entry_segment = nullptr;
@@ -214,14 +212,14 @@ Result<LoadPlan> plan_executable(const void* image, size_t size, Diagnostic& dia
         return fail(diagnostic, Error::Malformed, "entry point not in an executable segment", 24);
     plan.entry = entry;
 
-    const ThreadLocalTemplate& tls = layout->thread_local_template;
+    const ThreadLocalTemplate& tls = layout.thread_local_template;
     if (tls.present && tls.file_size > 0) {
         const LoadSegment* holder = segment_containing(plan.segments, plan.segment_count, tls.virtual_address);
         const uint64_t inside = holder == nullptr ? 0 : tls.virtual_address - holder->virtual_address;
         if (holder == nullptr || inside > holder->file_size || tls.file_size > holder->file_size - inside ||
             tls.file_offset != holder->file_offset + inside)
             return fail(diagnostic, Error::Malformed, "TLS template outside the loaded file data",
-                        layout->thread_local_header);
+                        layout.thread_local_header);
     }
     plan.thread_local_template = tls;
 

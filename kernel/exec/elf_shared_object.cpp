@@ -180,15 +180,14 @@ Result<void> locate_tables(SharedObject& object, const DynamicValues& values, Di
     object.string_table = *strings;
     object.string_table_size = values.string_size;
 
-    Result<uint64_t> count = count_symbols(object, values, diagnostic);
-    if (!count) return count.error();
-    object.symbol_count = *count;
-    Result<uint64_t> symbols = translate(object, values.symbols, *count * sizeof(elf::Symbol));
+    uint64_t count = TRY(count_symbols(object, values, diagnostic));
+    object.symbol_count = count;
+    Result<uint64_t> symbols = translate(object, values.symbols, count * sizeof(elf::Symbol));
     if (!symbols) return fail(diagnostic, Error::Malformed, "symbol table outside the file", 0);
     object.symbol_table = *symbols;
 
     if (values.has_version_symbols) {
-        Result<uint64_t> versions = translate(object, values.version_symbols, *count * sizeof(uint16_t));
+        Result<uint64_t> versions = translate(object, values.version_symbols, count * sizeof(uint16_t));
         if (!versions) return fail(diagnostic, Error::Malformed, "version symbol table outside the file", 0);
         object.has_version_symbols = true;
         object.version_symbols = *versions;
@@ -225,29 +224,26 @@ uint64_t count_relocations(const DynamicValues& values) {
 
 Result<SharedObject> open_shared_object(const void* image, size_t size, Diagnostic& diagnostic) {
     const auto* bytes = static_cast<const uint8_t*>(image);
-    Result<elf::FileHeader> header = read_file_header(bytes, size, elf::TypeSharedObject, false, diagnostic);
-    if (!header) return header.error();
-    Result<ImageLayout> layout = read_layout(bytes, size, *header, 0, diagnostic);
-    if (!layout) return layout.error();
-    if (layout->interpreter_header != 0)
+    elf::FileHeader header = TRY(read_file_header(bytes, size, elf::TypeSharedObject, false, diagnostic));
+    ImageLayout layout = TRY(read_layout(bytes, size, header, 0, diagnostic));
+    if (layout.interpreter_header != 0)
         return fail(diagnostic, Error::Unsupported, "shared object with an interpreter (PT_INTERP)",
-                    layout->interpreter_header);
+                    layout.interpreter_header);
 
     SharedObject object;
     object.image = bytes;
     object.size = size;
-    object.segment_count = layout->segment_count;
-    for (size_t index = 0; index < layout->segment_count; ++index) {
-        const LoadSegment& segment = layout->segments[index];
+    object.segment_count = layout.segment_count;
+    for (size_t index = 0; index < layout.segment_count; ++index) {
+        const LoadSegment& segment = layout.segments[index];
         object.segments[index] = segment;
         const uint64_t end = page_round_up(segment.virtual_address + segment.memory_size);
         if (end > object.highest_address) object.highest_address = end;
     }
-    Result<DynamicValues> values = read_dynamic_section(bytes, size, *layout, diagnostic);
-    if (!values) return values.error();
-    if (Result<void> located = locate_tables(object, *values, diagnostic); !located) return located.error();
-    object.relocation_count = count_relocations(*values);
-    object.has_text_relocations = values->has_text_relocations;
+    DynamicValues values = TRY(read_dynamic_section(bytes, size, layout, diagnostic));
+    if (Result<void> located = locate_tables(object, values, diagnostic); !located) return located.error();
+    object.relocation_count = count_relocations(values);
+    object.has_text_relocations = values.has_text_relocations;
     return object;
 }
 
@@ -280,9 +276,8 @@ Result<uint64_t> find_symbol(const SharedObject& object, const char* name, const
     for (uint64_t index = 1; index < object.symbol_count; ++index) {
         const auto symbol = load_from_image<elf::Symbol>(object.image, object.symbol_table + index * sizeof(elf::Symbol));
         if (!is_exported_definition(symbol) || !string_equals(object, symbol.name, name)) continue;
-        Result<bool> matches = version_matches(object, index, version);
-        if (!matches) return matches.error();
-        if (!*matches) continue;
+        bool matches = TRY(version_matches(object, index, version));
+        if (!matches) continue;
         if (segment_containing(object.segments, object.segment_count, symbol.value) == nullptr)
             return Error::Malformed;
         return symbol.value;

@@ -105,16 +105,15 @@ Result<uint32_t> validate_header(const void* blob, size_t bytes_available, Diagn
 // ---- Tree: opening ----
 
 Result<Tree> Tree::open(const void* blob, size_t bytes_available, Diagnostic& diagnostic) {
-    Result<uint32_t> total_size = validate_header(blob, bytes_available, diagnostic);
-    if (!total_size) return total_size.error();
+    uint32_t total_size = TRY(validate_header(blob, bytes_available, diagnostic));
 
     Tree tree;
     tree.bytes_ = static_cast<const uint8_t*>(blob);
-    tree.total_size_ = *total_size;
+    tree.total_size_ = total_size;
     const uint32_t version = read_be32(tree.bytes_ + FieldVersion);
     tree.boot_cpu_id_ = read_be32(tree.bytes_ + FieldBootCpuId);
     tree.struct_begin_ = read_be32(tree.bytes_ + FieldStructOffset);
-    tree.struct_end_ = tree.struct_begin_ + static_cast<uint32_t>(struct_block_size(tree.bytes_, version, *total_size));
+    tree.struct_end_ = tree.struct_begin_ + static_cast<uint32_t>(struct_block_size(tree.bytes_, version, total_size));
     tree.strings_begin_ = read_be32(tree.bytes_ + FieldStringsOffset);
     tree.strings_end_ = tree.strings_begin_ + read_be32(tree.bytes_ + FieldStringsSize);
     tree.reservations_begin_ = read_be32(tree.bytes_ + FieldReservationsOffset);
@@ -153,13 +152,12 @@ Result<void> Tree::validate_structure() {
     bool seen_root = false;
     uint32_t offset = struct_begin_;
     for (;;) {
-        Result<Token> token = read_token(offset);
-        if (!token) return token.error();
-        switch (token->kind) {
+        Token token = TRY(read_token(offset));
+        switch (token.kind) {
         case TokenKind::BeginNode:
             if (depth == 0 && seen_root) return fail(Error::Malformed, "more than one root node", offset);
             if (depth == MaxDepth) return fail(Error::Malformed, "nodes nested too deep", offset);
-            if (!seen_root) root_ = Node{offset, token->name, 0};
+            if (!seen_root) root_ = Node{offset, token.name, 0};
             seen_root = true;
             ++depth;
             break;
@@ -177,7 +175,7 @@ Result<void> Tree::validate_structure() {
             if (!seen_root) return fail(Error::Malformed, "structure block has no root node", offset);
             return success();
         }
-        offset = token->next_offset;
+        offset = token.next_offset;
     }
 }
 
@@ -244,18 +242,17 @@ Result<bool> Walk::next() {
         started_ = true;
     }
     for (;;) {
-        Result<Token> token = tree_.read_token(offset_);
-        if (!token) return token.error();
-        offset_ = token->next_offset;
-        switch (token->kind) {
+        Token token = TRY(tree_.read_token(offset_));
+        offset_ = token.next_offset;
+        switch (token.kind) {
         case TokenKind::BeginNode:
-            if (open_count_ == MaxDepth) return tree_.fail(Error::Malformed, "nodes nested too deep", token->offset);
-            chain_[open_count_] = Node{token->offset, token->name, open_count_};
+            if (open_count_ == MaxDepth) return tree_.fail(Error::Malformed, "nodes nested too deep", token.offset);
+            chain_[open_count_] = Node{token.offset, token.name, open_count_};
             ++open_count_;
             return true;
         case TokenKind::EndNode:
             if (open_count_ == 0)
-                return tree_.fail(Error::Malformed, "FDT_END_NODE without a matching FDT_BEGIN_NODE", token->offset);
+                return tree_.fail(Error::Malformed, "FDT_END_NODE without a matching FDT_BEGIN_NODE", token.offset);
             --open_count_;
             break;
         case TokenKind::End:
@@ -290,20 +287,19 @@ Result<Node> Tree::next_sibling(Node node) const {
     uint32_t open = 0;
     uint32_t offset = node.offset;
     for (;;) {
-        Result<Token> token = read_token(offset);
-        if (!token) return token.error();
-        offset = token->next_offset;
-        switch (token->kind) {
+        Token token = TRY(read_token(offset));
+        offset = token.next_offset;
+        switch (token.kind) {
         case TokenKind::BeginNode:
-            if (open == 0 && token->offset != node.offset) return Node{token->offset, token->name, node.depth};
-            if (++open > MaxDepth) return fail(Error::Malformed, "nodes nested too deep", token->offset);
+            if (open == 0 && token.offset != node.offset) return Node{token.offset, token.name, node.depth};
+            if (++open > MaxDepth) return fail(Error::Malformed, "nodes nested too deep", token.offset);
             break;
         case TokenKind::EndNode:
             if (open == 0) return Error::NotFound;
             --open;
             break;
         case TokenKind::End:
-            return fail(Error::Malformed, "FDT_END inside an unclosed node", token->offset);
+            return fail(Error::Malformed, "FDT_END inside an unclosed node", token.offset);
         case TokenKind::Property:
         case TokenKind::Nop:
             break;
@@ -314,9 +310,8 @@ Result<Node> Tree::next_sibling(Node node) const {
 Result<Node> Tree::parent(Node node) const {
     Walk walk(*this);
     for (;;) {
-        Result<bool> more = walk.next();
-        if (!more) return more.error();
-        if (!*more) return Error::NotFound;
+        bool more = TRY(walk.next());
+        if (!more) return Error::NotFound;
         if (walk.node().offset == node.offset) {
             if (walk.depth() == 0) return Error::NotFound;
             return walk.ancestor(walk.depth() - 1);
@@ -355,9 +350,8 @@ Result<Node> Tree::find_relative(Node start, const char* path, size_t path_lengt
         size_t end = position;
         while (end < path_length && path[end] != '/' && path[end] != '\0') ++end;
         if (end < path_length && path[end] == '\0') path_length = end;  // stop at an early terminator
-        Result<Node> child = find_child(node, path + position, end - position);
-        if (!child) return child.error();
-        node = *child;
+        Node child = TRY(find_child(node, path + position, end - position));
+        node = child;
         position = end;
     }
     return node;
@@ -372,16 +366,14 @@ Result<Node> Tree::find_node(const char* path, size_t path_length) const {
     // An alias: the first component names a property of /aliases whose value is an absolute path.
     size_t alias_length = 0;
     while (alias_length < path_length && path[alias_length] != '/') ++alias_length;
-    Result<Node> aliases = find_child(root_, "aliases", 7);
-    if (!aliases) return aliases.error();
-    Result<Property> alias = first_property(*aliases);
+    Node aliases = TRY(find_child(root_, "aliases", 7));
+    Result<Property> alias = first_property(aliases);
     for (; alias; alias = next_property(*alias)) {
         if (!prefix_equals(path, alias_length, alias->name)) continue;
         Result<const char*> target = alias->as_string();
         if (!target || (*target)[0] != '/') return Error::NotFound;  // an alias must be an absolute path
-        Result<Node> node = find_relative(root_, *target, string_length(*target));
-        if (!node) return node.error();
-        return find_relative(*node, path + alias_length, path_length - alias_length);
+        Node node = TRY(find_relative(root_, *target, string_length(*target)));
+        return find_relative(node, path + alias_length, path_length - alias_length);
     }
     return alias.error();
 }
@@ -390,9 +382,8 @@ Result<Node> Tree::find_by_phandle(uint32_t phandle) const {
     if (phandle == 0 || phandle == InvalidPhandle) return Error::NotFound;
     Walk walk(*this);
     for (;;) {
-        Result<bool> more = walk.next();
-        if (!more) return more.error();
-        if (!*more) return Error::NotFound;
+        bool more = TRY(walk.next());
+        if (!more) return Error::NotFound;
         if (phandle_of(walk.node()) == phandle) return walk.node();
     }
 }
@@ -407,9 +398,8 @@ uint32_t Tree::phandle_of(Node node) const {
 // ---- properties ----
 
 Result<Property> Tree::first_property(Node node) const {
-    Result<Token> token = read_token(node.offset);
-    if (!token) return token.error();
-    if (token->kind != TokenKind::BeginNode) return fail(Error::InvalidArgument, "not a node offset", node.offset);
+    Token token = TRY(read_token(node.offset));
+    if (token.kind != TokenKind::BeginNode) return fail(Error::InvalidArgument, "not a node offset", node.offset);
     return next_property(Property{nullptr, nullptr, 0, node.offset});
 }
 
@@ -515,24 +505,20 @@ Result<size_t> Tree::reg_count(Node node, RegFormat format) const {
 }
 
 Result<Range> Tree::reg(Node node, RegFormat format, size_t index) const {
-    Result<size_t> count = reg_count(node, format);
-    if (!count) return count.error();
-    if (index >= *count) return Error::NotFound;
-    Result<Property> reg = find_property(node, "reg");
-    if (!reg) return reg.error();
+    size_t count = TRY(reg_count(node, format));
+    if (index >= count) return Error::NotFound;
+    Property reg = TRY(find_property(node, "reg"));
     const size_t first = index * (format.address_cells + format.size_cells);
-    Result<uint64_t> base = reg->cells(first, format.address_cells);
-    Result<uint64_t> size = reg->cells(first + format.address_cells, format.size_cells);
+    Result<uint64_t> base = reg.cells(first, format.address_cells);
+    Result<uint64_t> size = reg.cells(first + format.address_cells, format.size_cells);
     if (!base || !size) return Error::Malformed;
     return Range{*base, *size};
 }
 
 Result<Range> Tree::reg(Node node, size_t index) const {
-    Result<Node> bus = parent(node);
-    if (!bus) return bus.error();
-    Result<RegFormat> format = reg_format(*bus);
-    if (!format) return format.error();
-    return reg(node, *format, index);
+    Node bus = TRY(parent(node));
+    RegFormat format = TRY(reg_format(bus));
+    return reg(node, format, index);
 }
 
 } // namespace kernel::fdt

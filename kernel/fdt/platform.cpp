@@ -341,10 +341,9 @@ Result<UartInfo> read_uart(const Tree& tree, const Walk& walk, UartKind kind, ui
     const Node& node = walk.node();
     UartInfo uart;
     uart.kind = kind;
-    Result<Range> registers = device_registers(tree, walk, diagnostic);
-    if (!registers) return registers.error();
-    uart.base = registers->base;
-    uart.size = registers->size;
+    Range registers = TRY(device_registers(tree, walk, diagnostic));
+    uart.base = registers.base;
+    uart.size = registers.size;
     uart.irq = plic_irq(tree, walk, plic_phandle);
     Result<uint32_t> shift = optional_cell(tree, node, "reg-shift", 0, "uart reg-shift is not one cell", diagnostic);
     Result<uint32_t> width = optional_cell(tree, node, "reg-io-width", 1, "uart reg-io-width is not one cell", diagnostic);
@@ -385,28 +384,24 @@ Result<void> parse_plic_and_clint(const Tree& tree, BootInfo& out, Diagnostic& d
         const Node& node = walk.node();
         if (!out.plic.present && (tree.is_compatible(node, "riscv,plic0") || tree.is_compatible(node, "sifive,plic-1.0.0")) &&
             tree.is_enabled(node)) {
-            Result<Range> registers = device_registers(tree, walk, diagnostic);
-            if (!registers) return registers.error();
+            Range registers = TRY(device_registers(tree, walk, diagnostic));
             out.plic.present = true;
-            out.plic.base = registers->base;
-            out.plic.size = registers->size;
+            out.plic.base = registers.base;
+            out.plic.size = registers.size;
             const uint32_t phandle = tree.phandle_of(node);
             out.plic.phandle = phandle == InvalidPhandle ? 0 : phandle;
-            Result<uint32_t> ndev = optional_cell(tree, node, "riscv,ndev", 0, "riscv,ndev is not one cell", diagnostic);
-            if (!ndev) return ndev.error();
-            out.plic.ndev = *ndev;
+            uint32_t ndev = TRY(optional_cell(tree, node, "riscv,ndev", 0, "riscv,ndev is not one cell", diagnostic));
+            out.plic.ndev = ndev;
             return read_plic_contexts(tree, node, out, diagnostic);
         }
         if (!out.clint.present && (tree.is_compatible(node, "riscv,clint0") || tree.is_compatible(node, "sifive,clint0")) &&
             tree.is_enabled(node)) {
-            Result<Range> registers = device_registers(tree, walk, diagnostic);
-            if (!registers) return registers.error();
-            out.clint = ClintInfo{true, registers->base, registers->size};
+            Range registers = TRY(device_registers(tree, walk, diagnostic));
+            out.clint = ClintInfo{true, registers.base, registers.size};
         }
         if (!out.rtc.present && tree.is_compatible(node, "google,goldfish-rtc") && tree.is_enabled(node)) {
-            Result<Range> registers = device_registers(tree, walk, diagnostic);
-            if (!registers) return registers.error();
-            out.rtc = RtcInfo{true, registers->base, registers->size};
+            Range registers = TRY(device_registers(tree, walk, diagnostic));
+            out.rtc = RtcInfo{true, registers.base, registers.size};
         }
         return success();
     });
@@ -432,18 +427,16 @@ Result<void> parse_uart_and_virtio(const Tree& tree, uint32_t stdout_offset, Boo
         const UartKind kind = uart_kind(tree, node);
         const bool is_stdout = stdout_offset != 0 && node.offset == stdout_offset;
         if (kind != UartKind::None && !uart_is_stdout && (is_stdout || out.uart.kind == UartKind::None)) {
-            Result<UartInfo> uart = read_uart(tree, walk, kind, out.plic.phandle, diagnostic);
-            if (!uart) return uart.error();
-            out.uart = *uart;
+            UartInfo uart = TRY(read_uart(tree, walk, kind, out.plic.phandle, diagnostic));
+            out.uart = uart;
             uart_is_stdout = is_stdout;
         }
         if (tree.is_compatible(node, "virtio,mmio")) {
             if (out.virtio_count == MaxVirtio)
                 return fail(diagnostic, Error::Unsupported, "more virtio-mmio slots than MaxVirtio", node.offset);
-            Result<Range> registers = device_registers(tree, walk, diagnostic);
-            if (!registers) return registers.error();
+            Range registers = TRY(device_registers(tree, walk, diagnostic));
             out.virtio[out.virtio_count++] =
-                VirtioMmioSlot{registers->base, registers->size, plic_irq(tree, walk, out.plic.phandle)};
+                VirtioMmioSlot{registers.base, registers.size, plic_irq(tree, walk, out.plic.phandle)};
         }
         return success();
     });
@@ -493,21 +486,20 @@ Result<void> parse_boot_info(const void* blob, size_t bytes_available, BootInfo&
     out.boot_hart_hint = boot_hart_hint;
     diagnostic = Diagnostic{};
 
-    Result<Tree> tree = Tree::open(blob, bytes_available, diagnostic);
-    if (!tree) return tree.error();
-    read_model(*tree, out);
-    Result<void> step = parse_memory(*tree, out, diagnostic);
-    if (step) step = parse_cpus(*tree, out, diagnostic);
-    if (step) step = parse_plic_and_clint(*tree, out, diagnostic);
+    Tree tree = TRY(Tree::open(blob, bytes_available, diagnostic));
+    read_model(tree, out);
+    Result<void> step = parse_memory(tree, out, diagnostic);
+    if (step) step = parse_cpus(tree, out, diagnostic);
+    if (step) step = parse_plic_and_clint(tree, out, diagnostic);
     if (!step) return step;
     uint32_t stdout_offset = 0;
-    Result<Node> chosen = tree->find_node("/chosen");
+    Result<Node> chosen = tree.find_node("/chosen");
     if (chosen) {
-        step = parse_chosen(*tree, *chosen, out, diagnostic);
+        step = parse_chosen(tree, *chosen, out, diagnostic);
         if (!step) return step;
-        stdout_offset = stdout_node_offset(*tree, *chosen);
+        stdout_offset = stdout_node_offset(tree, *chosen);
     }
-    return parse_uart_and_virtio(*tree, stdout_offset, out, diagnostic);
+    return parse_uart_and_virtio(tree, stdout_offset, out, diagnostic);
 }
 
 } // namespace kernel::fdt

@@ -33,11 +33,10 @@ Result<void> FixedBlockPool::init(void* memory, size_t bytes, size_t block_size,
 Result<void> FixedBlockPool::init_from_frames(FrameAllocator& frames_source, size_t frames, size_t block_size,
                                               size_t alignment) {
     if (alignment > PageSize) return Error::InvalidArgument;
-    Result<PhysicalAddress> region = frames_source.allocate_contiguous(frames);
-    if (!region) return region.error();
-    Result<void> initialised = init(frames_source.map().to_virtual(*region), frames * PageSize, block_size, alignment);
+    PhysicalAddress region = TRY(frames_source.allocate_contiguous(frames));
+    Result<void> initialised = init(frames_source.map().to_virtual(region), frames * PageSize, block_size, alignment);
     if (!initialised) {
-        Result<void> returned = frames_source.free(*region, frames);
+        Result<void> returned = frames_source.free(region, frames);
         (void)returned;  // just allocated, so it cannot fail
         return initialised;
     }

@@ -29,9 +29,8 @@ Result<void> map_kernel_section(PageTable& table, const char* start, const char*
 }
 
 Result<void> build_kernel_page_table() {
-    auto table = PageTable::create(frame_allocator, physical_map());
-    if (!table) return table.error();
-    kernel_table = *table;
+    auto table = TRY(PageTable::create(frame_allocator, physical_map()));
+    kernel_table = table;
     if (auto r = map_kernel_section(kernel_table, __text_start, __text_end, pte::Read | pte::Execute); !r) return r;
     if (auto r = map_kernel_section(kernel_table, __rodata_start, __rodata_end, pte::Read); !r) return r;
     if (auto r = map_kernel_section(kernel_table, __data_start, __data_end, pte::Read | pte::Write); !r) return r;

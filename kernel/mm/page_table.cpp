@@ -32,9 +32,8 @@ bool in_upper_half(uint64_t va) { return (va >> 38) & 1; }
 } // namespace
 
 Result<PageTable> PageTable::create(FrameAllocator& frames, PhysicalMap map) {
-    Result<PhysicalAddress> root = frames.allocate_zeroed();
-    if (!root) return root.error();
-    return PageTable(frames, map, *root);
+    PhysicalAddress root = TRY(frames.allocate_zeroed());
+    return PageTable(frames, map, root);
 }
 
 Result<void> PageTable::check_virtual_range(uint64_t va, uint64_t size, uint64_t alignment) const {

@@ -49,15 +49,14 @@ Hart& new_hart_record(uint32_t hart_id) {
 // The hart's own stack (in the kernel stack area) and its emergency stack (direct map, outside the
 // area: an overflow report must not depend on the area). NoMemory leaves the record unchanged.
 Result<void> give_stacks(Hart& hart) {
-    auto emergency = mm::frames().allocate_contiguous(EmergencyStackFrames);
-    if (!emergency) return emergency.error();
+    auto emergency = TRY(mm::frames().allocate_contiguous(EmergencyStackFrames));
     auto stack = mm::allocate_kernel_stack();
     if (!stack) {
-        (void)mm::frames().free(*emergency, EmergencyStackFrames);
+        (void)mm::frames().free(emergency, EmergencyStackFrames);
         return stack.error();
     }
     hart.emergency_stack_top =
-        reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(*emergency)) + EmergencyStackFrames * mm::PageSize;
+        reinterpret_cast<uint64_t>(mm::physical_map().to_virtual(emergency)) + EmergencyStackFrames * mm::PageSize;
     hart.kernel_stack_bottom = stack->bottom;
     hart.kernel_stack_top = stack->top;
     return success();
