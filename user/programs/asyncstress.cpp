@@ -37,7 +37,7 @@ constexpr int Pipes = 192;          // 384 descriptors of the 1,024
 constexpr int ReadersPerPipe = 4;
 constexpr int Readers = Pipes * ReadersPerPipe;  // 768 reads in flight at the start; with the writers and
                                                  // the main coroutine 961 of the runtime's 1,024
-constexpr int Rounds = 12;          // bytes per pipe: ReadersPerPipe * Rounds = 48 distinct values
+constexpr int Rounds = 6;           // bytes per pipe: ReadersPerPipe * Rounds = 24 distinct values
 constexpr int BytesPerPipe = ReadersPerPipe * Rounds;
 
 int failures = 0;
