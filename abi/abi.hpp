@@ -21,6 +21,12 @@ constexpr uint32_t MaxProcessName = 32;
 // for at async_setup,
 // -ENOSYS when the call has no asynchronous form, -EINVAL for token 0, -ENXIO without async_setup.
 constexpr long AsyncCallBit = 0x10000;
+// Added to AsyncCallBit by a submitter that drains the completion ring as soon as the ecall returns
+// (the vDSO's arm step does): a completion the kernel posts for this process while the submitting
+// thread is still in that system call (the call ending inline, or another call finished by a kernel
+// coroutine on this trap's way back to user mode) raises no user-space interrupt. Every other
+// completion raises one as before (docs/async-syscalls.md, "When no interrupt is raised").
+constexpr long AsyncDrainsAfterReturnBit = 0x20000;
 constexpr uint32_t DefaultCallsInFlight = 64;   // async_setup's second argument 0 means this
 constexpr uint32_t MaxCallsInFlight = 1024;      // the most a process may ask for
 

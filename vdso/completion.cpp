@@ -93,15 +93,22 @@ extern "C" [[gnu::used]] void vdso_async_call_arm(void* context, void* executor,
     // user interrupt is delivered on that return), on this thread or another.
     vdso::ControlBlock& block = *vdso::executor_live_block(state, vdso::CoroutineId{id});
     __atomic_store_n(&block.waits_for_completion, 1, __ATOMIC_RELAXED);
-    const long status = vdso::system_call(call.number | vdso::abi::AsyncCallBit, call.arguments, id);
+    // With a ring of this executor's, the submission promises to drain it on return: the kernel then
+    // raises no user interrupt for what it posts before this ecall returns (the call ending inline,
+    // or calls that kernel coroutines finish on the way back), and the drain below finds it all.
+    vdso::UserInterruptContext* const completions =
+        state.completions != nullptr && state.completions->executor == &state ? state.completions : nullptr;
+    const long number = call.number | vdso::abi::AsyncCallBit | (completions ? vdso::abi::AsyncDrainsAfterReturnBit : 0);
+    const long status = vdso::system_call(number, call.arguments, id);
     if (status != 0) {
-        // Refused: no completion will come.
+        // Refused: no completion will come for this call (others may have: drained below).
         state.lock.lock();
         __atomic_store_n(&block.waits_for_completion, 0, __ATOMIC_RELAXED);
         state.lock.unlock();
         call.result = status;
         (void)vdso::executor_wake(state, vdso::CoroutineId{id});
     }
+    if (completions != nullptr) vdso::drain_after_submission(*completions);
 }
 
 #if defined(COKERNEL_VDSO_IMAGE)
@@ -158,6 +165,13 @@ std::uint32_t completion_poll(UserInterruptContext& context) {
     const DrainOutcome outcome = completion_drain(*context.executor, *context.ring);
     count(context, outcome);
     return outcome.delivered;
+}
+
+void drain_after_submission(UserInterruptContext& context) {
+    const std::uint32_t delivered = completion_poll(context);
+    if (delivered == 0) return;
+    context.drained_after_submission.fetch_add(delivered, std::memory_order_relaxed);
+    if (context.after_delivery != nullptr) context.after_delivery(context.after_delivery_argument, delivered);
 }
 
 } // namespace vdso

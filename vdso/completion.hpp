@@ -73,6 +73,7 @@ struct UserInterruptContext {
     std::atomic<std::uint64_t> interrupts{0}; // handler runs
     std::atomic<std::uint64_t> delivered{0};  // results handed out (handler and poll loops)
     std::atomic<std::uint64_t> stale{0};      // entries ignored: no coroutine waiting for them
+    std::atomic<std::uint64_t> drained_after_submission{0}; // of `delivered`: by the arm step's drain
 };
 
 // The body of the user-interrupt handler (vdso/user_interrupt_entry.S saves and restores the
@@ -83,5 +84,10 @@ void user_interrupt_handler(UserInterruptContext& context);
 // The poll loop's part: drains if the ring has entries or a handler deferred. Returns what it
 // delivered (0 when there was nothing). Calls async_flush while completions are held.
 std::uint32_t completion_poll(UserInterruptContext& context);
+
+// The arm step's drain, right after its submission returned (abi::AsyncDrainsAfterReturnBit): the
+// kernel raised no interrupt for what it posted during that system call, so it is taken here.
+// completion_poll, then the wake-up of idle poll threads if anything was delivered.
+void drain_after_submission(UserInterruptContext& context);
 
 } // namespace vdso

@@ -37,6 +37,7 @@ inline constexpr std::uint32_t kPriorityLevels = 64;
 inline constexpr std::uint32_t kNoPriority = kPriorityLevels; // "nothing ready"
 
 struct FrameAllocator;
+struct UserInterruptContext;
 
 // Hooks are plain function pointers plus a context, set by the owner at run time (no relocations).
 // A null function pointer means "no hook".
@@ -83,6 +84,10 @@ struct ExecutorState {
     // Set before the executor is shared, read-only afterwards:
     ExecutorHooks hooks;
     FrameAllocator* frames = nullptr; // where coroutine frames come from (task.hpp)
+    // The completion ring this executor's asynchronous calls complete into, with its handler's state
+    // (completion.hpp), or null. When set (and its executor is this one), the arm step submits with
+    // abi::AsyncDrainsAfterReturnBit and drains the ring itself right after the ecall returns.
+    UserInterruptContext* completions = nullptr;
 };
 
 // What fetch hands to the poll loop: 16 bytes, so it travels in two registers (the frame to resume

@@ -97,6 +97,12 @@ struct Thread {
     uint32_t tid = 0;
     ThreadState state = ThreadState::Runnable;  // changed under the scheduler's lock
     bool yield_requested = false;        // set by the timer tick, honoured on the way back to user
+    // Set for the length of an asynchronous submission whose submitter drains the completion ring
+    // right after the ecall returns (abi::AsyncDrainsAfterReturnBit): from dispatch_syscall to the end
+    // of the kernel calls run on the way back (user_trap_handler), before anything that could yield.
+    // Only this thread writes it, only code running on this thread's hart while it is current reads
+    // it (complete_async_call): no raise for a completion posted then (docs/async-syscalls.md).
+    bool drains_completions = false;
     Thread* next = nullptr;              // run-queue or wait-queue link
     WaitQueue* blocked_on = nullptr;     // while Blocked
     uint64_t wake_time = 0;              // nanosleep: timebase time to wake at (0: not sleeping)

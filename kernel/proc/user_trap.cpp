@@ -85,6 +85,9 @@ extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
     // another hart): they run here, before this thread goes back to user mode, without a switch; if
     // more keep coming, the hart goes back to the scheduler loop, which runs the rest.
     if (proc::kernel_work_pending() && !proc::run_kernel_calls(16)) thread->yield_requested = true;
+    // A submission's no-interrupt window ends here, before anything that could let the hart go
+    // (docs/async-syscalls.md, "When no interrupt is raised"): a completion posted from now on raises.
+    thread->drains_completions = false;
     if (thread->yield_requested) {
         thread->yield_requested = false;
         proc::yield_current_thread();

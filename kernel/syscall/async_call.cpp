@@ -51,6 +51,12 @@ bool post_locked(AsyncCalls& calls, CallSlot& slot) {
     return true;
 }
 
+// Whether the current thread is in a submission of `process` that drains the ring on its return.
+bool drained_on_return(const Process& process) {
+    const Thread* self = current_thread();
+    return self != nullptr && self->process == &process && self->drains_completions;
+}
+
 void free_ring(AsyncCalls& calls) {
     if (calls.ring_frames) (void)mm::frames().free(calls.ring_physical, calls.ring_frames);
     calls.ring = nullptr;
@@ -192,8 +198,13 @@ void complete_async_call(CallSlot& slot) {
         }
     }
     unreserve_executor_block();
-    // Told even when the completion was held: the handler then finds `held` and flushes.
-    if (!process.exit_requested.load()) (void)raise_user_interrupt(process);
+    // Told even when the completion was held: the handler then finds `held` and flushes. Not told
+    // when it will look anyway: this code runs on a thread of the process inside a submission that
+    // drains the ring as soon as it returns (Thread::drains_completions). That thread is current on
+    // this hart, in the kernel, and goes back to user mode only through user_trap_handler, whose
+    // return lands in the vDSO's arm step right before its drain: the entry written above (in
+    // program order on this hart) is seen by that drain, so no completion waits for an interrupt.
+    if (!process.exit_requested.load() && !drained_on_return(process)) (void)raise_user_interrupt(process);
     drop_process_hold(process);
 }
 

@@ -102,8 +102,12 @@ long dispatch_syscall(riscv::TrapFrame& frame) {
     Thread& thread = *current_thread();
     const uint64_t* arguments = &frame.regs[10];
     if (number & cokernel::abi::AsyncCallBit) {
-        // The asynchronous form: the same call with the bit added and a token in a6.
-        Entry entry = table.find(number & ~static_cast<uint64_t>(cokernel::abi::AsyncCallBit));
+        // The asynchronous form: the same call with the bit added and a token in a6. With
+        // AsyncDrainsAfterReturnBit the submitter looks at the ring as soon as the ecall returns:
+        // until this trap's kernel calls have run, completions for its process raise nothing.
+        thread.drains_completions = (number & cokernel::abi::AsyncDrainsAfterReturnBit) != 0;
+        Entry entry = table.find(number & ~static_cast<uint64_t>(cokernel::abi::AsyncCallBit |
+                                                                 cokernel::abi::AsyncDrainsAfterReturnBit));
         if (!entry.coroutine) return -Errno::NoSystemCall;
         return submit_async_call(thread, entry.coroutine, arguments, frame.regs[16]);
     }

@@ -24,6 +24,12 @@ struct FakeKernel {
     std::vector<abi::CompletionEntry> held;     // flushed into `ring` by async_flush
     abi::CompletionRing* ring = nullptr;
     long flushes = 0;
+    std::vector<long> numbers;                  // submitted numbers (with their AsyncCall bits), in order
+    // Completions the "kernel" posts into `ring` during the next submission (as if the call ended
+    // inline, or other calls finished on the way back), before it returns.
+    std::vector<abi::CompletionEntry> post_during_submission;
+    bool post_own_completion = false;           // also post {token, own_result} during each submission
+    long own_result = 0;
 };
 FakeKernel* fake_kernel = nullptr;
 
@@ -61,6 +67,16 @@ extern "C" long cokernel_host_system_call(long number, const std::uint64_t*, std
     }
     REQUIRE((number & abi::AsyncCallBit) != 0);
     fake_kernel->tokens.push_back(token);
+    fake_kernel->numbers.push_back(number);
+    auto post = [](abi::CompletionEntry entry) {
+        abi::CompletionRing& ring = *fake_kernel->ring;
+        REQUIRE(ring.tail - ring.head < ring.capacity);
+        abi::ring_entries(&ring)[ring.tail % ring.capacity] = entry;
+        __atomic_store_n(&ring.tail, ring.tail + 1, __ATOMIC_RELEASE);
+    };
+    for (const abi::CompletionEntry& entry : fake_kernel->post_during_submission) post(entry);
+    fake_kernel->post_during_submission.clear();
+    if (fake_kernel->post_own_completion && fake_kernel->answer == 0) post({token, fake_kernel->own_result});
     return fake_kernel->answer;
 }
 
@@ -223,4 +239,81 @@ TEST_CASE("completions: the handler defers when the executor's lock is taken", "
     CHECK(context.deferred.load() == 0);
     executor.run();
     CHECK(result == 5);
+}
+
+// abi::AsyncDrainsAfterReturnBit: with a ring of its own executor's (ExecutorState::completions) the arm
+// step submits with the bit and drains right after the ecall, so completions the kernel posted during
+// the submission (no interrupt raised for them) are delivered without any handler run.
+TEST_CASE("completions: the arm step drains what its submission posted", "[vdso][completion]") {
+    World world(4);
+    auto& executor = world.executor;
+    auto& fake = world.fake;
+    vdso::UserInterruptContext& context = world.context;
+
+    // Without a ring of its executor's: no bit, nothing drained by the arm step.
+    long plain = 0;
+    auto first = vdso::spawn(executor.state, awaiting(executor.state, &plain), 10);
+    REQUIRE(first);
+    executor.run();
+    REQUIRE(fake.numbers.size() == 1);
+    CHECK((fake.numbers[0] & abi::AsyncDrainsAfterReturnBit) == 0);
+    world.ring.post(first->id().value, 1);
+    CHECK(vdso::completion_poll(context) == 1);
+    executor.run();
+    CHECK(plain == 1);
+
+    executor.state.completions = &context;
+    // Its own call ends inside the submission: delivered by the arm step, the coroutine resumes in
+    // the same run.
+    fake.post_own_completion = true;
+    fake.own_result = 42;
+    long result = 0;
+    auto handle = vdso::spawn(executor.state, awaiting(executor.state, &result), 10);
+    REQUIRE(handle);
+    executor.run();
+    REQUIRE(fake.numbers.size() == 2);
+    CHECK((fake.numbers[1] & abi::AsyncDrainsAfterReturnBit) != 0);
+    CHECK(result == 42);
+    CHECK(handle->done());
+    CHECK(context.interrupts.load() == 0);
+    CHECK(context.drained_after_submission.load() == 1);
+
+    // Another waiting coroutine's call completes during this submission: both delivered, once each.
+    fake.post_own_completion = false;
+    long waiting_result = 0;
+    auto waiting = vdso::spawn(executor.state, awaiting(executor.state, &waiting_result), 10);
+    REQUIRE(waiting);
+    executor.run();
+    CHECK(*vdso::executor_state_of(executor.state, waiting->id()) == vdso::CoroutineState::Pending);
+    fake.post_own_completion = true;
+    fake.own_result = 8;
+    long submitter_result = 0;
+    auto submitter = vdso::spawn(executor.state, awaiting(executor.state, &submitter_result), 10);
+    REQUIRE(submitter);
+    fake.post_during_submission.push_back({waiting->id().value, 7});
+    executor.run();
+    CHECK(waiting_result == 7);
+    CHECK(submitter_result == 8);
+    CHECK(waiting->done());
+    CHECK(submitter->done());
+    CHECK(context.drained_after_submission.load() == 3);
+    CHECK(context.stale.load() == 0);
+    CHECK(world.ring.header()->head == world.ring.header()->tail);
+
+    // A refused submission still drains what others posted meanwhile.
+    fake.post_own_completion = false;
+    long second_waiting = 0;
+    auto second = vdso::spawn(executor.state, awaiting(executor.state, &second_waiting), 10);
+    REQUIRE(second);
+    executor.run();
+    fake.answer = -11;
+    long refused = 0;
+    auto refused_one = vdso::spawn(executor.state, awaiting(executor.state, &refused), 10);
+    REQUIRE(refused_one);
+    fake.post_during_submission.push_back({second->id().value, 9});
+    executor.run();
+    CHECK(refused == -11);
+    CHECK(second_waiting == 9);
+    CHECK(context.drained_after_submission.load() == 4);
+    CHECK(executor.invariants());
 }

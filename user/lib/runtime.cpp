@@ -176,6 +176,9 @@ Runtime* create_runtime() {
     runtime->interrupts.ring = runtime->completion_ring;
     runtime->interrupts.after_delivery = &after_delivery;
     runtime->interrupts.after_delivery_argument = runtime;
+    // The arm step drains the ring after each submission, so the kernel raises no interrupt for
+    // completions posted during it (docs/async-syscalls.md, "When no interrupt is raised").
+    if (runtime->completion_ring != nullptr) runtime->completions = &runtime->interrupts;
     return runtime;
 }
 

@@ -204,6 +204,100 @@ bool is_pending(Runtime& runtime, vdso::CoroutineId id) {
     return state && *state == vdso::CoroutineState::Pending;
 }
 
+// The runtime's counts of completions (vdso::UserInterruptContext).
+struct Counts {
+    uint64_t interrupts, delivered, drained, stale;
+    explicit Counts(Runtime& runtime)
+        : interrupts(runtime.interrupts.interrupts.load()), delivered(runtime.interrupts.delivered.load()),
+          drained(runtime.interrupts.drained_after_submission.load()), stale(runtime.interrupts.stale.load()) {}
+};
+
+// When no interrupt is raised (docs/async-syscalls.md): completions that arrive at different points
+// of the only poll thread's life, each delivered exactly once, with an interrupt exactly when the
+// thread would not look at the ring by itself.
+std::atomic<int> slept{0};
+Task<> sleep_briefly(Runtime&) {
+    cokernel::abi::Timespec delay{0, 5'000'000};
+    long result = co_await user::async_nanosleep(&delay);
+    slept.store(result == 0 ? 1 : -1);
+}
+Task<> spin_until_delivered(Runtime& runtime, uint64_t delivered_before, bool* delivered_while_spinning) {
+    long count = 0;
+    while (runtime.interrupts.delivered.load() == delivered_before && count < 4'000'000'000) ++count;
+    *delivered_while_spinning = runtime.interrupts.delivered.load() != delivered_before;
+    co_return;
+}
+Task<> completions_without_interrupts(Runtime& runtime) {
+    constexpr int Count = 64;
+    Pipe pipe;
+    expect(pipe.open(), "pipe2");
+
+    // In its own submission: the bytes are there, each read ends inline, the arm step drains it.
+    char values[Count];
+    for (int i = 0; i < Count; ++i) values[i] = static_cast<char>(i * 3 + 1);
+    expect(user::write(pipe.write_end, values, Count) == Count, "write the bytes");
+    Counts before(runtime);
+    int good = 0;
+    for (int i = 0; i < Count; ++i) {
+        char byte = 0;
+        if (co_await user::async_read(pipe.read_end, &byte, 1) == 1 && byte == values[i]) ++good;
+    }
+    Counts after(runtime);
+    expect(good == Count, "own submission: every read right", good, Count);
+    expect(after.interrupts == before.interrupts, "own submission: no user interrupt",
+           static_cast<long>(after.interrupts - before.interrupts), 0);
+    expect(after.drained - before.drained == Count, "own submission: drained by the arm step",
+           static_cast<long>(after.drained - before.drained), Count);
+    expect(after.delivered - before.delivered == Count, "own submission: delivered once each",
+           static_cast<long>(after.delivered - before.delivered), Count);
+
+    // In another call of the same thread: a read waits in the kernel, this coroutine's write wakes it.
+    // Its kernel coroutine finishes on the write's way back to user mode (no interrupt), or, with
+    // more harts, perhaps on another hart (then with one): either way both arrive once.
+    before = Counts(runtime);
+    good = 0;
+    for (int i = 0; i < Count; ++i) {
+        char byte = 0;
+        auto reader = user::spawn(runtime, read_one(runtime, pipe.read_end, &byte), user::DefaultPriority);
+        expect(reader.has_value(), "spawn a reader");
+        if (!reader) break;
+        const vdso::CoroutineId id = reader->id();
+        auto waiting = co_await yield_until(
+            runtime, [&] { return user::async_calls_in_flight(runtime) == 1 && is_pending(runtime, id); });
+        expect(waiting && *waiting, "the reader waits in the kernel");
+        const long written = co_await user::async_write(pipe.write_end, &values[i], 1);
+        auto read = co_await *reader;
+        if (written == 1 && read && *read == 1 && byte == values[i]) ++good;
+    }
+    after = Counts(runtime);
+    expect(good == Count, "another call of the thread: every read and write right", good, Count);
+    expect(after.delivered - before.delivered == 2 * Count, "another call of the thread: delivered once each",
+           static_cast<long>(after.delivered - before.delivered), 2 * Count);
+    expect(after.stale == before.stale, "another call of the thread: nothing stale");
+    const uint64_t interrupts_other_call = after.interrupts - before.interrupts;
+
+    // While it computes in user mode: a sleep ends while the only poll thread spins without looking at
+    // the ring. Only an interrupt can bring it; the spinner sees it delivered before it yields.
+    before = Counts(runtime);
+    bool delivered_while_spinning = false;
+    auto sleeper = user::spawn(runtime, sleep_briefly(runtime), user::DefaultPriority);
+    auto spinner =
+        user::spawn(runtime, spin_until_delivered(runtime, before.delivered, &delivered_while_spinning), user::DefaultPriority);
+    expect(sleeper.has_value() && spinner.has_value(), "spawn sleeper and spinner");
+    if (sleeper) (void)co_await *sleeper;
+    if (spinner) (void)co_await *spinner;
+    after = Counts(runtime);
+    expect(delivered_while_spinning, "computing: the completion arrived while the thread spun");
+    expect(after.interrupts > before.interrupts, "computing: through a user interrupt",
+           static_cast<long>(after.interrupts - before.interrupts), 1);
+    expect(slept.load() == 1 && after.delivered - before.delivered == 1, "computing: the sleep delivered once",
+           static_cast<long>(after.delivered - before.delivered), 1);
+    pipe.close();
+    user::println("asynctest: completions without interrupts: {} in their own submission, {} x 2 in another call "
+                  "of the thread ({} interrupt(s)), one while computing (by interrupt)",
+                  Count, Count, interrupts_other_call);
+}
+
 // A coroutine cancelled while its call is in flight: the call finishes, its completion is stale and
 // ignored.
 Task<> cancelled_waiter(Runtime& runtime) {
@@ -322,6 +416,7 @@ Task<int> async_main(Runtime& runtime, int argc, char** argv) {
         co_return status ? *status : 1;
     }
     co_await same_results(runtime);
+    co_await completions_without_interrupts(runtime);
     co_await completion_while_idle(runtime);
     expect(user::add_poll_threads(runtime, 3) == 3, "three more poll threads");
     co_await completion_while_running(runtime);

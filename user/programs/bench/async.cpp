@@ -16,11 +16,11 @@ namespace bench {
 namespace {
 
 // async_call_roundtrip: `co_await async_read(fd, &byte, 1)` on a pipe that has the byte already. One
-// operation: the coroutine suspends; the poll loop's arm step submits the call (ecall); the kernel
-// runs the handler on the calling thread, which finds the byte and ends; the completion goes into the
-// ring and the kernel raises a user interrupt for the calling thread, delivered as the ecall returns
-// (emulated N extension: the vDSO's handler reads uscratch, clears uip and returns with uret, a trap
-// each); the handler drains the ring and wakes the coroutine; the poll loop resumes it.
+// operation: the coroutine suspends; the poll loop's arm step submits the call (ecall, with
+// AsyncDrainsAfterReturnBit); the kernel runs the handler on the calling thread, which finds the byte
+// and ends; the completion goes into the ring, and since the submitter drains the ring when the ecall
+// returns, no user interrupt is raised (docs/async-syscalls.md, "When no interrupt is raised"); the
+// arm step drains the ring and wakes the coroutine; the poll loop resumes it.
 user::Task<bool> bench_async_roundtrip(user::Runtime& runtime, const Settings& settings) {
     int fds[2];
     if (user::pipe2(fds) != 0) {
@@ -31,8 +31,11 @@ user::Task<bool> bench_async_roundtrip(user::Runtime& runtime, const Settings& s
     static char bytes[2000];
     Repetitions runs;
     bool ok = true;
+    const uint64_t delivered_before = runtime.interrupts.delivered.load();
+    uint64_t reads = 0;
     for (uint32_t repetition = 0; ok && repetition < settings.repetitions; ++repetition) {
         ok = user::write(fds[1], bytes, count) == static_cast<long>(count);
+        reads += count;
         char byte;
         uint32_t done = 0;
         const uint64_t start = instructions_retired();
@@ -42,8 +45,8 @@ user::Task<bool> bench_async_roundtrip(user::Runtime& runtime, const Settings& s
     }
     user::close(fds[0]);
     user::close(fds[1]);
-    if (!ok || runtime.interrupts.interrupts.load() == 0) {
-        report_failure("async_call_roundtrip", "a read did not complete through a user interrupt");
+    if (!ok || runtime.interrupts.delivered.load() - delivered_before != reads) {
+        report_failure("async_call_roundtrip", "a read did not complete through the completion ring");
         co_return false;
     }
     print_row("async_call_roundtrip", "instructions", runs);
@@ -113,6 +116,115 @@ bool bench_uintr_delivery(const Settings& settings) {
     }
     print_row("uintr_delivery", "instructions", runs);
     return true;
+}
+
+// uintr_wake_cross: a completion finished by a kernel coroutine while the waiting coroutine's thread
+// runs user code that does not look at the ring, from the completion's cause to the waiting coroutine
+// running again. A reader coroutine waits in the kernel (async read of an empty pipe); the measuring
+// coroutine, running, makes a synchronous one-byte write into that pipe: on the write's way back to
+// user mode the reader's kernel coroutine finishes the read and posts its completion; this thread is
+// not in a submission that drains the ring, so a user interrupt is raised and delivered on that
+// return; the vDSO's handler drains the ring and wakes the reader; the measuring coroutine yields and
+// the reader runs. One operation: from the write's ecall to the reader's first instruction after
+// its co_await (the write itself, the raise and delivery, the handler, the yield).
+struct WakeCross {
+    int fds[2] = {-1, -1};
+    uint64_t start = 0;   // set by the measuring coroutine just before its write
+    uint64_t total = 0;   // summed by the reader
+};
+WakeCross cross;
+
+user::Task<bool> cross_reader(user::Runtime&, uint64_t reads) {
+    for (uint64_t i = 0; i < reads; ++i) {
+        char byte = 0;
+        if (co_await user::async_read(cross.fds[0], &byte, 1) != 1) co_return false;
+        cross.total += instructions_retired() - cross.start;
+    }
+    co_return true;
+}
+
+user::Task<bool> bench_uintr_wake_cross(user::Runtime& runtime, const Settings& settings) {
+    if (user::pipe2(cross.fds) != 0) {
+        report_failure("uintr_wake_cross", "pipe2");
+        co_return false;
+    }
+    const uint32_t count = settings.system_calls / 10 > 0 ? settings.system_calls / 10 : 1;
+    auto reader = user::spawn(runtime, cross_reader(runtime, uint64_t{count} * settings.repetitions), user::DefaultPriority);
+    bool ok = reader.has_value();
+    const uint64_t interrupts_before = runtime.interrupts.interrupts.load();
+    Repetitions runs;
+    const char byte = 'x';
+    for (uint32_t repetition = 0; ok && repetition < settings.repetitions; ++repetition) {
+        cross.total = 0;
+        for (uint32_t i = 0; ok && i < count; ++i) {
+            // The reader waits in the kernel (it ran up to its submission when this one last yielded).
+            co_await user::yield_now();
+            ok = user::async_calls_in_flight(runtime) == 1;
+            cross.start = instructions_retired();
+            ok = ok && user::write(cross.fds[1], &byte, 1) == 1;
+            co_await user::yield_now();  // the reader, woken by the handler, runs now
+        }
+        runs.add_per_operation(cross.total, count);
+    }
+    const uint64_t interrupts = runtime.interrupts.interrupts.load() - interrupts_before;
+    if (reader) ok = (co_await *reader).value_or(false) && ok;
+    user::close(cross.fds[0]);
+    user::close(cross.fds[1]);
+    if (!ok || interrupts < uint64_t{count} * settings.repetitions) {
+        report_failure("uintr_wake_cross", "a completion did not come through a user interrupt");
+        co_return false;
+    }
+    print_row("uintr_wake_cross", "instructions", runs);
+    co_return true;
+}
+
+// async_batch_64: 64 coroutines, each with its own pipe that already holds every byte it will read,
+// read one byte at a time with async reads; all 64 are ready at once, so a poll loop that batched
+// submissions would submit 64 at a time. One operation: one completed call (its share of the
+// submissions, the drains, the wake-ups and the poll loop), measured from the last spawn to the last
+// join (the 64 joins are in the figure).
+constexpr uint32_t BatchCoroutines = 64;
+int batch_pipes[BatchCoroutines][2];
+user::JoinHandle<bool> batch_readers[BatchCoroutines];
+
+user::Task<bool> batch_reader(user::Runtime&, int fd, uint32_t reads) {
+    for (uint32_t i = 0; i < reads; ++i) {
+        char byte = 0;
+        if (co_await user::async_read(fd, &byte, 1) != 1) co_return false;
+    }
+    co_return true;
+}
+
+user::Task<bool> bench_async_batch(user::Runtime& runtime, const Settings& settings) {
+    const uint32_t reads = settings.quick ? 4 : 32;  // each reader's; < the pipe's 4 KiB
+    static char bytes[32];
+    uint32_t opened = 0;
+    for (; opened < BatchCoroutines; ++opened)
+        if (user::pipe2(batch_pipes[opened], 0) != 0) break;
+    bool ok = opened == BatchCoroutines;
+    Repetitions runs;
+    for (uint32_t repetition = 0; ok && repetition < settings.repetitions; ++repetition) {
+        for (uint32_t i = 0; ok && i < BatchCoroutines; ++i)
+            ok = user::write(batch_pipes[i][1], bytes, reads) == static_cast<long>(reads);
+        for (uint32_t i = 0; ok && i < BatchCoroutines; ++i) {
+            auto reader = user::spawn(runtime, batch_reader(runtime, batch_pipes[i][0], reads), user::DefaultPriority);
+            ok = reader.has_value();
+            if (reader) batch_readers[i] = static_cast<user::JoinHandle<bool>&&>(*reader);
+        }
+        const uint64_t start = instructions_retired();
+        for (uint32_t i = 0; ok && i < BatchCoroutines; ++i) ok = (co_await batch_readers[i]).value_or(false);
+        runs.add_per_operation(instructions_retired() - start, uint64_t{BatchCoroutines} * reads);
+    }
+    for (uint32_t i = 0; i < opened; ++i) {
+        user::close(batch_pipes[i][0]);
+        user::close(batch_pipes[i][1]);
+    }
+    if (!ok) {
+        report_failure("async_batch_64", "a read failed");
+        co_return false;
+    }
+    print_row("async_batch_64", "instructions", runs);
+    co_return true;
 }
 
 // pipe_ring_coroutine_<N>: pipe_ring.cpp's ring with every member a coroutine of this process making
@@ -189,6 +301,8 @@ user::Task<bool> bench_coroutine_ring(user::Runtime& runtime, const Settings& se
 user::Task<bool> bench_async(user::Runtime& runtime, const Settings& settings) {
     bool ok = (co_await bench_async_roundtrip(runtime, settings)).value_or(false);
     ok = bench_uintr_delivery(settings) && ok;
+    ok = (co_await bench_uintr_wake_cross(runtime, settings)).value_or(false) && ok;
+    ok = (co_await bench_async_batch(runtime, settings)).value_or(false) && ok;
     for (uint32_t size : {16u, 64u, 256u}) ok = (co_await bench_coroutine_ring(runtime, settings, size)).value_or(false) && ok;
     co_return ok;
 }
