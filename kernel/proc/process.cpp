@@ -337,6 +337,8 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     process->pid = (*thread)->tid;
     process->live_threads.store(1);
     process->parent_pid = options.parent_pid;
+    process->is_init = options.init;
+    process->may_power_off = options.init || options.may_power_off;
     {
         ScopedLock guard(table_lock);
         uint32_t slot = 0;

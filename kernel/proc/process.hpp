@@ -40,6 +40,8 @@ struct SpawnOptions {
     // close-on-exec ones; nullptr: the console at 0, 1 and 2.
     FileTable* inherit_files = nullptr;
     ProgramStrings environment;      // envp of the new program (none by default)
+    bool init = false;               // the boot's init: not killable by others, may power off
+    bool may_power_off = false;      // reboot(POWER_OFF) allowed (init hands it to what it spawns)
 };
 // Creates a process running the archive's program `path` with the given arguments (argv[0] is
 // the path) and environment and makes its first thread runnable. Errors: NotFound (no such program), Malformed

@@ -138,6 +138,11 @@ struct Process {
     uint8_t priority = DefaultPriority;  // 0 is the highest; never above (numerically below) the cap
     uint8_t priority_cap = 0;            // the highest priority this process may take
     bool killed = false;                 // ended by a fault or kill(), not by exit()
+    // Authority (docs/reliability.md): `init` is the process the kernel starts as bin/init at boot;
+    // no other process may kill it. May power the machine off: init and the processes init spawns
+    // itself (the shell), nobody further down. Both set at spawn, never changed.
+    bool is_init = false;
+    bool may_power_off = false;
     uint64_t memory_limit = 0;           // bytes; 0: none (memory_limit.hpp)
     Process* next = nullptr;             // process table link (process table lock)
     FileTable files;                     // descriptors; emptied when the last thread has exited

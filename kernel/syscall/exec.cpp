@@ -91,6 +91,7 @@ long sys_spawn(Thread& thread, SyscallArguments a) {
     options.priority = thread.process->priority;
     options.priority_cap = thread.process->priority_cap;
     options.inherit_files = &thread.process->files;
+    options.may_power_off = thread.process->is_init;  // init designates what it starts (the shell)
     auto child = spawn(request.path, request.arguments.items, request.arguments.count, options);
     if (!child) return errno_of(child.error());
     return (*child)->pid;

@@ -38,18 +38,22 @@ long sys_wait4(Thread& thread, SyscallArguments a) {
 }
 
 // kill(pid, signal): every signal ends the process (there are no handlers yet); 0 only checks.
-long sys_kill(Thread&, SyscallArguments a) {
+// -EPERM for init (the boot's bin/init) unless init itself asks, signal 0 included.
+long sys_kill(Thread& thread, SyscallArguments a) {
     int64_t pid = static_cast<int64_t>(a[0]);
     if (pid <= 0 || a[1] > 64) return -Errno::Invalid;
     Process* process = find_process(static_cast<uint32_t>(pid));
     if (!process || process->state == ProcessState::Exited) return -Errno::NoProcess;
+    if (process->is_init && process != thread.process) return -Errno::NotPermitted;
     if (a[1] == 0) return 0;
     (void)kill(static_cast<uint32_t>(pid));
     return 0;
 }
 
-// reboot(magic, magic2, command): LINUX_REBOOT_CMD_POWER_OFF powers the machine off.
-long sys_reboot(Thread&, SyscallArguments a) {
+// reboot(magic, magic2, command): LINUX_REBOOT_CMD_POWER_OFF powers the machine off. Only init and
+// the processes init spawned itself (Process::may_power_off): -EPERM for anyone else.
+long sys_reboot(Thread& thread, SyscallArguments a) {
+    if (!thread.process->may_power_off) return -Errno::NotPermitted;
     constexpr uint64_t Magic1 = 0xfee1dead, Magic2 = 672274793, PowerOff = 0x4321fedc;
     if (a[0] != Magic1 || a[1] != Magic2) return -Errno::Invalid;
     if (a[2] != PowerOff) return -Errno::Invalid;

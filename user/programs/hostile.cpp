@@ -9,6 +9,9 @@
 //   hostile mm-race-child     one such process
 //   hostile exit        exits at once with status 0 (a quiet child)
 //   hostile orphan-parent N   spawns N children of `hostile exit` and exits without waiting
+//   hostile authority   run from the shell (under init): may not kill init nor power off, may kill
+//                       its own child
+//   hostile sleep       sleeps 60 s (a child to kill)
 #include "user/lib/print.hpp"
 
 namespace {
@@ -252,15 +255,40 @@ void mm_race() {
     }
 }
 
+// --- authority: who may kill and power off (docs/reliability.md) -----------------------------------
+
+void sleep_long() {
+    user::Timespec time{60, 0};
+    (void)user::nanosleep(&time, nullptr);
+}
+
+void authority() {
+    expect("kill(1, 9) of init", user::kill(1, 9), -user::EPERM);
+    expect("kill(1, 0) of init", user::kill(1, 0), -user::EPERM);
+    expect("power off by a grandchild of init", user::reboot(0xfee1dead, 672274793, 0x4321fedc), -user::EPERM);
+    const char* child[] = {"bin/hostile", "sleep", nullptr};
+    long pid = user::spawn("bin/hostile", child);
+    expect("spawn of a sleeper", pid > 0, 1);
+    if (pid <= 0) return;
+    expect("kill of one's own child", user::kill(pid, 9), 0);
+    int status = 0;
+    expect("wait4 of the killed child", user::wait4(pid, &status, 0), pid);
+    expect("the child ended by signal 9", user::exited_normally(status) ? 0 : user::terminating_signal(status), 9);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        user::print("usage: hostile wait-race|orphans\n");
+        user::print("usage: hostile wait-race|orphans|mm-race|authority\n");
         return 2;
     }
     const char* which = argv[1];
     if (same(which, "exit")) return 0;
+    if (same(which, "sleep")) {
+        sleep_long();
+        return 0;
+    }
     if (same(which, "mm-race-child")) return mm_race_child();
     if (same(which, "orphan-parent")) {
         orphan_parent(argc > 2 ? user::parse_decimal(argv[2]) : 1);
@@ -269,6 +297,7 @@ int main(int argc, char** argv) {
     if (same(which, "wait-race")) wait_race();
     else if (same(which, "orphans")) orphans();
     else if (same(which, "mm-race")) mm_race();
+    else if (same(which, "authority")) authority();
     else {
         user::say("hostile: unknown case ", which, "\n");
         return 2;
