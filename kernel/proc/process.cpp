@@ -337,6 +337,7 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     process->pid = (*thread)->tid;
     process->live_threads.store(1);
     process->parent_pid = options.parent_pid;
+    if (options.spawned_pid) *options.spawned_pid = process->pid;
     process->is_init = options.init;
     process->may_power_off = options.init || options.may_power_off;
     {
@@ -441,7 +442,10 @@ void unlink_locked(Process& process) {
     }
 }
 
-void free_reaped(Process& process) {
+// The last reference to a record is gone: its slot (and the priority-table entry) and the record
+// are freed. Its slot stays taken until then, so a ProcessRef's set_priority never reaches a slot
+// another process has taken since.
+void release_record(Process& process) {
     remove_process(process);
     {
         ScopedLock guard(table_lock);
@@ -449,6 +453,13 @@ void free_reaped(Process& process) {
     }
     delete &process;
 }
+
+void drop_reference(Process& process) {
+    if (process.references.fetch_sub(1, std::memory_order_acq_rel) == 1) release_record(process);
+}
+
+// A reaped process (out of the list): the table's reference goes.
+void free_reaped(Process& process) { drop_reference(process); }
 
 } // namespace
 
@@ -500,11 +511,28 @@ Process* process_in_slot(uint32_t slot) {
     return slot < MaxProcesses ? slots[slot] : nullptr;
 }
 
-Process* find_process(uint32_t pid) {
+void ProcessRef::reset() {
+    if (process_) drop_reference(*process_);
+    process_ = nullptr;
+}
+
+ProcessRef& ProcessRef::operator=(ProcessRef&& other) {
+    if (this != &other) {
+        reset();
+        process_ = other.process_;
+        other.process_ = nullptr;
+    }
+    return *this;
+}
+
+ProcessRef find_process(uint32_t pid) {
     ScopedLock guard(table_lock);
-    for (Process* p = processes; p; p = p->next)
-        if (p->pid == pid) return p;
-    return nullptr;
+    for (Process* p = processes; p; p = p->next) {
+        if (p->pid != pid) continue;
+        p->references.fetch_add(1, std::memory_order_relaxed);  // in the table: the count is >= 1
+        return ProcessRef(p);
+    }
+    return ProcessRef();
 }
 
 Result<int> reap(uint32_t pid) {
@@ -531,7 +559,7 @@ void for_each_process(void (*visit)(const Process&, void*), void* context) {
 }
 
 Result<void> kill(uint32_t pid) {
-    Process* process = find_process(pid);
+    ProcessRef process = find_process(pid);
     if (!process) return Error::NotFound;
     if (!process->exit_requested.exchange(true)) {
         process->exit_status = StatusKilled;

@@ -150,6 +150,12 @@ struct Process {
     // by the last one to exit) and one per asynchronous call in flight. The last hold dropped tears
     // the process down (process.cpp).
     std::atomic<uint32_t> holds{1};
+    // What keeps the record itself (pid, state, slot, name, this struct) alive: one reference for the
+    // process table, dropped when the process is reaped, and one per ProcessRef (find_process). The
+    // last one dropped frees the slot and the record (process.cpp, release_record). References are
+    // only taken under the process table's lock while the record is in the table, so once it has
+    // been unlinked (reaped) the count only falls.
+    std::atomic<uint32_t> references{1};
     AsyncCalls* async = nullptr;  // asynchronous system calls, after async_setup (async_call.hpp)
     // Every thread of the process that has not yet exited (a thread leaves the list in
     // exit_current_thread, before it is freed): who may receive a user interrupt, whom kill must stop.

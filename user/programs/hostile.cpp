@@ -12,6 +12,8 @@
 //   hostile authority   run from the shell (under init): may not kill init nor power off, may kill
 //                       its own child
 //   hostile sleep       sleeps 60 s (a child to kill)
+//   hostile kill-race   helper threads kill, prioritise and cap children while they exit and
+//                       are reaped (by the main thread or a helper): the records must outlive each use
 #include "user/lib/print.hpp"
 
 namespace {
@@ -276,11 +278,93 @@ void authority() {
     expect("the child ended by signal 9", user::exited_normally(status) ? 0 : user::terminating_signal(status), 9);
 }
 
+// --- kill-race: calls naming a child that exits and is reaped at the same moment ------------------
+
+constexpr int KillRaceChildren = 200;
+constexpr int KillRaceHelpers = 3;
+long kill_race_target = 0;     // the newest child's pid (0: none yet)
+int kill_race_done = 0;
+long kill_race_reaped = 0;     // by helper 0's WNOHANG wait4
+long kill_race_calls = 0;
+
+void check_one_of(const char* what, long got, long a, long b, long c = 1) {
+    if (got == a || got == b || got == c) return;
+    expect(what, got, a);
+}
+
+int kill_race_helper(void* argument) {
+    long index = reinterpret_cast<long>(argument);
+    Random random{0x2545f4914f6cdd1dull * static_cast<uint64_t>(index + 1)};
+    while (!__atomic_load_n(&kill_race_done, __ATOMIC_ACQUIRE)) {
+        long pid = __atomic_load_n(&kill_race_target, __ATOMIC_RELAXED);
+        if (pid == 0) continue;
+        pid -= static_cast<long>(random.below(2));  // now and then the previous child: surely gone
+        switch (random.below(6)) {
+        case 0: check_one_of("kill(child, 9)", user::kill(pid, 9), 0, -user::ESRCH); break;
+        case 1: check_one_of("kill(child, 0)", user::kill(pid, 0), 0, -user::ESRCH); break;
+        case 2: {
+            long got = user::set_priority(pid, static_cast<long>(random.below(17)));  // never below ours: it runs
+            if (got < 0) check_one_of("set_priority(child)", got, -user::ESRCH, -user::ESRCH);
+            break;
+        }
+        case 3: {
+            long got = user::get_priority(pid);
+            if (got < 0) check_one_of("get_priority(child)", got, -user::ESRCH, -user::ESRCH);
+            break;
+        }
+        case 4:
+            check_one_of("set_priority_cap(child)", user::set_priority_cap(pid, static_cast<long>(random.below(17))), 0,
+                         -user::ESRCH, -user::EINVAL);
+            break;
+        case 5:
+            if (index == 0) {
+                long got = user::wait4(-1, nullptr, user::WaitNoHang);
+                if (got > 0) __atomic_fetch_add(&kill_race_reaped, 1, __ATOMIC_RELAXED);
+                else check_one_of("wait4(-1, WNOHANG) by a helper", got, 0, -user::ECHILD);
+            }
+            break;
+        }
+        __atomic_fetch_add(&kill_race_calls, 1, __ATOMIC_RELAXED);
+    }
+    return 0;
+}
+
+void kill_race() {
+    Helper helpers[KillRaceHelpers];
+    int started = 0;
+    while (started < KillRaceHelpers &&
+           helpers[started].start(kill_race_helper, reinterpret_cast<void*>(static_cast<long>(started))))
+        ++started;
+    expect("kill-race helpers started", started, KillRaceHelpers);
+    long spawned = 0, reaped = 0;
+    for (int i = 0; i < KillRaceChildren && failures == 0; ++i) {
+        long pid = user::spawn("bin/hostile", quiet_child);
+        if (pid <= 0) {
+            expect("spawn", pid, 1);
+            break;
+        }
+        ++spawned;
+        __atomic_store_n(&kill_race_target, pid, __ATOMIC_RELAXED);
+        int status = 0;
+        long got = user::wait4(-1, &status, 0);  // this child or one a helper left; -ECHILD: the helper had it
+        if (got > 0) ++reaped;
+        else check_one_of("wait4(-1)", got, -user::ECHILD, -user::ECHILD);
+        if (got > 0 && !(user::exited_normally(status) ? user::exit_code(status) == 0 : user::terminating_signal(status) == 9))
+            expect("a child's status (0 or signal 9)", status, 0);
+    }
+    __atomic_store_n(&kill_race_done, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < started; ++i) helpers[i].join();
+    int status = 0;
+    while (user::wait4(-1, &status, 0) > 0) ++reaped;
+    expect("every child reaped once", reaped + kill_race_reaped, spawned);
+    user::say("hostile kill-race: ", spawned, " children, ", kill_race_calls, " calls naming them\n");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        user::print("usage: hostile wait-race|orphans|mm-race|authority\n");
+        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race\n");
         return 2;
     }
     const char* which = argv[1];
@@ -298,6 +382,7 @@ int main(int argc, char** argv) {
     else if (same(which, "orphans")) orphans();
     else if (same(which, "mm-race")) mm_race();
     else if (same(which, "authority")) authority();
+    else if (same(which, "kill-race")) kill_race();
     else {
         user::say("hostile: unknown case ", which, "\n");
         return 2;
