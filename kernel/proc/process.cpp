@@ -413,7 +413,7 @@ void exit_current_process(int status, bool killed) {
     }
     // Its other threads, and its asynchronous calls waiting in the kernel, must notice.
     if (process->live_threads.load() > 1 || async_calls_in_flight(*process) != 0) {
-        wake_blocked_threads();
+        wake_process_waits(*process);
         kick_threads(*process);
     }
     exit_current_thread();
@@ -565,7 +565,7 @@ Result<void> kill(uint32_t pid) {
         process->exit_status = StatusKilled;
         process->killed = true;
     }
-    wake_blocked_threads();
+    wake_process_waits(*process);  // exactly its waits, whatever they wait on
     kick_threads(*process);
     return success();
 }
@@ -600,14 +600,6 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
         sleep_on(child_exits);
         if (current_thread()->process->exit_requested.load()) return Error::InvalidArgument;
     }
-}
-
-void wake_blocked_threads() {
-    wake_all_locked(child_exits);
-    wake_futex_waiters();
-    wake_all_sleepers();
-    wake_console_readers();
-    wake_pipe_waiters();
 }
 
 Result<int> wait(uint32_t pid) {

@@ -106,9 +106,6 @@ struct ReapedChild {
 };
 Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang);
 
-// Wakes every thread blocked in the kernel, so that threads of an ending process notice it.
-void wake_blocked_threads();
-
 // A counted reference to a process record (Process::references): while it exists the record and its
 // slot stay valid, even if the process exits and another thread reaps it meanwhile (then it reads
 // as Exited). Dropping the last one frees the record: drop it with no lock held.

@@ -8,7 +8,9 @@
 // scheduler frees an exited thread's kernel stack only after switching away from it.
 //
 // Lock order (take them in this order, never the other way round):
-//   Process::threads_lock -> a WaitQueue's lock -> the scheduler's run-queue lock.
+//   Process::threads_lock -> a WaitQueue's lock -> Process::waits_lock -> the scheduler's run-queue lock.
+// (wake_process_waits holds waits_lock and only try-locks a WaitQueue's lock, letting go of both
+// when that fails, so it never waits against this order.)
 // The process table's lock is never held while taking any of these.
 #pragma once
 
@@ -52,10 +54,29 @@ struct AsyncCalls;
 // Kernel coroutines (system calls running asynchronously, kernel/syscall/call.hpp) wait here too: a
 // CoroutineWaiter node lives in the waiting coroutine's frame and is linked by the executor's arm
 // step, once the coroutine has suspended; a wake-up unlinks it and wakes the coroutine's ID.
+struct CoroutineWaiter;
+struct WaitQueue;
+
+// A wait registered with the process it blocks (Process::waits), so that kill ends exactly that
+// process's waits whatever they wait on (wake_process_waits, scheduler.hpp). Invariant: a wait is
+// registered exactly while its waiter (a blocked thread, or an asynchronous call's coroutine) is
+// linked in `queue`; both change together under queue->lock (and the owner's waits_lock). While a
+// wait is registered its queue is alive: the waiter holds what the queue belongs to (a pipe through
+// its file reference; the other queues are static).
+struct RegisteredWait {
+    Process* process = nullptr;        // the owner
+    WaitQueue* queue = nullptr;        // non-null exactly while registered
+    Thread* thread = nullptr;          // a blocked thread (in queue->head's list), or
+    CoroutineWaiter* coroutine = nullptr;  // an asynchronous call's coroutine (in queue->coroutines)
+    RegisteredWait* previous = nullptr;    // Process::waits links (waits_lock)
+    RegisteredWait* next = nullptr;
+};
+
 struct CoroutineWaiter {
     CoroutineWaiter* next = nullptr;
     uint64_t id = 0;         // in the kernel executor
     uint64_t wake_time = 0;  // in the sleepers' queue: timebase time to wake at
+    RegisteredWait wait;     // registered when the coroutine waits for a process (asynchronous calls)
 };
 
 struct WaitQueue {
@@ -99,6 +120,7 @@ struct Thread {
     bool yield_requested = false;        // set by the timer tick, honoured on the way back to user
     Thread* next = nullptr;              // run-queue or wait-queue link
     WaitQueue* blocked_on = nullptr;     // while Blocked
+    RegisteredWait wait;                 // its wait, registered with its process while it sleeps_on a queue
     uint64_t wake_time = 0;              // nanosleep: timebase time to wake at (0: not sleeping)
     uint64_t clear_child_tid = 0;        // CLONE_CHILD_CLEARTID: user address zeroed and futex-woken at exit
     uint64_t futex_address = 0;          // futex wait: the user address waited on (0: not waiting)
@@ -161,6 +183,9 @@ struct Process {
     // exit_current_thread, before it is freed): who may receive a user interrupt, whom kill must stop.
     IrqSpinLock threads_lock;
     Thread* threads = nullptr;           // guarded by threads_lock
+    // Every wait of its threads and asynchronous calls right now (RegisteredWait): what kill wakes.
+    IrqSpinLock waits_lock;
+    RegisteredWait* waits = nullptr;     // guarded by waits_lock
 };
 
 extern "C" void switch_context(Context* from, const Context* to);

@@ -14,7 +14,11 @@
 //   hostile sleep       sleeps 60 s (a child to kill)
 //   hostile kill-race   helper threads kill, prioritise and cap children while they exit and
 //                       are reaped (by the main thread or a helper): the records must outlive each use
+//   hostile kill-waits  kills a child blocked in each kind of wait (pipe read, pipe write, futex,
+//                       wait4, nanosleep, an asynchronous call pending): each ends within 2 s
+//   hostile block KIND READY   the child: writes a byte to fd READY, then blocks in KIND
 #include "user/lib/print.hpp"
+#include "user/programs/async_submitter.hpp"
 
 namespace {
 
@@ -360,11 +364,116 @@ void kill_race() {
     user::say("hostile kill-race: ", spawned, " children, ", kill_race_calls, " calls naming them\n");
 }
 
+// --- kill-waits: kill reaches a process whatever it waits in (registered waits) -------------------
+
+const char* const wait_kinds[] = {"pipe-read", "pipe-write", "futex", "wait4", "sleep", "async"};
+
+char* decimal(long value, char* buffer) {  // buffer of 24
+    char digits[24];
+    int n = 0;
+    do digits[n++] = static_cast<char>('0' + value % 10), value /= 10;
+    while (value);
+    for (int i = 0; i < n; ++i) buffer[i] = digits[n - 1 - i];
+    buffer[n] = '\0';
+    return buffer;
+}
+
+uint64_t now_ns() {
+    user::Timespec t{};
+    (void)user::clock_gettime(1, &t);
+    return static_cast<uint64_t>(t.seconds) * 1000000000ull + static_cast<uint64_t>(t.nanoseconds);
+}
+
+int block_word = 0;
+
+
+// The child: says it is about to block (a byte on `ready`), then blocks until killed.
+int block(const char* kind, int ready) {
+    int ends[2];
+    if (user::pipe2(ends) != 0) return 1;
+    char byte = 'r';
+    static char buffer[8192];
+    long ready_written = user::write(ready, &byte, 1);
+    if (ready_written != 1) return 1;
+    if (same(kind, "pipe-read")) (void)user::read(ends[0], buffer, 1);           // its own write end stays open
+    else if (same(kind, "pipe-write")) {
+        for (;;) (void)user::write(ends[1], buffer, sizeof(buffer));            // fills, then waits for room
+    } else if (same(kind, "futex")) (void)user::futex_wait(&block_word, 0);
+    else if (same(kind, "wait4")) {
+        // A grandchild that reads what this process never writes; it ends when this one (holding the
+        // write end) is gone: end of file.
+        char in[24], out[24];
+        const char* grandchild[] = {"bin/hostile", "eof", decimal(ends[0], in), decimal(ends[1], out), nullptr};
+        if (user::spawn("bin/hostile", grandchild) <= 0) return 1;
+        (void)user::wait4(-1, nullptr, 0);
+    } else if (same(kind, "sleep")) sleep_long();
+    else if (same(kind, "async")) {
+        // The runtime set the ring up before main (64 slots): -EEXIST here, its ring is the one.
+        long ring = user::async_setup(16, 4);
+        if (ring == -user::EEXIST) ring = static_cast<long>(cokernel::abi::UserCompletionRingAddress);
+        long submitted = ring < 0 ? ring : hostile::submit_async(63, ends[0], reinterpret_cast<long>(buffer), 1, 7);
+        uint32_t in_flight = ring < 0 ? 0 : reinterpret_cast<cokernel::abi::CompletionRing*>(ring)->in_flight;
+        if (ring < 0 || submitted != 0 || in_flight != 1) {  // the read must be pending
+            user::say("hostile: FAILED block async: setup ", ring, ", submit ", submitted, ", in flight ",
+                      static_cast<long>(in_flight), "\n");
+            return 1;
+        }
+        sleep_long();
+    }
+    return 3;  // woken without being killed: the parent sees status 3, not signal 9
+}
+
+void kill_waits() {
+    int ready[2];
+    if (user::pipe2(ready) != 0) {
+        expect("pipe2", 1, 0);
+        return;
+    }
+    char ready_text[24];
+    for (const char* kind : wait_kinds) {
+        const char* child[] = {"bin/hostile", "block", kind, decimal(ready[1], ready_text), nullptr};
+        long pid = user::spawn("bin/hostile", child);
+        if (pid <= 0) {
+            expect("spawn of a blocking child", pid, 1);
+            continue;
+        }
+        char byte = 0;
+        expect("the child's ready byte", user::read(ready[0], &byte, 1), 1);
+        user::Timespec settle{0, 50 * 1000 * 1000};  // time to block (if not, kill still ends it)
+        (void)user::nanosleep(&settle, nullptr);
+        uint64_t start = now_ns();
+        expect("kill of a blocked child", user::kill(pid, 9), 0);
+        int status = 0;
+        expect("wait4 of the killed child", user::wait4(pid, &status, 0), pid);
+        uint64_t took_ms = (now_ns() - start) / 1000000;
+        if (user::exited_normally(status) || user::terminating_signal(status) != 9) {
+            user::say("hostile: FAILED kill-waits ", kind, ": status ", static_cast<long>(status), "\n");
+            ++failures;
+        }
+        if (took_ms > 2000) {
+            user::say("hostile: FAILED kill-waits ", kind, ": ended after ", static_cast<long>(took_ms), " ms\n");
+            ++failures;
+        }
+        user::say("hostile kill-waits: ", kind, " ended in ", static_cast<long>(took_ms), " ms\n");
+    }
+    user::close(ready[0]);
+    user::close(ready[1]);
+}
+
+// The wait4 case's grandchild: closes its copy of the write end, reads until end of file.
+int eof(int read_end, int write_end) {
+    user::close(write_end);
+    char byte;
+    while (user::read(read_end, &byte, 1) > 0) {
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race\n");
+        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race|kill-waits\n");
         return 2;
     }
     const char* which = argv[1];
@@ -373,6 +482,9 @@ int main(int argc, char** argv) {
         sleep_long();
         return 0;
     }
+    if (same(which, "block") && argc > 3) return block(argv[2], static_cast<int>(user::parse_decimal(argv[3])));
+    if (same(which, "eof") && argc > 3)
+        return eof(static_cast<int>(user::parse_decimal(argv[2])), static_cast<int>(user::parse_decimal(argv[3])));
     if (same(which, "mm-race-child")) return mm_race_child();
     if (same(which, "orphan-parent")) {
         orphan_parent(argc > 2 ? user::parse_decimal(argv[2]) : 1);
@@ -383,6 +495,7 @@ int main(int argc, char** argv) {
     else if (same(which, "mm-race")) mm_race();
     else if (same(which, "authority")) authority();
     else if (same(which, "kill-race")) kill_race();
+    else if (same(which, "kill-waits")) kill_waits();
     else {
         user::say("hostile: unknown case ", which, "\n");
         return 2;
