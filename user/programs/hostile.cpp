@@ -17,6 +17,10 @@
 //   hostile kill-waits  kills a child blocked in each kind of wait (pipe read, pipe write, futex,
 //                       wait4, nanosleep, an asynchronous call pending): each ends within 2 s
 //   hostile block KIND READY   the child: writes a byte to fd READY, then blocks in KIND
+//   hostile async-share 4 greedy children take their share (512) of the executor of calls; a modest
+//                       one still gets its 64 calls; ring and slots count in the memory limit
+//   hostile async-modest READY   the modest child (bin/asyncgreedy greedy READY: a greedy one):
+//                       submits reads that wait until refused, writes the count on READY, waits to be killed
 #include "user/lib/print.hpp"
 #include "user/programs/async_submitter.hpp"
 
@@ -469,11 +473,52 @@ int eof(int read_end, int write_end) {
     return 0;
 }
 
+// --- async-share: one process's share of the executor of calls ----------------------------------
+
+constexpr long GreedyShare = 512;  // kernel/syscall/async_call.hpp ExecutorShare
+constexpr int GreedyProcesses = 4;
+
+
+void async_share() {
+    int ready[2];
+    if (user::pipe2(ready) != 0) return expect("pipe2", 1, 0);
+    char ready_text[24];
+    long pids[GreedyProcesses + 1];
+    int started = 0;
+    for (int i = 0; i <= GreedyProcesses; ++i) {
+        const char* program = i < GreedyProcesses ? "bin/asyncgreedy" : "bin/hostile";
+        const char* child[] = {program, i < GreedyProcesses ? "greedy" : "async-modest", decimal(ready[1], ready_text),
+                               nullptr};
+        pids[i] = user::spawn(program, child);
+        if (pids[i] <= 0) {
+            expect("spawn of a submitter", pids[i], 1);
+            break;
+        }
+        ++started;
+        long count = 0;  // one at a time: the greedy ones have all their calls in before the modest one
+        expect("a submitter's report", user::read(ready[0], &count, sizeof(count)), sizeof(count));
+        if (i < GreedyProcesses) expect("a greedy process gets its share, no more", count, GreedyShare);
+        else expect("a modest process still gets its 64 calls", count, 64);
+    }
+    for (int i = 0; i < started; ++i) {
+        expect("kill of a submitter", user::kill(pids[i], 9), 0);
+        int status = 0;
+        expect("wait4 of a submitter", user::wait4(pids[i], &status, 0), pids[i]);
+    }
+    const char* account[] = {"bin/asyncgreedy", "account", nullptr};
+    long pid = user::spawn("bin/asyncgreedy", account);
+    int status = -1;
+    expect("wait4 of async-account", user::wait4(pid, &status, 0), pid);
+    expect("async-account's status (ring and slots counted in the limit)", status, 0);
+    user::close(ready[0]);
+    user::close(ready[1]);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race|kill-waits\n");
+        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race|kill-waits|async-share\n");
         return 2;
     }
     const char* which = argv[1];
@@ -485,6 +530,7 @@ int main(int argc, char** argv) {
     if (same(which, "block") && argc > 3) return block(argv[2], static_cast<int>(user::parse_decimal(argv[3])));
     if (same(which, "eof") && argc > 3)
         return eof(static_cast<int>(user::parse_decimal(argv[2])), static_cast<int>(user::parse_decimal(argv[3])));
+    if (same(which, "async-modest") && argc > 2) return hostile::async_submitter(static_cast<int>(user::parse_decimal(argv[2])), 64);
     if (same(which, "mm-race-child")) return mm_race_child();
     if (same(which, "orphan-parent")) {
         orphan_parent(argc > 2 ? user::parse_decimal(argv[2]) : 1);
@@ -496,6 +542,7 @@ int main(int argc, char** argv) {
     else if (same(which, "authority")) authority();
     else if (same(which, "kill-race")) kill_race();
     else if (same(which, "kill-waits")) kill_waits();
+    else if (same(which, "async-share")) async_share();
     else {
         user::say("hostile: unknown case ", which, "\n");
         return 2;
