@@ -166,7 +166,9 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     // no init in the archive.
     if (!args.has("monitor")) {
         const char* init[] = {"bin/init"};
-        auto started = proc::spawn("bin/init", init, 1);
+        proc::SpawnOptions options;
+        options.init = true;
+        auto started = proc::spawn("bin/init", init, 1, options);
         if (started) proc::run_scheduler();
         println("cannot start bin/init ({}): falling back to the kernel monitor", error_name(started.error()));
     }

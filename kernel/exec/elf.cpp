@@ -40,6 +40,9 @@ Result<LoadSegment> check_load_segment(const ProgramHeader& program, uint64_t he
         return fail(diagnostic, Error::Malformed, "segment address and offset differ modulo its alignment",
                     header_offset);
     const bool write = (program.flags & elf::FlagWrite) != 0, execute = (program.flags & elf::FlagExecute) != 0;
+    // A page no access can reach is no program's: refused here (-ENOEXEC), not later by the mapping.
+    if ((program.flags & (elf::FlagRead | elf::FlagWrite | elf::FlagExecute)) == 0)
+        return fail(diagnostic, Error::Malformed, "segment with no permission", header_offset);
     if (write && execute)
         return fail(diagnostic, Error::Malformed, "writable and executable segment", header_offset);
     return LoadSegment{start, program.memory_size, program.offset, program.file_size,

@@ -37,7 +37,6 @@ public:
     Call write(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length);
     // An end lost its last reference: wakes both sides; frees the pipe when both ends are closed.
     void end_closed(bool is_read_end);
-    void wake_waiters() { wake_all_locked(waiters_); }
 
     PipeEnd read_end;
     PipeEnd write_end;
@@ -54,8 +53,8 @@ private:
     ByteRing<PipeCapacity> ring_;  // the bytes in the pipe
 };
 
-// Every pipe, so that kill can wake threads blocked in one. Lock order: pipes_lock, then a pipe's
-// waiters_.lock.
+// Every pipe (pipe_count: tests check that none leaks). A waiter in a pipe is registered with its
+// process (RegisteredWait), which is how kill finds it.
 IrqSpinLock pipes_lock;
 Pipe* pipes = nullptr;
 size_t pipes_alive = 0;
@@ -159,11 +158,6 @@ Result<PipeEnds> create_pipe() {
         ++pipes_alive;
     }
     return PipeEnds{&pipe->read_end, &pipe->write_end};
-}
-
-void wake_pipe_waiters() {
-    ScopedLock guard(pipes_lock);
-    for (Pipe* pipe = pipes; pipe; pipe = pipe->next) pipe->wake_waiters();
 }
 
 size_t pipe_count() {

@@ -23,9 +23,6 @@ struct PipeEnds {
 };
 Result<PipeEnds> create_pipe();
 
-// Wakes every thread blocked in a pipe, so that the threads of an ending process notice it.
-void wake_pipe_waiters();
-
 // Pipes that exist (not yet freed): for tests that check nothing leaks.
 size_t pipe_count();
 

@@ -4,6 +4,7 @@
 
 #include "kernel/mm/heap.hpp"
 #include "kernel/mm/physical.hpp"
+#include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/dispatch.hpp"
 
 namespace kernel::proc {
@@ -16,7 +17,8 @@ uint64_t thread_memory_bytes() {
 }
 
 uint64_t memory_usage(const Process& process) {
-    return process.address_space.user_pages() * mm::PageSize + process.live_threads.load() * thread_memory_bytes();
+    return process.address_space.user_pages() * mm::PageSize + process.live_threads.load() * thread_memory_bytes() +
+           async_memory_bytes(process);
 }
 
 bool within_memory_limit(const Process& process, uint64_t more) {

@@ -337,6 +337,9 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     process->pid = (*thread)->tid;
     process->live_threads.store(1);
     process->parent_pid = options.parent_pid;
+    if (options.spawned_pid) *options.spawned_pid = process->pid;
+    process->is_init = options.init;
+    process->may_power_off = options.init || options.may_power_off;
     {
         ScopedLock guard(table_lock);
         uint32_t slot = 0;
@@ -410,7 +413,7 @@ void exit_current_process(int status, bool killed) {
     }
     // Its other threads, and its asynchronous calls waiting in the kernel, must notice.
     if (process->live_threads.load() > 1 || async_calls_in_flight(*process) != 0) {
-        wake_blocked_threads();
+        wake_process_waits(*process);
         kick_threads(*process);
     }
     exit_current_thread();
@@ -439,7 +442,10 @@ void unlink_locked(Process& process) {
     }
 }
 
-void free_reaped(Process& process) {
+// The last reference to a record is gone: its slot (and the priority-table entry) and the record
+// are freed. Its slot stays taken until then, so a ProcessRef's set_priority never reaches a slot
+// another process has taken since.
+void release_record(Process& process) {
     remove_process(process);
     {
         ScopedLock guard(table_lock);
@@ -447,6 +453,13 @@ void free_reaped(Process& process) {
     }
     delete &process;
 }
+
+void drop_reference(Process& process) {
+    if (process.references.fetch_sub(1, std::memory_order_acq_rel) == 1) release_record(process);
+}
+
+// A reaped process (out of the list): the table's reference goes.
+void free_reaped(Process& process) { drop_reference(process); }
 
 } // namespace
 
@@ -498,11 +511,28 @@ Process* process_in_slot(uint32_t slot) {
     return slot < MaxProcesses ? slots[slot] : nullptr;
 }
 
-Process* find_process(uint32_t pid) {
+void ProcessRef::reset() {
+    if (process_) drop_reference(*process_);
+    process_ = nullptr;
+}
+
+ProcessRef& ProcessRef::operator=(ProcessRef&& other) {
+    if (this != &other) {
+        reset();
+        process_ = other.process_;
+        other.process_ = nullptr;
+    }
+    return *this;
+}
+
+ProcessRef find_process(uint32_t pid) {
     ScopedLock guard(table_lock);
-    for (Process* p = processes; p; p = p->next)
-        if (p->pid == pid) return p;
-    return nullptr;
+    for (Process* p = processes; p; p = p->next) {
+        if (p->pid != pid) continue;
+        p->references.fetch_add(1, std::memory_order_relaxed);  // in the table: the count is >= 1
+        return ProcessRef(p);
+    }
+    return ProcessRef();
 }
 
 Result<int> reap(uint32_t pid) {
@@ -529,13 +559,13 @@ void for_each_process(void (*visit)(const Process&, void*), void* context) {
 }
 
 Result<void> kill(uint32_t pid) {
-    Process* process = find_process(pid);
+    ProcessRef process = find_process(pid);
     if (!process) return Error::NotFound;
     if (!process->exit_requested.exchange(true)) {
         process->exit_status = StatusKilled;
         process->killed = true;
     }
-    wake_blocked_threads();
+    wake_process_waits(*process);  // exactly its waits, whatever they wait on
     kick_threads(*process);
     return success();
 }
@@ -570,14 +600,6 @@ Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang) {
         sleep_on(child_exits);
         if (current_thread()->process->exit_requested.load()) return Error::InvalidArgument;
     }
-}
-
-void wake_blocked_threads() {
-    wake_all_locked(child_exits);
-    wake_futex_waiters();
-    wake_all_sleepers();
-    wake_console_readers();
-    wake_pipe_waiters();
 }
 
 Result<int> wait(uint32_t pid) {

@@ -40,6 +40,11 @@ struct SpawnOptions {
     // close-on-exec ones; nullptr: the console at 0, 1 and 2.
     FileTable* inherit_files = nullptr;
     ProgramStrings environment;      // envp of the new program (none by default)
+    bool init = false;               // the boot's init: not killable by others, may power off
+    bool may_power_off = false;      // reboot(POWER_OFF) allowed (init hands it to what it spawns)
+    // Set to the child's pid before it can run: a caller whose other threads may reap the child at
+    // once (sys_spawn) reads the pid here, never through the returned record.
+    uint32_t* spawned_pid = nullptr;
 };
 // Creates a process running the archive's program `path` with the given arguments (argv[0] is
 // the path) and environment and makes its first thread runnable. Errors: NotFound (no such program), Malformed
@@ -101,11 +106,34 @@ struct ReapedChild {
 };
 Result<ReapedChild> wait_for_child(uint32_t parent, int64_t pid, bool no_hang);
 
-// Wakes every thread blocked in the kernel, so that threads of an ending process notice it.
-void wake_blocked_threads();
+// A counted reference to a process record (Process::references): while it exists the record and its
+// slot stay valid, even if the process exits and another thread reaps it meanwhile (then it reads
+// as Exited). Dropping the last one frees the record: drop it with no lock held.
+//
+// Why a count and not the table lock held across the use: the uses (kill's kick, set_priority)
+// take the scheduler's and the process's locks, which the lock order puts before the table's.
+class ProcessRef {
+public:
+    ProcessRef() = default;
+    explicit ProcessRef(Process* process) : process_(process) {}  // takes over a counted reference
+    ProcessRef(const ProcessRef&) = delete;
+    ProcessRef& operator=(const ProcessRef&) = delete;
+    ProcessRef(ProcessRef&& other) : process_(other.process_) { other.process_ = nullptr; }
+    ProcessRef& operator=(ProcessRef&& other);
+    ~ProcessRef() { reset(); }
+    void reset();
+    explicit operator bool() const { return process_ != nullptr; }
+    Process* get() const { return process_; }
+    Process* operator->() const { return process_; }
+    Process& operator*() const { return *process_; }
 
-// Looks up a process; reap() removes an exited one from the table and frees its record.
-Process* find_process(uint32_t pid);
+private:
+    Process* process_ = nullptr;
+};
+
+// Looks up a process in the table (exited or not), counted; empty when there is none.
+ProcessRef find_process(uint32_t pid);
+// reap() removes an exited process from the table and drops the table's reference to its record.
 Result<int> reap(uint32_t pid);
 
 // Visits every process in the table (under its lock: the visitor must not call back into it).

@@ -8,7 +8,9 @@
 // scheduler frees an exited thread's kernel stack only after switching away from it.
 //
 // Lock order (take them in this order, never the other way round):
-//   Process::threads_lock -> a WaitQueue's lock -> the scheduler's run-queue lock.
+//   Process::threads_lock -> a WaitQueue's lock -> Process::waits_lock -> the scheduler's run-queue lock.
+// (wake_process_waits holds waits_lock and only try-locks a WaitQueue's lock, letting go of both
+// when that fails, so it never waits against this order.)
 // The process table's lock is never held while taking any of these.
 #pragma once
 
@@ -52,10 +54,29 @@ struct AsyncCalls;
 // Kernel coroutines (system calls running asynchronously, kernel/syscall/call.hpp) wait here too: a
 // CoroutineWaiter node lives in the waiting coroutine's frame and is linked by the executor's arm
 // step, once the coroutine has suspended; a wake-up unlinks it and wakes the coroutine's ID.
+struct CoroutineWaiter;
+struct WaitQueue;
+
+// A wait registered with the process it blocks (Process::waits), so that kill ends exactly that
+// process's waits whatever they wait on (wake_process_waits, scheduler.hpp). Invariant: a wait is
+// registered exactly while its waiter (a blocked thread, or an asynchronous call's coroutine) is
+// linked in `queue`; both change together under queue->lock (and the owner's waits_lock). While a
+// wait is registered its queue is alive: the waiter holds what the queue belongs to (a pipe through
+// its file reference; the other queues are static).
+struct RegisteredWait {
+    Process* process = nullptr;        // the owner
+    WaitQueue* queue = nullptr;        // non-null exactly while registered
+    Thread* thread = nullptr;          // a blocked thread (in queue->head's list), or
+    CoroutineWaiter* coroutine = nullptr;  // an asynchronous call's coroutine (in queue->coroutines)
+    RegisteredWait* previous = nullptr;    // Process::waits links (waits_lock)
+    RegisteredWait* next = nullptr;
+};
+
 struct CoroutineWaiter {
     CoroutineWaiter* next = nullptr;
     uint64_t id = 0;         // in the kernel executor
     uint64_t wake_time = 0;  // in the sleepers' queue: timebase time to wake at
+    RegisteredWait wait;     // registered when the coroutine waits for a process (asynchronous calls)
 };
 
 struct WaitQueue {
@@ -105,6 +126,7 @@ struct Thread {
     bool drains_completions = false;
     Thread* next = nullptr;              // run-queue or wait-queue link
     WaitQueue* blocked_on = nullptr;     // while Blocked
+    RegisteredWait wait;                 // its wait, registered with its process while it sleeps_on a queue
     uint64_t wake_time = 0;              // nanosleep: timebase time to wake at (0: not sleeping)
     uint64_t clear_child_tid = 0;        // CLONE_CHILD_CLEARTID: user address zeroed and futex-woken at exit
     uint64_t futex_address = 0;          // futex wait: the user address waited on (0: not waiting)
@@ -144,6 +166,11 @@ struct Process {
     uint8_t priority = DefaultPriority;  // 0 is the highest; never above (numerically below) the cap
     uint8_t priority_cap = 0;            // the highest priority this process may take
     bool killed = false;                 // ended by a fault or kill(), not by exit()
+    // Authority (docs/reliability.md): `init` is the process the kernel starts as bin/init at boot;
+    // no other process may kill it. May power the machine off: init and the processes init spawns
+    // itself (the shell), nobody further down. Both set at spawn, never changed.
+    bool is_init = false;
+    bool may_power_off = false;
     uint64_t memory_limit = 0;           // bytes; 0: none (memory_limit.hpp)
     Process* next = nullptr;             // process table link (process table lock)
     FileTable files;                     // descriptors; emptied when the last thread has exited
@@ -151,11 +178,20 @@ struct Process {
     // by the last one to exit) and one per asynchronous call in flight. The last hold dropped tears
     // the process down (process.cpp).
     std::atomic<uint32_t> holds{1};
+    // What keeps the record itself (pid, state, slot, name, this struct) alive: one reference for the
+    // process table, dropped when the process is reaped, and one per ProcessRef (find_process). The
+    // last one dropped frees the slot and the record (process.cpp, release_record). References are
+    // only taken under the process table's lock while the record is in the table, so once it has
+    // been unlinked (reaped) the count only falls.
+    std::atomic<uint32_t> references{1};
     AsyncCalls* async = nullptr;  // asynchronous system calls, after async_setup (async_call.hpp)
     // Every thread of the process that has not yet exited (a thread leaves the list in
     // exit_current_thread, before it is freed): who may receive a user interrupt, whom kill must stop.
     IrqSpinLock threads_lock;
     Thread* threads = nullptr;           // guarded by threads_lock
+    // Every wait of its threads and asynchronous calls right now (RegisteredWait): what kill wakes.
+    IrqSpinLock waits_lock;
+    RegisteredWait* waits = nullptr;     // guarded by waits_lock
 };
 
 extern "C" void switch_context(Context* from, const Context* to);

@@ -181,7 +181,8 @@ void yield_current_thread() {
 
 void sleep_on(WaitQueue& queue) {
     Thread* thread = current_thread();
-    if (thread->process->exit_requested.load()) {
+    thread->wait.thread = thread;
+    if (!register_wait(*thread->process, thread->wait, queue)) {  // being ended: no wait
         queue.lock.unlock();
         return;
     }
@@ -198,11 +199,95 @@ void sleep_on(WaitQueue& queue) {
     thread->blocked_on = nullptr;
 }
 
+bool register_wait(Process& process, RegisteredWait& wait, WaitQueue& queue) {
+    ScopedLock guard(process.waits_lock);
+    // Under waits_lock, as wake_process_waits reads the list after the flag was set: one of the two
+    // sees the other.
+    if (process.exit_requested.load()) return false;
+    wait.process = &process;
+    wait.queue = &queue;
+    wait.previous = nullptr;
+    wait.next = process.waits;
+    if (process.waits) process.waits->previous = &wait;
+    process.waits = &wait;
+    return true;
+}
+
+void unregister_wait(RegisteredWait& wait) {
+    if (!wait.queue) return;  // never registered (a kernel coroutine's wait), or taken by kill already
+    Process& process = *wait.process;
+    ScopedLock guard(process.waits_lock);
+    (wait.previous ? wait.previous->next : process.waits) = wait.next;
+    if (wait.next) wait.next->previous = wait.previous;
+    wait.queue = nullptr;
+    wait.previous = wait.next = nullptr;
+}
+
+namespace {
+
+// With queue.lock held: takes `thread` or `node` out of the queue's lists (it is there: registered).
+void unlink_thread(WaitQueue& queue, Thread& thread) {
+    Thread* previous = nullptr;
+    for (Thread* t = queue.head; t; previous = t, t = t->next) {
+        if (t != &thread) continue;
+        (previous ? previous->next : queue.head) = t->next;
+        if (queue.tail == t) queue.tail = previous;
+        t->next = nullptr;
+        return;
+    }
+}
+
+void unlink_coroutine(WaitQueue& queue, CoroutineWaiter& node) {
+    for (CoroutineWaiter** link = &queue.coroutines; *link; link = &(*link)->next) {
+        if (*link != &node) continue;
+        *link = node.next;
+        node.next = nullptr;
+        return;
+    }
+}
+
+} // namespace
+
+void wake_process_waits(Process& process) {
+    for (;;) {
+        bool contended = false;
+        {
+            ScopedLock guard(process.waits_lock);
+            while (RegisteredWait* wait = process.waits) {
+                WaitQueue& queue = *wait->queue;
+                // Against the lock order, so only tried: a waker holding the queue's lock may be
+                // waiting for waits_lock right now (to unregister); it gets it when we let go.
+                if (!queue.lock.try_lock()) {
+                    contended = true;
+                    break;
+                }
+                process.waits = wait->next;
+                if (wait->next) wait->next->previous = nullptr;
+                wait->queue = nullptr;
+                wait->previous = wait->next = nullptr;
+                if (Thread* thread = wait->thread) {
+                    unlink_thread(queue, *thread);
+                    make_runnable(*thread);
+                } else {
+                    CoroutineWaiter& node = *wait->coroutine;
+                    unlink_coroutine(queue, node);
+                    uint64_t id = node.id;  // the node (in the coroutine's frame) may go once it is woken
+                    wake_kernel_coroutine(id);
+                }
+                queue.lock.unlock();
+            }
+        }
+        if (!contended) return;
+        cokernel::cpu_relax();
+    }
+}
+
 void wake_all(WaitQueue& queue) {
     Thread* thread = queue.head;
     queue.head = queue.tail = nullptr;
     while (thread) {
         Thread* next = thread->next;
+        unregister_wait(thread->wait);
         make_runnable(*thread);
         thread = next;
     }
@@ -212,6 +297,7 @@ void wake_all(WaitQueue& queue) {
         // Read before the wake: once woken, the coroutine may run on another hart and end, taking
         // the node (in its frame) with it.
         CoroutineWaiter* next = waiter->next;
+        unregister_wait(waiter->wait);
         wake_kernel_coroutine(waiter->id);
         waiter = next;
     }
@@ -226,6 +312,7 @@ size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* co
             if (previous) previous->next = next;
             else queue.head = next;
             if (queue.tail == thread) queue.tail = previous;
+            unregister_wait(thread->wait);
             make_runnable(*thread);
             ++woken;
         } else {
@@ -312,7 +399,6 @@ void timer_tick(uint64_t now) {
 
 Result<void> start_sleepers_bottom_half() { return sleepers_half.start(); }
 
-void wake_all_sleepers() { wake_all_locked(sleepers); }
 
 WaitQueue& sleep_queue() { return sleepers; }
 

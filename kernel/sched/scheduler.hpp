@@ -81,6 +81,16 @@ size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* co
 // Takes queue.lock and wakes every waiter.
 void wake_all_locked(WaitQueue& queue);
 
+// Registered waits (RegisteredWait, thread.hpp). register_wait: the caller holds queue.lock and is
+// about to link the waiter into `queue`; false (nothing registered: do not wait) when the process
+// is being ended. unregister_wait: the caller holds the lock of the queue the waiter is being taken
+// out of. wake_process_waits: wakes every registered wait of `process`, and only those (kill, exit
+// with other threads or calls waiting); the woken find Process::exit_requested set. Call it after
+// setting exit_requested: a wait registered later sees the flag (both under waits_lock).
+bool register_wait(Process& process, RegisteredWait& wait, WaitQueue& queue);
+void unregister_wait(RegisteredWait& wait);
+void wake_process_waits(Process& process);
+
 // Coroutines of asynchronous calls made ready outside a poll loop (a system call, a wake-up from an
 // interrupt handler or another hart), in the executor of calls (below): an idle hart, if there is
 // one, is woken to run them. spawn_kernel_work: a new ready coroutine resuming at `resume_address`
@@ -113,7 +123,5 @@ void timer_tick(uint64_t now);
 // Starts that bottom half (at boot, after start_switch_coroutines). On failure the tick wakes the
 // sleepers itself, in interrupt context.
 Result<void> start_sleepers_bottom_half();
-// Wakes every thread in nanosleep (they re-check their time).
-void wake_all_sleepers();
 
 } // namespace kernel::proc

@@ -60,6 +60,9 @@ bool selftest_reliability() {
     SELFTEST_CHECK(hostile_case("wait-race"));
     SELFTEST_CHECK(hostile_case("orphans"));
     SELFTEST_CHECK(hostile_case("mm-race"));
+    SELFTEST_CHECK(hostile_case("kill-race"));
+    SELFTEST_CHECK(hostile_case("kill-waits"));
+    SELFTEST_CHECK(hostile_case("async-share"));
 
     SELFTEST_CHECK(table_back_to_within(processes_before, 2000));
     SELFTEST_CHECK(hostile_case("exit"));  // spawn still works

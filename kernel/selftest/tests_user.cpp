@@ -178,7 +178,7 @@ bool selftest_priorities() {
         spinners[i] = (*process)->pid;
     }
     // Every process sees the kernel's global priority table, read-only, at the same frames.
-    proc::Process* spinner = proc::find_process(spinners[0]);
+    auto spinner = proc::find_process(spinners[0]);
     SELFTEST_CHECK(spinner);
     auto view = spinner->address_space.page_table().translate(proc::UserPriorityTableAddress);
     SELFTEST_CHECK(view);
@@ -195,7 +195,7 @@ bool selftest_priorities() {
     uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * 3 / 10;
     while (riscv::timer::now() < deadline)
         if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
-    proc::Process* low_process = proc::find_process(low_pid);
+    auto low_process = proc::find_process(low_pid);
     SELFTEST_CHECK(low_process && low_process->state == proc::ProcessState::Alive);
     SELFTEST_CHECK(low_process->live_threads.load() == 1);
     println("    low-priority process {} did not run while {} high-priority spinners were ready", low_pid, count);

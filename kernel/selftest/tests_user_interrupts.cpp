@@ -37,7 +37,7 @@ uint64_t total_kicks() {
 template <typename Done>
 void schedule_until(uint32_t pid, Done done) {
     for (;;) {
-        proc::Process* process = proc::find_process(pid);
+        auto process = proc::find_process(pid);
         if (!process || process->state == proc::ProcessState::Exited || done(*process)) return;
         if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
     }
@@ -70,7 +70,7 @@ struct CoroutineRaise {
 
 vdso_binding::KernelCoroutine raising_coroutine(CoroutineRaise& work) {
     for (;;) {
-        proc::Process* process = proc::find_process(work.pid);
+        auto process = proc::find_process(work.pid);
         if (!process || process->state == proc::ProcessState::Exited) break;
         if (proc::raise_user_interrupt(*process)) {
             work.raised = true;
@@ -108,7 +108,7 @@ bool raised_by_hook = false;
 void raising_tick_hook(uint64_t now) {
     proc::timer_tick(now);  // the kernel's own hook: sleepers go on being woken
     if (current_hart()->index != 0 || hooked_pid == 0) return;
-    if (proc::Process* process = proc::find_process(hooked_pid); process && proc::raise_user_interrupt(*process)) {
+    if (auto process = proc::find_process(hooked_pid); process && proc::raise_user_interrupt(*process)) {
         raised_by_hook = true;
         hooked_pid = 0;
     }

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/dispatch.hpp"
@@ -22,15 +23,33 @@ namespace {
 constexpr uint32_t MaxCallsInKernelExecutor = CallExecutorCapacity - fdt::MaxHarts;
 std::atomic<uint32_t> executor_reservations{0};
 
-bool reserve_executor_block() {
+static_assert(ExecutorShare < MaxCallsInKernelExecutor - ExecutorReserve, "a share fits beside the reserve");
+
+bool reserve_global(uint32_t limit) {
     uint32_t current = executor_reservations.load(std::memory_order_relaxed);
     do {
-        if (current >= MaxCallsInKernelExecutor) return false;
+        if (current >= limit) return false;
     } while (!executor_reservations.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
     return true;
 }
 
-void unreserve_executor_block() { executor_reservations.fetch_sub(1, std::memory_order_relaxed); }
+// The process's share first (taken, then checked: two threads of it cannot both pass the bound),
+// then the system-wide count, whose last ExecutorReserve blocks are for modest processes.
+bool reserve_executor_block(AsyncCalls& calls) {
+    uint32_t mine = calls.executor_blocks.fetch_add(1, std::memory_order_relaxed);
+    uint32_t limit = mine < abi::DefaultCallsInFlight ? MaxCallsInKernelExecutor
+                                                       : MaxCallsInKernelExecutor - ExecutorReserve;
+    if (mine >= ExecutorShare || !reserve_global(limit)) {
+        calls.executor_blocks.fetch_sub(1, std::memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
+void unreserve_executor_block(AsyncCalls& calls) {
+    calls.executor_blocks.fetch_sub(1, std::memory_order_relaxed);
+    executor_reservations.fetch_sub(1, std::memory_order_relaxed);
+}
 
 // With calls.lock held: puts the slot's completion into the ring if it has room, and frees the slot.
 // The kernel's own tail is in calls (the ring's copy is only published); a head the process corrupted
@@ -87,10 +106,13 @@ long async_setup(Thread& thread, uint64_t capacity, uint64_t slot_count) {
     if (slot_count == 0) slot_count = abi::DefaultCallsInFlight;
     if (slot_count > abi::MaxCallsInFlight) return -Errno::Invalid;
     if (__atomic_load_n(&process.async, __ATOMIC_ACQUIRE)) return -Errno::Exists;
-    auto* calls = new (std::nothrow) AsyncCalls;
-    if (!calls) return -Errno::NoMemory;
     size_t bytes = sizeof(abi::CompletionRing) + capacity * sizeof(abi::CompletionEntry);
     size_t frame_count = frames_for(bytes);
+    // The ring and the slots count against the memory limit (docs/reliability.md).
+    if (!within_memory_limit(process, (frame_count + frames_for(slot_count * sizeof(CallSlot))) * mm::PageSize))
+        return -Errno::NoMemory;
+    auto* calls = new (std::nothrow) AsyncCalls;
+    if (!calls) return -Errno::NoMemory;
     auto physical = mm::frames().allocate_contiguous(frame_count);
     if (!physical) {
         delete calls;
@@ -140,7 +162,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
     if (!calls) return -Errno::NoDeviceOrAddress;
     if (token == 0) return -Errno::Invalid;
-    if (!reserve_executor_block()) return -Errno::TryAgain;
+    if (!reserve_executor_block(*calls)) return -Errno::TryAgain;
     CallSlot* slot;
     {
         ScopedLock guard(calls->lock);
@@ -152,7 +174,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
         }
     }
     if (!slot) {
-        unreserve_executor_block();
+        unreserve_executor_block(*calls);
         return -Errno::TryAgain;
     }
     slot->next = nullptr;
@@ -171,7 +193,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
             --calls->in_flight;
             __atomic_store_n(&calls->ring->in_flight, calls->in_flight, __ATOMIC_RELAXED);
         }
-        unreserve_executor_block();
+        unreserve_executor_block(*calls);
         return -Errno::NoMemory;
     }
     process.holds.fetch_add(1, std::memory_order_relaxed);  // the calling thread holds it too: never the first
@@ -197,7 +219,7 @@ void complete_async_call(CallSlot& slot) {
             __atomic_store_n(&calls.ring->held, ++calls.held, __ATOMIC_RELEASE);
         }
     }
-    unreserve_executor_block();
+    unreserve_executor_block(calls);
     // Told even when the completion was held: the handler then finds `held` and flushes. Not told
     // when it will look anyway: this code runs on a thread of the process inside a submission that
     // drains the ring as soon as it returns (Thread::drains_completions). That thread is current on
@@ -231,6 +253,11 @@ void release_async_calls(Process& process) {
     if (!calls) return;
     process.async = nullptr;
     free_calls(calls);
+}
+
+uint64_t async_memory_bytes(const Process& process) {
+    const AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
+    return calls ? (calls->ring_frames + calls->slot_frames) * mm::PageSize : 0;
 }
 
 uint32_t async_calls_in_flight(Process& process) {

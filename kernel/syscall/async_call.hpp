@@ -52,7 +52,19 @@ struct AsyncCalls {
     CallSlot* slots = nullptr;      // slot_count of them, in frames of their own (slot_frames)
     uint64_t slots_physical = 0;
     size_t slot_frames = 0;
+    // Control blocks of the executor of calls this process has reserved (its share, below).
+    std::atomic<uint32_t> executor_blocks{0};
 };
+
+// One process's share of the executor of calls (CallExecutorCapacity blocks, less one spare per
+// hart): at most ExecutorShare blocks at once, and the last ExecutorReserve of them only while it
+// holds fewer than DefaultCallsInFlight. So however many processes are greedy, a process with at
+// most 64 calls in flight finds room until 16 such processes fill the reserve (docs/reliability.md).
+constexpr uint32_t ExecutorShare = 512;
+constexpr uint32_t ExecutorReserve = 1024;
+
+// What async_setup's frames (ring and slots) cost the process's memory limit, in bytes.
+uint64_t async_memory_bytes(const Process& process);
 
 // async_setup(capacity, calls): maps the process's completion ring, `capacity` entries (a power of
 // two, 1..MaxCompletionRingCapacity), makes `calls` call slots (1..MaxCallsInFlight; 0: the default,

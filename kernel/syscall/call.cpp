@@ -60,6 +60,7 @@ bool WaitOn::await_suspend(Call::Handle frame) noexcept {
             panic("async system call: the kernel executor is full although every call reserves its slot");
         return true;
     }
+    process_ = promise.slot->process;
     vdso_binding::executor_functions().coroutine_record_suspension(promise.self.block, frame.address(), COKERNEL_SUSPEND_WAIT,
                                                            &WaitOn::arm, this);
     return true;
@@ -69,6 +70,14 @@ bool WaitOn::await_suspend(Call::Handle frame) noexcept {
 void WaitOn::arm(void* context, void*, uint64_t id) {
     WaitOn& self = *static_cast<WaitOn*>(context);
     self.node_.id = id;
+    self.node_.wait.coroutine = &self.node_;
+    if (!register_wait(*self.process_, self.node_.wait, self.queue_)) {
+        // The process is being ended: no wait. Woken at once (a wake while arming is kept by the
+        // executor), the handler finds exit_requested and ends the call.
+        self.queue_.lock.unlock();
+        wake_kernel_coroutine(id);
+        return;
+    }
     self.node_.next = self.queue_.coroutines;
     self.queue_.coroutines = &self.node_;
     self.queue_.lock.unlock();

@@ -138,6 +138,7 @@ public:
 private:
     static void arm(void* context, void* executor, uint64_t id);
     WaitQueue& queue_;
+    Process* process_ = nullptr;  // asynchronous: whose call it is (its wait is registered there)
     CoroutineWaiter node_;
 };
 

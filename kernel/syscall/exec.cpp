@@ -81,9 +81,12 @@ long sys_spawn(Thread& thread, SyscallArguments a) {
     options.priority = thread.process->priority;
     options.priority_cap = thread.process->priority_cap;
     options.inherit_files = &thread.process->files;
+    options.may_power_off = thread.process->is_init;  // init designates what it starts (the shell)
+    uint32_t pid = 0;
+    options.spawned_pid = &pid;  // the record may be reaped by a sibling thread before spawn returns
     auto child = spawn(request.path, request.arguments.items, request.arguments.count, options);
     if (!child) return errno_of(child.error());
-    return (*child)->pid;
+    return pid;
 }
 
 // execve(path, argv, envp): runs the archive's program `path` in the calling process with the

@@ -84,7 +84,6 @@ long sys_set_tid_address(Thread& thread, SyscallArguments arguments);
 long sys_futex(Thread& thread, SyscallArguments arguments);
 long sys_raise_user_interrupt(Thread& thread, SyscallArguments arguments);  // project call 1032
 void clear_child_tid_at_exit(Thread& thread);  // CLONE_CHILD_CLEARTID: zero and wake, on the thread's way out
-void wake_futex_waiters();                     // all of them (an ending process's threads must notice)
 
 // project-specific, numbered from 1024 (docs/syscalls.md)
 long sys_spawn(Thread& thread, SyscallArguments arguments);

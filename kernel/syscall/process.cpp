@@ -38,18 +38,22 @@ long sys_wait4(Thread& thread, SyscallArguments a) {
 }
 
 // kill(pid, signal): every signal ends the process (there are no handlers yet); 0 only checks.
-long sys_kill(Thread&, SyscallArguments a) {
+// -EPERM for init (the boot's bin/init) unless init itself asks, signal 0 included.
+long sys_kill(Thread& thread, SyscallArguments a) {
     int64_t pid = static_cast<int64_t>(a[0]);
     if (pid <= 0 || a[1] > 64) return -Errno::Invalid;
-    Process* process = find_process(static_cast<uint32_t>(pid));
+    ProcessRef process = find_process(static_cast<uint32_t>(pid));
     if (!process || process->state == ProcessState::Exited) return -Errno::NoProcess;
+    if (process->is_init && process.get() != thread.process) return -Errno::NotPermitted;
     if (a[1] == 0) return 0;
     (void)kill(static_cast<uint32_t>(pid));
     return 0;
 }
 
-// reboot(magic, magic2, command): LINUX_REBOOT_CMD_POWER_OFF powers the machine off.
-long sys_reboot(Thread&, SyscallArguments a) {
+// reboot(magic, magic2, command): LINUX_REBOOT_CMD_POWER_OFF powers the machine off. Only init and
+// the processes init spawned itself (Process::may_power_off): -EPERM for anyone else.
+long sys_reboot(Thread& thread, SyscallArguments a) {
+    if (!thread.process->may_power_off) return -Errno::NotPermitted;
     constexpr uint64_t Magic1 = 0xfee1dead, Magic2 = 672274793, PowerOff = 0x4321fedc;
     if (a[0] != Magic1 || a[1] != Magic2) return -Errno::Invalid;
     if (a[2] != PowerOff) return -Errno::Invalid;
@@ -139,7 +143,8 @@ long sys_process_list(Thread& thread, SyscallArguments a) {
 // set_priority(pid, priority): 0 is the highest of PriorityLevels; a value above the target's cap
 // is clamped to the cap. Returns the priority set.
 long sys_set_priority(Thread& thread, SyscallArguments a) {
-    Process* target = a[0] == 0 ? thread.process : find_process(static_cast<uint32_t>(a[0]));
+    ProcessRef found = a[0] == 0 ? ProcessRef() : find_process(static_cast<uint32_t>(a[0]));
+    Process* target = a[0] == 0 ? thread.process : found.get();  // the caller's own outlives the call
     if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;
     if (!may_control(*thread.process, *target)) return -Errno::NotPermitted;
     if (a[1] >= PriorityLevels) return -Errno::Invalid;
@@ -157,7 +162,8 @@ long sys_should_yield(Thread& thread, SyscallArguments) { return higher_priority
 long sys_priority_slot(Thread& thread, SyscallArguments) { return thread.process->slot; }
 
 long sys_get_priority(Thread& thread, SyscallArguments a) {
-    Process* target = a[0] == 0 ? thread.process : find_process(static_cast<uint32_t>(a[0]));
+    ProcessRef found = a[0] == 0 ? ProcessRef() : find_process(static_cast<uint32_t>(a[0]));
+    Process* target = a[0] == 0 ? thread.process : found.get();
     if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;
     return target->priority;
 }
@@ -165,7 +171,7 @@ long sys_get_priority(Thread& thread, SyscallArguments a) {
 // set_priority_cap(pid, cap): only a parent may cap a child, and a cap can only be lowered (made
 // numerically larger); the child's priority is clamped at once.
 long sys_set_priority_cap(Thread& thread, SyscallArguments a) {
-    Process* target = find_process(static_cast<uint32_t>(a[0]));
+    ProcessRef target = find_process(static_cast<uint32_t>(a[0]));
     if (!target || target->state == ProcessState::Exited) return -Errno::NoProcess;
     if (target->parent_pid != thread.process->pid) return -Errno::NotPermitted;
     if (a[1] >= PriorityLevels || a[1] < target->priority_cap) return -Errno::Invalid;

@@ -186,7 +186,6 @@ void clear_child_tid_at_exit(Thread& thread) {
     thread.clear_child_tid = 0;
 }
 
-void wake_futex_waiters() { wake_all_locked(futex_waiters); }
 
 // raise_user_interrupt(tid), project call 1032 (docs/syscalls.md): tid 0 lets the kernel choose the
 // receiver among the caller's threads; otherwise the thread must belong to the caller's process.

@@ -9,7 +9,20 @@
 //   hostile mm-race-child     one such process
 //   hostile exit        exits at once with status 0 (a quiet child)
 //   hostile orphan-parent N   spawns N children of `hostile exit` and exits without waiting
+//   hostile authority   run from the shell (under init): may not kill init nor power off, may kill
+//                       its own child
+//   hostile sleep       sleeps 60 s (a child to kill)
+//   hostile kill-race   helper threads kill, prioritise and cap children while they exit and
+//                       are reaped (by the main thread or a helper): the records must outlive each use
+//   hostile kill-waits  kills a child blocked in each kind of wait (pipe read, pipe write, futex,
+//                       wait4, nanosleep, an asynchronous call pending): each ends within 2 s
+//   hostile block KIND READY   the child: writes a byte to fd READY, then blocks in KIND
+//   hostile async-share 4 greedy children take their share (512) of the executor of calls; a modest
+//                       one still gets its 64 calls; ring and slots count in the memory limit
+//   hostile async-modest READY   the modest child (bin/asyncgreedy greedy READY: a greedy one):
+//                       submits reads that wait until refused, writes the count on READY, waits to be killed
 #include "user/lib/print.hpp"
+#include "user/programs/async_submitter.hpp"
 
 namespace {
 
@@ -252,15 +265,272 @@ void mm_race() {
     }
 }
 
+// --- authority: who may kill and power off (docs/reliability.md) -----------------------------------
+
+void sleep_long() {
+    user::Timespec time{60, 0};
+    (void)user::nanosleep(&time, nullptr);
+}
+
+void authority() {
+    expect("kill(1, 9) of init", user::kill(1, 9), -user::EPERM);
+    expect("kill(1, 0) of init", user::kill(1, 0), -user::EPERM);
+    expect("power off by a grandchild of init", user::reboot(0xfee1dead, 672274793, 0x4321fedc), -user::EPERM);
+    const char* child[] = {"bin/hostile", "sleep", nullptr};
+    long pid = user::spawn("bin/hostile", child);
+    expect("spawn of a sleeper", pid > 0, 1);
+    if (pid <= 0) return;
+    expect("kill of one's own child", user::kill(pid, 9), 0);
+    int status = 0;
+    expect("wait4 of the killed child", user::wait4(pid, &status, 0), pid);
+    expect("the child ended by signal 9", user::exited_normally(status) ? 0 : user::terminating_signal(status), 9);
+}
+
+// --- kill-race: calls naming a child that exits and is reaped at the same moment ------------------
+
+constexpr int KillRaceChildren = 200;
+constexpr int KillRaceHelpers = 3;
+long kill_race_target = 0;     // the newest child's pid (0: none yet)
+int kill_race_done = 0;
+long kill_race_reaped = 0;     // by helper 0's WNOHANG wait4
+long kill_race_calls = 0;
+
+void check_one_of(const char* what, long got, long a, long b, long c = 1) {
+    if (got == a || got == b || got == c) return;
+    expect(what, got, a);
+}
+
+int kill_race_helper(void* argument) {
+    long index = reinterpret_cast<long>(argument);
+    Random random{0x2545f4914f6cdd1dull * static_cast<uint64_t>(index + 1)};
+    while (!__atomic_load_n(&kill_race_done, __ATOMIC_ACQUIRE)) {
+        long pid = __atomic_load_n(&kill_race_target, __ATOMIC_RELAXED);
+        if (pid == 0) continue;
+        pid -= static_cast<long>(random.below(2));  // now and then the previous child: surely gone
+        switch (random.below(6)) {
+        case 0: check_one_of("kill(child, 9)", user::kill(pid, 9), 0, -user::ESRCH); break;
+        case 1: check_one_of("kill(child, 0)", user::kill(pid, 0), 0, -user::ESRCH); break;
+        case 2: {
+            long got = user::set_priority(pid, static_cast<long>(random.below(17)));  // never below ours: it runs
+            if (got < 0) check_one_of("set_priority(child)", got, -user::ESRCH, -user::ESRCH);
+            break;
+        }
+        case 3: {
+            long got = user::get_priority(pid);
+            if (got < 0) check_one_of("get_priority(child)", got, -user::ESRCH, -user::ESRCH);
+            break;
+        }
+        case 4:
+            check_one_of("set_priority_cap(child)", user::set_priority_cap(pid, static_cast<long>(random.below(17))), 0,
+                         -user::ESRCH, -user::EINVAL);
+            break;
+        case 5:
+            if (index == 0) {
+                long got = user::wait4(-1, nullptr, user::WaitNoHang);
+                if (got > 0) __atomic_fetch_add(&kill_race_reaped, 1, __ATOMIC_RELAXED);
+                else check_one_of("wait4(-1, WNOHANG) by a helper", got, 0, -user::ECHILD);
+            }
+            break;
+        }
+        __atomic_fetch_add(&kill_race_calls, 1, __ATOMIC_RELAXED);
+    }
+    return 0;
+}
+
+void kill_race() {
+    Helper helpers[KillRaceHelpers];
+    int started = 0;
+    while (started < KillRaceHelpers &&
+           helpers[started].start(kill_race_helper, reinterpret_cast<void*>(static_cast<long>(started))))
+        ++started;
+    expect("kill-race helpers started", started, KillRaceHelpers);
+    long spawned = 0, reaped = 0;
+    for (int i = 0; i < KillRaceChildren && failures == 0; ++i) {
+        long pid = user::spawn("bin/hostile", quiet_child);
+        if (pid <= 0) {
+            expect("spawn", pid, 1);
+            break;
+        }
+        ++spawned;
+        __atomic_store_n(&kill_race_target, pid, __ATOMIC_RELAXED);
+        int status = 0;
+        long got = user::wait4(-1, &status, 0);  // this child or one a helper left; -ECHILD: the helper had it
+        if (got > 0) ++reaped;
+        else check_one_of("wait4(-1)", got, -user::ECHILD, -user::ECHILD);
+        if (got > 0 && !(user::exited_normally(status) ? user::exit_code(status) == 0 : user::terminating_signal(status) == 9))
+            expect("a child's status (0 or signal 9)", status, 0);
+    }
+    __atomic_store_n(&kill_race_done, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < started; ++i) helpers[i].join();
+    int status = 0;
+    while (user::wait4(-1, &status, 0) > 0) ++reaped;
+    expect("every child reaped once", reaped + kill_race_reaped, spawned);
+    user::say("hostile kill-race: ", spawned, " children, ", kill_race_calls, " calls naming them\n");
+}
+
+// --- kill-waits: kill reaches a process whatever it waits in (registered waits) -------------------
+
+const char* const wait_kinds[] = {"pipe-read", "pipe-write", "futex", "wait4", "sleep", "async"};
+
+char* decimal(long value, char* buffer) {  // buffer of 24
+    char digits[24];
+    int n = 0;
+    do digits[n++] = static_cast<char>('0' + value % 10), value /= 10;
+    while (value);
+    for (int i = 0; i < n; ++i) buffer[i] = digits[n - 1 - i];
+    buffer[n] = '\0';
+    return buffer;
+}
+
+uint64_t now_ns() {
+    user::Timespec t{};
+    (void)user::clock_gettime(1, &t);
+    return static_cast<uint64_t>(t.seconds) * 1000000000ull + static_cast<uint64_t>(t.nanoseconds);
+}
+
+int block_word = 0;
+
+
+// The child: says it is about to block (a byte on `ready`), then blocks until killed.
+int block(const char* kind, int ready) {
+    int ends[2];
+    if (user::pipe2(ends) != 0) return 1;
+    char byte = 'r';
+    static char buffer[8192];
+    long ready_written = user::write(ready, &byte, 1);
+    if (ready_written != 1) return 1;
+    if (same(kind, "pipe-read")) (void)user::read(ends[0], buffer, 1);           // its own write end stays open
+    else if (same(kind, "pipe-write")) {
+        for (;;) (void)user::write(ends[1], buffer, sizeof(buffer));            // fills, then waits for room
+    } else if (same(kind, "futex")) (void)user::futex_wait(&block_word, 0);
+    else if (same(kind, "wait4")) {
+        // A grandchild that reads what this process never writes; it ends when this one (holding the
+        // write end) is gone: end of file.
+        char in[24], out[24];
+        const char* grandchild[] = {"bin/hostile", "eof", decimal(ends[0], in), decimal(ends[1], out), nullptr};
+        if (user::spawn("bin/hostile", grandchild) <= 0) return 1;
+        (void)user::wait4(-1, nullptr, 0);
+    } else if (same(kind, "sleep")) sleep_long();
+    else if (same(kind, "async")) {
+        // The runtime set the ring up before main (64 slots): -EEXIST here, its ring is the one.
+        long ring = user::async_setup(16, 4);
+        if (ring == -user::EEXIST) ring = static_cast<long>(cokernel::abi::UserCompletionRingAddress);
+        long submitted = ring < 0 ? ring : hostile::submit_async(63, ends[0], reinterpret_cast<long>(buffer), 1, 7);
+        uint32_t in_flight = ring < 0 ? 0 : reinterpret_cast<cokernel::abi::CompletionRing*>(ring)->in_flight;
+        if (ring < 0 || submitted != 0 || in_flight != 1) {  // the read must be pending
+            user::say("hostile: FAILED block async: setup ", ring, ", submit ", submitted, ", in flight ",
+                      static_cast<long>(in_flight), "\n");
+            return 1;
+        }
+        sleep_long();
+    }
+    return 3;  // woken without being killed: the parent sees status 3, not signal 9
+}
+
+void kill_waits() {
+    int ready[2];
+    if (user::pipe2(ready) != 0) {
+        expect("pipe2", 1, 0);
+        return;
+    }
+    char ready_text[24];
+    for (const char* kind : wait_kinds) {
+        const char* child[] = {"bin/hostile", "block", kind, decimal(ready[1], ready_text), nullptr};
+        long pid = user::spawn("bin/hostile", child);
+        if (pid <= 0) {
+            expect("spawn of a blocking child", pid, 1);
+            continue;
+        }
+        char byte = 0;
+        expect("the child's ready byte", user::read(ready[0], &byte, 1), 1);
+        user::Timespec settle{0, 50 * 1000 * 1000};  // time to block (if not, kill still ends it)
+        (void)user::nanosleep(&settle, nullptr);
+        uint64_t start = now_ns();
+        expect("kill of a blocked child", user::kill(pid, 9), 0);
+        int status = 0;
+        expect("wait4 of the killed child", user::wait4(pid, &status, 0), pid);
+        uint64_t took_ms = (now_ns() - start) / 1000000;
+        if (user::exited_normally(status) || user::terminating_signal(status) != 9) {
+            user::say("hostile: FAILED kill-waits ", kind, ": status ", static_cast<long>(status), "\n");
+            ++failures;
+        }
+        if (took_ms > 2000) {
+            user::say("hostile: FAILED kill-waits ", kind, ": ended after ", static_cast<long>(took_ms), " ms\n");
+            ++failures;
+        }
+        user::say("hostile kill-waits: ", kind, " ended in ", static_cast<long>(took_ms), " ms\n");
+    }
+    user::close(ready[0]);
+    user::close(ready[1]);
+}
+
+// The wait4 case's grandchild: closes its copy of the write end, reads until end of file.
+int eof(int read_end, int write_end) {
+    user::close(write_end);
+    char byte;
+    while (user::read(read_end, &byte, 1) > 0) {
+    }
+    return 0;
+}
+
+// --- async-share: one process's share of the executor of calls ----------------------------------
+
+constexpr long GreedyShare = 512;  // kernel/syscall/async_call.hpp ExecutorShare
+constexpr int GreedyProcesses = 4;
+
+
+void async_share() {
+    int ready[2];
+    if (user::pipe2(ready) != 0) return expect("pipe2", 1, 0);
+    char ready_text[24];
+    long pids[GreedyProcesses + 1];
+    int started = 0;
+    for (int i = 0; i <= GreedyProcesses; ++i) {
+        const char* program = i < GreedyProcesses ? "bin/asyncgreedy" : "bin/hostile";
+        const char* child[] = {program, i < GreedyProcesses ? "greedy" : "async-modest", decimal(ready[1], ready_text),
+                               nullptr};
+        pids[i] = user::spawn(program, child);
+        if (pids[i] <= 0) {
+            expect("spawn of a submitter", pids[i], 1);
+            break;
+        }
+        ++started;
+        long count = 0;  // one at a time: the greedy ones have all their calls in before the modest one
+        expect("a submitter's report", user::read(ready[0], &count, sizeof(count)), sizeof(count));
+        if (i < GreedyProcesses) expect("a greedy process gets its share, no more", count, GreedyShare);
+        else expect("a modest process still gets its 64 calls", count, 64);
+    }
+    for (int i = 0; i < started; ++i) {
+        expect("kill of a submitter", user::kill(pids[i], 9), 0);
+        int status = 0;
+        expect("wait4 of a submitter", user::wait4(pids[i], &status, 0), pids[i]);
+    }
+    const char* account[] = {"bin/asyncgreedy", "account", nullptr};
+    long pid = user::spawn("bin/asyncgreedy", account);
+    int status = -1;
+    expect("wait4 of async-account", user::wait4(pid, &status, 0), pid);
+    expect("async-account's status (ring and slots counted in the limit)", status, 0);
+    user::close(ready[0]);
+    user::close(ready[1]);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        user::print("usage: hostile wait-race|orphans\n");
+        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race|kill-waits|async-share\n");
         return 2;
     }
     const char* which = argv[1];
     if (same(which, "exit")) return 0;
+    if (same(which, "sleep")) {
+        sleep_long();
+        return 0;
+    }
+    if (same(which, "block") && argc > 3) return block(argv[2], static_cast<int>(user::parse_decimal(argv[3])));
+    if (same(which, "eof") && argc > 3)
+        return eof(static_cast<int>(user::parse_decimal(argv[2])), static_cast<int>(user::parse_decimal(argv[3])));
+    if (same(which, "async-modest") && argc > 2) return hostile::async_submitter(static_cast<int>(user::parse_decimal(argv[2])), 64);
     if (same(which, "mm-race-child")) return mm_race_child();
     if (same(which, "orphan-parent")) {
         orphan_parent(argc > 2 ? user::parse_decimal(argv[2]) : 1);
@@ -269,6 +539,10 @@ int main(int argc, char** argv) {
     if (same(which, "wait-race")) wait_race();
     else if (same(which, "orphans")) orphans();
     else if (same(which, "mm-race")) mm_race();
+    else if (same(which, "authority")) authority();
+    else if (same(which, "kill-race")) kill_race();
+    else if (same(which, "kill-waits")) kill_waits();
+    else if (same(which, "async-share")) async_share();
     else {
         user::say("hostile: unknown case ", which, "\n");
         return 2;

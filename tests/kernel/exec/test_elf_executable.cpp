@@ -245,6 +245,10 @@ TEST_CASE("each loadable segment is checked", "[elf][executable]") {
         builder.programs[0].alignment = 1;
         CHECK(expect_planned(builder.build()).segment_count == 2);
     }
+    SECTION("no permission at all (neither R, W nor X)") {
+        data.flags = 0;
+        CHECK(expect_refused(builder.build(), Error::Malformed, "segment with no permission").offset == data_header);
+    }
     SECTION("writable and executable") {
         data.flags = elf::FlagRead | elf::FlagWrite | elf::FlagExecute;
         CHECK(expect_refused(builder.build(), Error::Malformed, "writable and executable segment").offset ==
