@@ -1,6 +1,7 @@
 # The front door. CMake does the building; this file only names the everyday commands.
 #
 #   make run     [MACHINE=virt|sifive_u] [SMP=N] [BOOTARGS="..."]   boot the kernel in QEMU
+#                [HOSTFWD=tcp:127.0.0.1:6201-:80] [NET=0]          (host forwarding; NET=0: no network)
 #   make test                                                       build and run every test
 #   make debug   [MACHINE=...] [SMP=N]                              QEMU waiting for gdb-multiarch
 #   make bench                                                      in-guest benchmarks (QEMU, -icount)
@@ -11,6 +12,8 @@ BUILD    ?= build
 MACHINE  ?= virt
 SMP      ?=
 BOOTARGS ?=
+HOSTFWD  ?= tcp:127.0.0.1:6201-:80
+NET      ?= 1
 JOBS     ?= $(shell nproc)
 
 .PHONY: all setup configure build run debug test bench bench-host clean
@@ -27,7 +30,8 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@scripts/qemu-run --machine $(MACHINE) $(if $(SMP),--smp $(SMP)) --kernel $(BUILD)/riscv/kernel/kernel.bin -- "$(BOOTARGS)"
+	@scripts/qemu-run --machine $(MACHINE) $(if $(SMP),--smp $(SMP)) $(if $(filter 0,$(NET)),--no-net,--hostfwd "$(HOSTFWD)") \
+		--kernel $(BUILD)/riscv/kernel/kernel.bin -- "$(BOOTARGS)"
 
 debug: build
 	@echo "QEMU waits for a debugger on localhost:1234. In another terminal:"

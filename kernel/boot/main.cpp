@@ -16,6 +16,7 @@
 #include "kernel/fdt/fdt.hpp"
 #include "kernel/lib/bootargs.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/net/virtio_devices.hpp"
 #include "kernel/monitor/monitor.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/rt/runtime.hpp"
@@ -151,6 +152,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
 
     init_realtime();
     print_banner(platform, console_name);
+    // Network devices need the PLIC, interrupts and bottom halves (all above); one line each.
+    net::init_virtio_devices(platform);
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 
     BootArgs args(platform.bootargs);

@@ -28,6 +28,7 @@ constexpr SelfTest Tests[] = {
     {"reliability", selftest_reliability, true},  // long (races on every hart): run by its own test
     {"fp", selftest_fp, false},
     {"linux", selftest_linux_programs, false},
+    {"net", selftest_net, true},                  // needs a network device (virt, not sifive_u)
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
     {"stack-overflow", selftest_stack_overflow, true},  // ends the kernel on purpose

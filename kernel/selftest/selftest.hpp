@@ -55,5 +55,6 @@ bool selftest_bottom_half();
 bool selftest_reliability();
 bool selftest_fp();
 bool selftest_linux_programs();
+bool selftest_net();
 
 } // namespace kernel
