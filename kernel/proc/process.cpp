@@ -10,6 +10,7 @@
 #include "kernel/exec/cpio.hpp"
 #include "kernel/exec/elf.hpp"
 #include "kernel/file/pipe.hpp"
+#include "kernel/file/socket.hpp"
 #include "kernel/lib/random.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/sched/fp_state.hpp"
@@ -578,6 +579,7 @@ void wake_blocked_threads() {
     wake_all_sleepers();
     wake_console_readers();
     wake_pipe_waiters();
+    wake_socket_waiters();
 }
 
 Result<int> wait(uint32_t pid) {

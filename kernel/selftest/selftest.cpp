@@ -26,6 +26,7 @@ constexpr SelfTest Tests[] = {
     {"uintr", selftest_user_interrupts, false},
     {"bottom-half", selftest_bottom_half, false},
     {"reliability", selftest_reliability, true},  // long (races on every hart): run by its own test
+    {"net", selftest_network, true},              // long (MiB over TCP): run by its own tests
     {"fp", selftest_fp, false},
     {"linux", selftest_linux_programs, false},
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
