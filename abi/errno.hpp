@@ -27,7 +27,26 @@
     X(ENOTTY, 25, NotTerminal, "inappropriate ioctl for device")               \
     X(EPIPE, 32, BrokenPipe, "broken pipe")                                    \
     X(ENOSYS, 38, NoSystemCall, "function not implemented")                    \
-    X(ETIMEDOUT, 110, TimedOut, "connection timed out")
+    X(ENOTSOCK, 88, NotSocket, "socket operation on non-socket")              \
+    X(EDESTADDRREQ, 89, DestinationRequired, "destination address required")  \
+    X(EMSGSIZE, 90, MessageTooLong, "message too long")                        \
+    X(ENOPROTOOPT, 92, NoProtocolOption, "protocol not available")             \
+    X(EPROTONOSUPPORT, 93, ProtocolNotSupported, "protocol not supported")     \
+    X(EOPNOTSUPP, 95, NotSupported, "operation not supported")                 \
+    X(EAFNOSUPPORT, 97, FamilyNotSupported, "address family not supported by protocol") \
+    X(EADDRINUSE, 98, AddressInUse, "address already in use")                  \
+    X(EADDRNOTAVAIL, 99, AddressNotAvailable, "cannot assign requested address") \
+    X(ENETDOWN, 100, NetworkDown, "network is down")                           \
+    X(ENETUNREACH, 101, NetworkUnreachable, "network is unreachable")          \
+    X(ECONNABORTED, 103, ConnectionAborted, "software caused connection abort") \
+    X(ECONNRESET, 104, ConnectionReset, "connection reset by peer")            \
+    X(ENOBUFS, 105, NoBuffers, "no buffer space available")                    \
+    X(EISCONN, 106, IsConnected, "transport endpoint is already connected")    \
+    X(ENOTCONN, 107, NotConnected, "transport endpoint is not connected")      \
+    X(ETIMEDOUT, 110, TimedOut, "connection timed out")                        \
+    X(ECONNREFUSED, 111, ConnectionRefused, "connection refused")              \
+    X(EALREADY, 114, Already, "operation already in progress")                 \
+    X(EINPROGRESS, 115, InProgress, "operation now in progress")
 
 namespace cokernel::abi {
 

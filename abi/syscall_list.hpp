@@ -62,6 +62,24 @@
     X(176, getgid, GetGid, Sync, (), ())                                                                            \
     X(177, getegid, GetEgid, Sync, (), ())                                                                          \
     X(178, gettid, GetTid, Sync, (), ())                                                                            \
+    X(198, socket, Socket, Sync, (int domain, int type, int protocol = 0), (domain, type, protocol))                  \
+    X(200, bind, Bind, Sync, (int fd, const void* address, uint32_t length), (fd, address, length))                  \
+    X(201, listen, Listen, Sync, (int fd, int backlog), (fd, backlog))                                              \
+    X(202, accept, Accept, Async, (int fd, void* address = nullptr, uint32_t* length = nullptr), (fd, address, length)) \
+    X(203, connect, Connect, Async, (int fd, const void* address, uint32_t length), (fd, address, length))           \
+    X(204, getsockname, GetSockName, Sync, (int fd, void* address, uint32_t* length), (fd, address, length))         \
+    X(205, getpeername, GetPeerName, Sync, (int fd, void* address, uint32_t* length), (fd, address, length))         \
+    X(206, sendto, SendTo, Async,                                                                                   \
+      (int fd, const void* buffer, size_t length, int flags = 0, const void* address = nullptr, uint32_t address_length = 0), \
+      (fd, buffer, length, flags, address, address_length))                                                         \
+    X(207, recvfrom, RecvFrom, Async,                                                                               \
+      (int fd, void* buffer, size_t length, int flags = 0, void* address = nullptr, uint32_t* address_length = nullptr), \
+      (fd, buffer, length, flags, address, address_length))                                                         \
+    X(208, setsockopt, SetSockOpt, Sync, (int fd, int level, int option, const void* value, uint32_t length),         \
+      (fd, level, option, value, length))                                                                           \
+    X(209, getsockopt, GetSockOpt, Sync, (int fd, int level, int option, void* value, uint32_t* length),              \
+      (fd, level, option, value, length))                                                                           \
+    X(210, shutdown, Shutdown, Sync, (int fd, int how), (fd, how))                                                  \
     X(214, brk, Brk, Sync, (uintptr_t address), (address))                                                          \
     X(215, munmap, Munmap, Sync, (uintptr_t address, size_t length), (address, length))                             \
     X(220, clone, Clone, Raw, (), ())                                                                               \
@@ -72,6 +90,7 @@
       (address, length, protection, flags, fd, offset))                                                             \
     X(226, mprotect, Mprotect, Sync, (uintptr_t address, size_t length, int protection), (address, length, protection)) \
     X(233, madvise, Madvise, Sync, (uintptr_t address, size_t length, int advice), (address, length, advice))       \
+    X(242, accept4, Accept4, Async, (int fd, void* address, uint32_t* length, int flags), (fd, address, length, flags)) \
     X(260, wait4, Wait4, Sync, (long pid, int* status, long options, void* rusage = nullptr),                        \
       (pid, status, options, rusage))                                                                               \
     X(261, prlimit64, Prlimit64, Sync, (long pid, int resource, const void* new_limit, void* old_limit),             \

@@ -18,6 +18,7 @@
 #include "kernel/mm/memory.hpp"
 #include "kernel/net/virtio_devices.hpp"
 #include "kernel/monitor/monitor.hpp"
+#include "kernel/net/stack.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/rt/runtime.hpp"
 #include "kernel/sched/fp_state.hpp"
@@ -149,6 +150,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
         println("console input: no bottom half ({}): readers are woken in the interrupt", error_name(started.error()));
     if (auto started = proc::start_sleepers_bottom_half(); !started)
         println("timer: no bottom half ({}): sleepers are woken in the interrupt", error_name(started.error()));
+    // The network stack (lwIP), on the devices the drivers registered; `net=off` leaves it out.
+    net::init_network(platform.bootargs);
 
     init_realtime();
     print_banner(platform, console_name);

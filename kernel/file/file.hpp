@@ -22,6 +22,7 @@ struct Thread;
 struct Process;
 class Call;
 struct CallMemory;
+class Socket;
 
 class File {
 public:
@@ -34,6 +35,8 @@ public:
 
     // fcntl F_GETFL: the access mode (O_RDWR by default; docs/syscalls.md says which files differ).
     virtual uint32_t status_flags() const { return 2; }
+    // The socket this file is (kernel/file/socket.hpp), or nullptr: the socket calls' -ENOTSOCK.
+    virtual Socket* as_socket() { return nullptr; }
 
     void acquire() { references_.fetch_add(1, std::memory_order_relaxed); }
     void release() {

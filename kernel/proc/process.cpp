@@ -10,6 +10,7 @@
 #include "kernel/exec/cpio.hpp"
 #include "kernel/exec/elf.hpp"
 #include "kernel/file/pipe.hpp"
+#include "kernel/file/socket.hpp"
 #include "kernel/lib/random.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/sched/fp_state.hpp"

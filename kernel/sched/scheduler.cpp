@@ -1,5 +1,7 @@
 #include "kernel/sched/scheduler.hpp"
 
+#include "kernel/net/stack.hpp"
+
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
@@ -392,6 +394,7 @@ bool sleep_until(uint64_t wake_time) {
 }
 
 void timer_tick(uint64_t now) {
+    net::timer_tick(now);  // lwIP's timeouts (kernel/net/stack.hpp)
     if (now < earliest_wake.load(std::memory_order_relaxed)) return;
     if (sleepers_half.started()) sleepers_half.raise();
     else wake_due_sleepers(nullptr);  // no bottom half (it could not be started at boot): here

@@ -26,9 +26,10 @@ constexpr SelfTest Tests[] = {
     {"uintr", selftest_user_interrupts, false},
     {"bottom-half", selftest_bottom_half, false},
     {"reliability", selftest_reliability, true},  // long (races on every hart): run by its own test
+    {"net", selftest_network, true},              // long (MiB over TCP): run by its own tests
     {"fp", selftest_fp, false},
     {"linux", selftest_linux_programs, false},
-    {"net", selftest_net, true},                  // needs a network device (virt, not sifive_u)
+    {"virtio-net", selftest_virtio_net, true},    // the device alone (boot with net=off); needs one (virt)
     {"uart-rx", selftest_console_receive, true},  // needs input on the console
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
     {"stack-overflow", selftest_stack_overflow, true},  // ends the kernel on purpose

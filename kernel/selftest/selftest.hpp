@@ -53,8 +53,9 @@ bool selftest_async_calls();
 bool selftest_user_interrupts();
 bool selftest_bottom_half();
 bool selftest_reliability();
+bool selftest_network();
 bool selftest_fp();
 bool selftest_linux_programs();
-bool selftest_net();
+bool selftest_virtio_net();
 
 } // namespace kernel

@@ -23,6 +23,20 @@ Call sys_write(CallMemory& memory, Process& process, CallArguments arguments);
 long sys_close(Thread& thread, SyscallArguments arguments);
 long sys_dup3(Thread& thread, SyscallArguments arguments);
 long sys_pipe2(Thread& thread, SyscallArguments arguments);
+// socket.cpp (the sockets themselves: kernel/file/socket.cpp)
+long sys_socket(Thread& thread, SyscallArguments arguments);
+long sys_bind(Thread& thread, SyscallArguments arguments);
+long sys_listen(Thread& thread, SyscallArguments arguments);
+Call sys_accept(CallMemory& memory, Process& process, CallArguments arguments);
+Call sys_accept4(CallMemory& memory, Process& process, CallArguments arguments);
+Call sys_connect(CallMemory& memory, Process& process, CallArguments arguments);
+long sys_getsockname(Thread& thread, SyscallArguments arguments);
+long sys_getpeername(Thread& thread, SyscallArguments arguments);
+Call sys_sendto(CallMemory& memory, Process& process, CallArguments arguments);
+Call sys_recvfrom(CallMemory& memory, Process& process, CallArguments arguments);
+long sys_setsockopt(Thread& thread, SyscallArguments arguments);
+long sys_getsockopt(Thread& thread, SyscallArguments arguments);
+long sys_shutdown(Thread& thread, SyscallArguments arguments);
 // kernel/file/console_file.cpp
 // Connects console input to readers blocked in a console read: the receive interrupt raises the
 // console's bottom half, started (at boot, after start_switch_coroutines) by start_console_input.
