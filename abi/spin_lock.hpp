@@ -39,7 +39,7 @@ public:
 #if defined(__riscv)
         return locked_.exchange(1, std::memory_order_acquire) == 0;
 #else
-        std::uint32_t expected = 0;
+        uint32_t expected = 0;
         return locked_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
                                                std::memory_order_relaxed);
 #endif
@@ -48,7 +48,7 @@ public:
 
 private:
     // A word, not a bool: rv64imac has amoswap.w but no byte-sized atomic swap (no libatomic call).
-    std::atomic<std::uint32_t> locked_{0};
+    std::atomic<uint32_t> locked_{0};
 };
 
 // Holds a lock from construction to the end of the scope.

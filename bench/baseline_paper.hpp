@@ -32,19 +32,19 @@ private:
     std::atomic<bool> locked_{false};
 };
 
-inline constexpr int kPaperLevels = 8;
-inline constexpr int kPaperProcesses = 16;
-inline constexpr std::uint8_t kPaperNoPriority = kPaperLevels;
+inline constexpr int PaperLevels = 8;
+inline constexpr int PaperProcesses = 16;
+inline constexpr uint8_t PaperNoPriority = PaperLevels;
 
 // The global array: process -> highest ready priority (plain shared memory in the paper).
 struct PaperGlobalPriorities {
-    std::array<std::uint8_t, kPaperProcesses> priority;
-    PaperGlobalPriorities() { priority.fill(kPaperNoPriority); }
+    std::array<uint8_t, PaperProcesses> priority;
+    PaperGlobalPriorities() { priority.fill(PaperNoPriority); }
     // Linear scan: is any other process more urgent than `self`?
     bool higher_than(int self) const {
-        std::uint8_t best = kPaperNoPriority;
+        uint8_t best = PaperNoPriority;
         int best_process = -1;
-        for (int process = 0; process < kPaperProcesses; ++process) {
+        for (int process = 0; process < PaperProcesses; ++process) {
             if (priority[process] < best) {
                 best = priority[process];
                 best_process = process;
@@ -55,7 +55,7 @@ struct PaperGlobalPriorities {
 };
 
 struct PaperCoroutine {
-    std::uint64_t id;
+    uint64_t id;
     int priority;
     std::coroutine_handle<> handle;
 };
@@ -64,9 +64,9 @@ class PaperExecutor {
 public:
     PaperExecutor(PaperGlobalPriorities& global, int process) : global_(global), process_(process) {}
 
-    std::uint64_t spawn(std::coroutine_handle<> handle, int priority) {
+    uint64_t spawn(std::coroutine_handle<> handle, int priority) {
         lock_.lock();
-        const std::uint64_t id = next_id_++;
+        const uint64_t id = next_id_++;
         coroutines_.emplace(id, std::make_shared<PaperCoroutine>(PaperCoroutine{id, priority, handle}));
         queues_[priority].push_back(id);
         bitmap_ |= 1u << priority;
@@ -79,9 +79,9 @@ public:
     std::shared_ptr<PaperCoroutine> fetch() {
         lock_.lock();
         std::shared_ptr<PaperCoroutine> found;
-        for (int level = 0; level < kPaperLevels; ++level) {
+        for (int level = 0; level < PaperLevels; ++level) {
             if ((bitmap_ & (1u << level)) == 0) continue;
-            const std::uint64_t id = queues_[level].front();
+            const uint64_t id = queues_[level].front();
             queues_[level].pop_front();
             if (queues_[level].empty()) bitmap_ &= ~(1u << level);
             found = coroutines_.find(id)->second;
@@ -92,7 +92,7 @@ public:
     }
 
     // The waker: put a pending coroutine back into its queue.
-    void re_back(std::uint64_t id) {
+    void re_back(uint64_t id) {
         lock_.lock();
         auto it = coroutines_.find(id);
         if (it != coroutines_.end()) {
@@ -104,7 +104,7 @@ public:
         lock_.unlock();
     }
 
-    void remove(std::uint64_t id) {
+    void remove(uint64_t id) {
         lock_.lock();
         coroutines_.erase(id);
         lock_.unlock();
@@ -125,16 +125,16 @@ public:
 
 private:
     void update_global() {
-        const std::uint8_t highest =
-            bitmap_ == 0 ? kPaperNoPriority : static_cast<std::uint8_t>(__builtin_ctz(bitmap_));
+        const uint8_t highest =
+            bitmap_ == 0 ? PaperNoPriority : static_cast<uint8_t>(__builtin_ctz(bitmap_));
         global_.priority[process_] = highest;
     }
 
     SpinMutex lock_;
-    std::map<std::uint64_t, std::shared_ptr<PaperCoroutine>> coroutines_;
-    std::array<std::deque<std::uint64_t>, kPaperLevels> queues_;
-    std::uint32_t bitmap_ = 0;
-    std::uint64_t next_id_ = 1;
+    std::map<uint64_t, std::shared_ptr<PaperCoroutine>> coroutines_;
+    std::array<std::deque<uint64_t>, PaperLevels> queues_;
+    uint32_t bitmap_ = 0;
+    uint64_t next_id_ = 1;
     PaperGlobalPriorities& global_;
     int process_;
     bool yield_hart_ = false;

@@ -13,8 +13,8 @@ namespace baseline {
 class PriorityQueueExecutor {
 public:
     struct Entry {
-        std::uint32_t priority;
-        std::uint64_t arrival;
+        uint32_t priority;
+        uint64_t arrival;
         std::coroutine_handle<> handle;
         // std::priority_queue pops the largest: "larger" = more urgent = smaller numbers.
         bool operator<(const Entry& other) const {
@@ -23,7 +23,7 @@ public:
         }
     };
 
-    void spawn(std::coroutine_handle<> handle, std::uint32_t priority) {
+    void spawn(std::coroutine_handle<> handle, uint32_t priority) {
         std::lock_guard<std::mutex> guard(lock_);
         queue_.push(Entry{priority, next_arrival_++, handle});
     }
@@ -55,7 +55,7 @@ public:
 private:
     std::mutex lock_;
     std::priority_queue<Entry> queue_;
-    std::uint64_t next_arrival_ = 0;
+    uint64_t next_arrival_ = 0;
 };
 
 } // namespace baseline

@@ -8,8 +8,8 @@ using namespace vdso;
 
 namespace {
 
-constexpr int kRoundBatch = 1000;
-constexpr int kYielders = 16;
+constexpr int RoundBatch = 1000;
+constexpr int Yielders = 16;
 
 Task<> return_at_once(ExecutorState&) { co_return; }
 
@@ -17,7 +17,7 @@ Task<> yield_forever(ExecutorState&) {
     for (;;) co_await yield_now();
 }
 
-void* dummy_frame(std::uint32_t n) { return reinterpret_cast<void*>(std::uintptr_t{0x1000} + n); }
+void* dummy_frame(uint32_t n) { return reinterpret_cast<void*>(std::uintptr_t{0x1000} + n); }
 
 // should_yield_hart for the benchmarks: the kernel's check against the global table, plus a budget
 // that ends a batch.
@@ -32,14 +32,14 @@ bool should_yield_with_budget(void* context) {
 
 // spawn: create a Task (frame from the pool) and make it a ready root (control block, bitmap, FIFO).
 void spawn(benchmark::State& state) {
-    constexpr int kBatch = 256;
-    bench::HeapExecutor executor(kBatch, kBatch + 8);
-    std::vector<JoinHandle<void>> handles(kBatch);
+    constexpr int Batch = 256;
+    bench::HeapExecutor executor(Batch, Batch + 8);
+    std::vector<JoinHandle<void>> handles(Batch);
     bench::run_batches(
-        state, kBatch,
+        state, Batch,
         [&] {
-            for (int i = 0; i < kBatch; ++i) {
-                auto handle = vdso::spawn(executor.state, return_at_once(executor.state), i % kPriorityLevels);
+            for (int i = 0; i < Batch; ++i) {
+                auto handle = vdso::spawn(executor.state, return_at_once(executor.state), i % PriorityLevels);
                 handles[i] = std::move(*handle);
             }
         },
@@ -52,14 +52,14 @@ BENCHMARK(spawn)->UseManualTime();
 
 // spawn_core: the executor's part of spawn alone (no frame).
 void spawn_core(benchmark::State& state) {
-    constexpr int kBatch = 256;
-    bench::HeapExecutor executor(kBatch);
-    std::array<CoroutineId, kBatch> ids;
+    constexpr int Batch = 256;
+    bench::HeapExecutor executor(Batch);
+    std::array<CoroutineId, Batch> ids;
     bench::run_batches(
-        state, kBatch,
+        state, Batch,
         [&] {
-            for (int i = 0; i < kBatch; ++i) {
-                ids[i] = *executor_spawn(executor.state, dummy_frame(i), nullptr, i % kPriorityLevels);
+            for (int i = 0; i < Batch; ++i) {
+                ids[i] = *executor_spawn(executor.state, dummy_frame(i), nullptr, i % PriorityLevels);
             }
         },
         [&] {
@@ -70,10 +70,10 @@ BENCHMARK(spawn_core)->UseManualTime();
 
 // wake: Pending -> Ready (the paper's re_back) of 256 waiting coroutines.
 void wake(benchmark::State& state) {
-    constexpr int kBatch = 256;
-    bench::HeapExecutor executor(kBatch);
-    std::array<CoroutineId, kBatch> ids;
-    for (int i = 0; i < kBatch; ++i) ids[i] = *executor_spawn(executor.state, dummy_frame(i), nullptr, i % 8);
+    constexpr int Batch = 256;
+    bench::HeapExecutor executor(Batch);
+    std::array<CoroutineId, Batch> ids;
+    for (int i = 0; i < Batch; ++i) ids[i] = *executor_spawn(executor.state, dummy_frame(i), nullptr, i % 8);
     auto make_all_pending = [&] {
         while (FetchedCoroutine ran = executor_fetch(executor.state, nullptr)) {
             ran.block->suspend_reason = SuspendReason::Wait;
@@ -82,7 +82,7 @@ void wake(benchmark::State& state) {
     };
     make_all_pending();
     bench::run_batches(
-        state, kBatch,
+        state, Batch,
         [&] {
             for (CoroutineId id : ids) executor_wake(executor.state, id);
         },
@@ -99,11 +99,11 @@ void yield_round(benchmark::State& state) {
     executor.state.hooks.should_yield_hart = &should_yield_with_budget;
     executor.state.hooks.should_yield_context = &budget;
     std::vector<JoinHandle<void>> handles;
-    for (int i = 0; i < kYielders; ++i) handles.push_back(std::move(*vdso::spawn(executor.state, yield_forever(executor.state), 3)));
+    for (int i = 0; i < Yielders; ++i) handles.push_back(std::move(*vdso::spawn(executor.state, yield_forever(executor.state), 3)));
     bench::run_batches(
-        state, kRoundBatch,
+        state, RoundBatch,
         [&] {
-            budget.remaining = kRoundBatch;
+            budget.remaining = RoundBatch;
             run_until_idle(executor.state, nullptr);
         },
         [] {});
@@ -120,11 +120,11 @@ void yield_round_two_locks(benchmark::State& state) {
     executor.state.hooks.should_yield_hart = &should_yield_with_budget;
     executor.state.hooks.should_yield_context = &budget;
     std::vector<JoinHandle<void>> handles;
-    for (int i = 0; i < kYielders; ++i) handles.push_back(std::move(*vdso::spawn(executor.state, yield_forever(executor.state), 3)));
+    for (int i = 0; i < Yielders; ++i) handles.push_back(std::move(*vdso::spawn(executor.state, yield_forever(executor.state), 3)));
     bench::run_batches(
-        state, kRoundBatch,
+        state, RoundBatch,
         [&] {
-            for (int i = 0; i < kRoundBatch; ++i) poll_once(executor.state, nullptr);
+            for (int i = 0; i < RoundBatch; ++i) poll_once(executor.state, nullptr);
         },
         [] {});
     for (auto& handle : handles) cancel(executor.state, handle.id());
@@ -134,15 +134,15 @@ BENCHMARK(yield_round_two_locks)->UseManualTime();
 // fetch_N: take the most urgent of N ready coroutines spread over all 64 levels. Timed: 16 fetches;
 // untimed: put them back at the tails of their levels.
 void fetch(benchmark::State& state) {
-    constexpr int kBatch = 16;
-    const auto ready = static_cast<std::uint32_t>(state.range(0));
+    constexpr int Batch = 16;
+    const auto ready = static_cast<uint32_t>(state.range(0));
     bench::HeapExecutor executor(ready);
-    for (std::uint32_t i = 0; i < ready; ++i) {
-        (void)executor_spawn(executor.state, dummy_frame(i), nullptr, i % kPriorityLevels);
+    for (uint32_t i = 0; i < ready; ++i) {
+        (void)executor_spawn(executor.state, dummy_frame(i), nullptr, i % PriorityLevels);
     }
-    std::array<FetchedCoroutine, kBatch> fetched;
+    std::array<FetchedCoroutine, Batch> fetched;
     bench::run_batches(
-        state, kBatch,
+        state, Batch,
         [&] {
             for (auto& slot : fetched) slot = executor_fetch(executor.state, nullptr);
             benchmark::DoNotOptimize(fetched);
@@ -160,12 +160,12 @@ BENCHMARK(fetch)->Name("fetch_65536")->Arg(65536)->UseManualTime();
 
 // global_pick: the kernel's pick of the next process (16 processes, round-robin).
 void global_pick(benchmark::State& state) {
-    constexpr int kBatch = 256;
+    constexpr int Batch = 256;
     bench::GlobalTable global;
     bench::run_batches(
-        state, kBatch,
+        state, Batch,
         [&] {
-            for (int i = 0; i < kBatch; ++i) benchmark::DoNotOptimize(global_priority_pick_highest(global.table));
+            for (int i = 0; i < Batch; ++i) benchmark::DoNotOptimize(global_priority_pick_highest(global.table));
         },
         [] {});
 }

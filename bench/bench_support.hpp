@@ -36,7 +36,7 @@ void run_batches(benchmark::State& state, int batch, Timed timed, Untimed untime
 }
 
 struct HeapExecutor {
-    explicit HeapExecutor(std::uint32_t capacity, std::uint32_t frames = 64, std::size_t frame_size = 256)
+    explicit HeapExecutor(uint32_t capacity, uint32_t frames = 64, std::size_t frame_size = 256)
         : blocks(capacity), pool(static_cast<std::byte*>(std::aligned_alloc(16, frames * frame_size))) {
         if (!vdso::executor_init(state, blocks.data(), capacity)) std::abort();
         if (!vdso::frame_allocator_init(allocator, pool.get(), frames * frame_size, frame_size)) std::abort();
@@ -57,7 +57,7 @@ struct HeapExecutor {
 struct GlobalTable {
     GlobalTable() : processes(16) {
         (void)vdso::global_priority_init(table, processes.data(), 16);
-        for (std::uint32_t process = 0; process < 16; ++process) {
+        for (uint32_t process = 0; process < 16; ++process) {
             (void)vdso::global_priority_add(table, process, 0);
             (void)vdso::global_priority_publish(table, process, process == 0 ? 3 : 5 + process % 3);
         }

@@ -18,24 +18,24 @@ namespace {
 class TicketLock {
 public:
     void lock() {
-        const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
+        const uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
         while (serving_.load(std::memory_order_acquire) != ticket) vdso::cpu_relax();
     }
     void unlock() { serving_.store(serving_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
 
 private:
-    std::atomic<std::uint32_t> next_{0};
-    std::atomic<std::uint32_t> serving_{0};
+    std::atomic<uint32_t> next_{0};
+    std::atomic<uint32_t> serving_{0};
 };
 
 template <typename Lock>
 void lock_uncontended(benchmark::State& state) {
-    constexpr int kBatch = 1000;
+    constexpr int Batch = 1000;
     Lock lock;
     bench::run_batches(
-        state, kBatch,
+        state, Batch,
         [&] {
-            for (int i = 0; i < kBatch; ++i) {
+            for (int i = 0; i < Batch; ++i) {
                 lock.lock();
                 benchmark::ClobberMemory();
                 lock.unlock();
@@ -50,18 +50,18 @@ BENCHMARK(lock_uncontended<std::mutex>)->Name("lock_uncontended_std_mutex")->Use
 // Two threads taking the lock around a critical section about as long as the executor's.
 template <typename Lock>
 void lock_contended_2_threads(benchmark::State& state) {
-    constexpr int kPerThread = 20000;
+    constexpr int PerThread = 20000;
     Lock lock;
-    std::uint64_t shared_words[8] = {};
+    uint64_t shared_words[8] = {};
     auto worker = [&] {
-        for (int i = 0; i < kPerThread; ++i) {
+        for (int i = 0; i < PerThread; ++i) {
             lock.lock();
             for (auto& word : shared_words) ++word;
             lock.unlock();
         }
     };
     bench::run_batches(
-        state, 2 * kPerThread,
+        state, 2 * PerThread,
         [&] {
             std::thread other(worker);
             worker();
@@ -74,8 +74,8 @@ BENCHMARK(lock_contended_2_threads<vdso::SpinLock>)->Name("lock_contended_2_thre
 BENCHMARK(lock_contended_2_threads<TicketLock>)->Name("lock_contended_2_threads_ticket")->UseManualTime();
 BENCHMARK(lock_contended_2_threads<std::mutex>)->Name("lock_contended_2_threads_std_mutex")->UseManualTime();
 
-constexpr int kRoundsPerThread = 20000;
-constexpr int kThreadYielders = 64;
+constexpr int RoundsPerThread = 20000;
+constexpr int ThreadYielders = 64;
 
 thread_local long rounds_left = 0;
 bool thread_budget(void*) { return --rounds_left <= 0; }
@@ -89,15 +89,15 @@ void yield_round_2_threads(benchmark::State& state) {
     bench::HeapExecutor executor(256, 256);
     executor.state.hooks.should_yield_hart = &thread_budget;
     std::vector<vdso::JoinHandle<void>> handles;
-    for (int i = 0; i < kThreadYielders; ++i) {
+    for (int i = 0; i < ThreadYielders; ++i) {
         handles.push_back(std::move(*vdso::spawn(executor.state, yield_forever(executor.state), 3)));
     }
     auto poller = [&] {
-        rounds_left = kRoundsPerThread;
+        rounds_left = RoundsPerThread;
         vdso::run_until_idle(executor.state, nullptr);
     };
     bench::run_batches(
-        state, 2 * kRoundsPerThread,
+        state, 2 * RoundsPerThread,
         [&] {
             std::thread other(poller);
             poller();
@@ -112,12 +112,12 @@ void yield_round_2_threads_paper(benchmark::State& state) {
     baseline::PaperGlobalPriorities global;
     baseline::PaperExecutor executor(global, 0);
     std::vector<baseline::YieldingCoroutine> coroutines;
-    for (int i = 0; i < kThreadYielders; ++i) {
+    for (int i = 0; i < ThreadYielders; ++i) {
         coroutines.push_back(baseline::yield_forever());
         executor.spawn(coroutines.back().handle, 3);
     }
     auto poller = [&] {
-        for (int i = 0; i < kRoundsPerThread; ++i) {
+        for (int i = 0; i < RoundsPerThread; ++i) {
             auto coroutine = executor.fetch();
             if (!coroutine) continue;
             coroutine->handle.resume();
@@ -126,7 +126,7 @@ void yield_round_2_threads_paper(benchmark::State& state) {
         }
     };
     bench::run_batches(
-        state, 2 * kRoundsPerThread,
+        state, 2 * RoundsPerThread,
         [&] {
             std::thread other(poller);
             poller();
@@ -140,15 +140,15 @@ BENCHMARK(yield_round_2_threads_paper)->UseManualTime();
 void yield_round_2_threads_priority_queue(benchmark::State& state) {
     baseline::PriorityQueueExecutor executor;
     std::vector<baseline::YieldingCoroutine> coroutines;
-    for (int i = 0; i < kThreadYielders; ++i) {
+    for (int i = 0; i < ThreadYielders; ++i) {
         coroutines.push_back(baseline::yield_forever());
         executor.spawn(coroutines.back().handle, 3);
     }
     auto poller = [&] {
-        for (int i = 0; i < kRoundsPerThread; ++i) executor.poll_once_yielding();
+        for (int i = 0; i < RoundsPerThread; ++i) executor.poll_once_yielding();
     };
     bench::run_batches(
-        state, 2 * kRoundsPerThread,
+        state, 2 * RoundsPerThread,
         [&] {
             std::thread other(poller);
             poller();

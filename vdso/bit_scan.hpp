@@ -17,40 +17,40 @@ namespace vdso {
 
 namespace bit_scan_detail {
 
-// A de Bruijn sequence B(2, 6): every 6-bit window of (kDeBruijn << i) >> 58 is distinct for i in 0..63.
-inline constexpr std::uint64_t kDeBruijn = 0x03f79d71b4cb0a89ULL;
+// A de Bruijn sequence B(2, 6): every 6-bit window of (DeBruijn << i) >> 58 is distinct for i in 0..63.
+inline constexpr uint64_t DeBruijn = 0x03f79d71b4cb0a89ULL;
 
-constexpr std::array<std::uint8_t, 64> make_debruijn_table() {
-    std::array<std::uint8_t, 64> table{};
+constexpr std::array<uint8_t, 64> make_debruijn_table() {
+    std::array<uint8_t, 64> table{};
     for (unsigned bit = 0; bit < 64; ++bit) {
-        table[(kDeBruijn << bit) >> 58] = static_cast<std::uint8_t>(bit);
+        table[(DeBruijn << bit) >> 58] = static_cast<uint8_t>(bit);
     }
     return table;
 }
 
 // Read-only data (no pointers, so no relocations in the vDSO image).
-inline constexpr std::array<std::uint8_t, 64> kDeBruijnTable = make_debruijn_table();
+inline constexpr std::array<uint8_t, 64> DeBruijnTable = make_debruijn_table();
 
 } // namespace bit_scan_detail
 
-constexpr unsigned count_trailing_zeros_debruijn(std::uint64_t word) {
-    const std::uint64_t lowest_bit = word & (~word + 1);
-    return bit_scan_detail::kDeBruijnTable[(lowest_bit * bit_scan_detail::kDeBruijn) >> 58];
+constexpr unsigned count_trailing_zeros_debruijn(uint64_t word) {
+    const uint64_t lowest_bit = word & (~word + 1);
+    return bit_scan_detail::DeBruijnTable[(lowest_bit * bit_scan_detail::DeBruijn) >> 58];
 }
 
-constexpr unsigned count_trailing_zeros_instruction(std::uint64_t word) {
+constexpr unsigned count_trailing_zeros_instruction(uint64_t word) {
     return static_cast<unsigned>(__builtin_ctzll(word));
 }
 
 // True when count_trailing_zeros compiles to a single instruction on this target.
 #if defined(__riscv) && !defined(__riscv_zbb)
-inline constexpr bool kHasCountTrailingZerosInstruction = false;
+inline constexpr bool HasCountTrailingZerosInstruction = false;
 #else
-inline constexpr bool kHasCountTrailingZerosInstruction = true;
+inline constexpr bool HasCountTrailingZerosInstruction = true;
 #endif
 
-constexpr unsigned count_trailing_zeros(std::uint64_t word) {
-    if constexpr (kHasCountTrailingZerosInstruction) {
+constexpr unsigned count_trailing_zeros(uint64_t word) {
+    if constexpr (HasCountTrailingZerosInstruction) {
         return count_trailing_zeros_instruction(word);
     } else {
         return count_trailing_zeros_debruijn(word);

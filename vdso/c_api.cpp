@@ -38,7 +38,7 @@ static_assert(static_cast<int>(SuspendReason::Exit) == COKERNEL_SUSPEND_EXIT);
 static_assert(static_cast<int>(WakeStatus::Stale) == COKERNEL_WAKE_STALE);
 static_assert(static_cast<int>(CancelStatus::Stale) == COKERNEL_CANCEL_STALE);
 static_assert(static_cast<int>(PollOutcome::Stopped) == COKERNEL_POLL_STOPPED);
-static_assert(kPriorityLevels == COKERNEL_PRIORITY_LEVELS && kNoPriority == COKERNEL_NO_PRIORITY);
+static_assert(PriorityLevels == COKERNEL_PRIORITY_LEVELS && NoPriority == COKERNEL_NO_PRIORITY);
 static_assert(-static_cast<int>(Error::NotFound) == COKERNEL_ERROR_NOT_FOUND);
 
 ExecutorState& executor(void* state) { return *static_cast<ExecutorState*>(state); }

@@ -9,7 +9,7 @@ namespace abi = cokernel::abi;
 namespace {
 
 #if defined(__riscv)
-long system_call(long number, const std::uint64_t* arguments, std::uint64_t token) {
+long system_call(long number, const uint64_t* arguments, uint64_t token) {
     register long a0 asm("a0") = static_cast<long>(arguments[0]);
     register long a1 asm("a1") = static_cast<long>(arguments[1]);
     register long a2 asm("a2") = static_cast<long>(arguments[2]);
@@ -31,27 +31,27 @@ void clear_user_software_interrupt() { asm volatile("csrc 0x044, 1" ::: "memory"
 } // namespace
 } // namespace vdso
 // Host builds (unit tests) have no kernel: the test provides the system calls.
-extern "C" long cokernel_host_system_call(long number, const std::uint64_t* arguments, std::uint64_t token);
+extern "C" long cokernel_host_system_call(long number, const uint64_t* arguments, uint64_t token);
 namespace vdso {
 namespace {
-long system_call(long number, const std::uint64_t* arguments, std::uint64_t token) {
+long system_call(long number, const uint64_t* arguments, uint64_t token) {
     return cokernel_host_system_call(number, arguments, token);
 }
 void clear_user_software_interrupt() {}
 #endif
 
 long async_flush() {
-    const std::uint64_t none[6] = {};
+    const uint64_t none[6] = {};
     return system_call(abi::AsyncFlush, none, 0);
 }
 
 // Under the executor's lock: hands out every entry of the ring.
 void drain_locked(ExecutorState& executor, abi::CompletionRing& ring, DrainOutcome& outcome) {
-    const std::uint32_t capacity = __atomic_load_n(&ring.capacity, __ATOMIC_RELAXED);
+    const uint32_t capacity = __atomic_load_n(&ring.capacity, __ATOMIC_RELAXED);
     if (capacity == 0 || (capacity & (capacity - 1)) != 0) return; // not a ring the kernel set up
     abi::CompletionEntry* entries = abi::ring_entries(&ring);
-    std::uint32_t head = __atomic_load_n(&ring.head, __ATOMIC_RELAXED);
-    std::uint32_t tail = __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE);
+    uint32_t head = __atomic_load_n(&ring.head, __ATOMIC_RELAXED);
+    uint32_t tail = __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE);
     while (head != tail) {
         const abi::CompletionEntry entry = entries[head & (capacity - 1)];
         ++head;
@@ -85,7 +85,7 @@ void count(UserInterruptContext& context, const DrainOutcome& outcome) {
 
 } // namespace vdso
 
-extern "C" [[gnu::used]] void vdso_async_call_arm(void* context, void* executor, std::uint64_t id) {
+extern "C" [[gnu::used]] void vdso_async_call_arm(void* context, void* executor, uint64_t id) {
     auto& call = *static_cast<vdso::AsyncCall*>(context);
     auto& state = *static_cast<vdso::ExecutorState*>(executor);
     // The poll thread runs this for the coroutine (it is Running, arming): its block is stable. Marked
@@ -114,7 +114,7 @@ extern "C" [[gnu::used]] void vdso_async_call_arm(void* context, void* executor,
 #if defined(COKERNEL_VDSO_IMAGE)
 // The exported name of the same function (one address: the drain recognises it).
 extern "C" __attribute__((visibility("default"), alias("vdso_async_call_arm"))) void
-cokernel_async_call_arm(void* call, void* executor, std::uint64_t id);
+cokernel_async_call_arm(void* call, void* executor, uint64_t id);
 
 // Called by vdso/user_interrupt_entry.S with uscratch (the UserInterruptContext).
 extern "C" [[gnu::used]] void vdso_user_interrupt_dispatch(void* context) {
@@ -156,7 +156,7 @@ void user_interrupt_handler(UserInterruptContext& context) {
         context.after_delivery(context.after_delivery_argument, outcome.delivered);
 }
 
-std::uint32_t completion_poll(UserInterruptContext& context) {
+uint32_t completion_poll(UserInterruptContext& context) {
     if (context.executor == nullptr || context.ring == nullptr) return 0;
     const bool deferred = context.deferred.load(std::memory_order_acquire) != 0;
     if (!deferred && !completion_pending(*context.ring) && __atomic_load_n(&context.ring->held, __ATOMIC_ACQUIRE) == 0)
@@ -168,7 +168,7 @@ std::uint32_t completion_poll(UserInterruptContext& context) {
 }
 
 void drain_after_submission(UserInterruptContext& context) {
-    const std::uint32_t delivered = completion_poll(context);
+    const uint32_t delivered = completion_poll(context);
     if (delivered == 0) return;
     context.drained_after_submission.fetch_add(delivered, std::memory_order_relaxed);
     if (context.after_delivery != nullptr) context.after_delivery(context.after_delivery_argument, delivered);

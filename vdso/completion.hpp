@@ -28,7 +28,7 @@ namespace vdso {
 // An asynchronous call being awaited: what to submit, and where its result lands.
 struct AsyncCall {
     long number = 0;             // the call's number, without abi::AsyncCallBit
-    std::uint64_t arguments[6] = {};
+    uint64_t arguments[6] = {};
     long result = 0;             // the completion's result, or the submission's refusal (-EAGAIN, ...)
 };
 
@@ -38,13 +38,13 @@ struct AsyncCall {
 // ID as token. A refused submission stores the refusal as the result and wakes the coroutine at once.
 // The vDSO exports it as cokernel_async_call_arm (the same address); a process passes that address
 // to cokernel_coroutine_record_suspension.
-extern "C" void vdso_async_call_arm(void* call, void* executor, std::uint64_t id);
+extern "C" void vdso_async_call_arm(void* call, void* executor, uint64_t id);
 
 namespace vdso {
 
 struct DrainOutcome {
-    std::uint32_t delivered = 0; // results handed to their coroutines (each woken)
-    std::uint32_t stale = 0;     // entries for no waiting coroutine: ignored
+    uint32_t delivered = 0; // results handed to their coroutines (each woken)
+    uint32_t stale = 0;     // entries for no waiting coroutine: ignored
 };
 
 // Consumes every entry of `ring` (taking the executor's lock). The caller then wakes idle poll
@@ -65,15 +65,15 @@ struct UserInterruptContext {
     cokernel::abi::CompletionRing* ring = nullptr;
     // Set when the handler found the executor's lock held (perhaps by the very code it interrupted):
     // the poll loop drains at its next step instead.
-    std::atomic<std::uint32_t> deferred{0};
+    std::atomic<uint32_t> deferred{0};
     // Called by the handler after it has delivered results (no lock held): wakes idle poll threads.
-    void (*after_delivery)(void* argument, std::uint32_t delivered) = nullptr;
+    void (*after_delivery)(void* argument, uint32_t delivered) = nullptr;
     void* after_delivery_argument = nullptr;
     // Counters, for tests and measurements.
-    std::atomic<std::uint64_t> interrupts{0}; // handler runs
-    std::atomic<std::uint64_t> delivered{0};  // results handed out (handler and poll loops)
-    std::atomic<std::uint64_t> stale{0};      // entries ignored: no coroutine waiting for them
-    std::atomic<std::uint64_t> drained_after_submission{0}; // of `delivered`: by the arm step's drain
+    std::atomic<uint64_t> interrupts{0}; // handler runs
+    std::atomic<uint64_t> delivered{0};  // results handed out (handler and poll loops)
+    std::atomic<uint64_t> stale{0};      // entries ignored: no coroutine waiting for them
+    std::atomic<uint64_t> drained_after_submission{0}; // of `delivered`: by the arm step's drain
 };
 
 // The body of the user-interrupt handler (vdso/user_interrupt_entry.S saves and restores the
@@ -83,7 +83,7 @@ void user_interrupt_handler(UserInterruptContext& context);
 
 // The poll loop's part: drains if the ring has entries or a handler deferred. Returns what it
 // delivered (0 when there was nothing). Calls async_flush while completions are held.
-std::uint32_t completion_poll(UserInterruptContext& context);
+uint32_t completion_poll(UserInterruptContext& context);
 
 // The arm step's drain, right after its submission returned (abi::AsyncDrainsAfterReturnBit): the
 // kernel raised no interrupt for what it posted during that system call, so it is taken here.

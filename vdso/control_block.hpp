@@ -21,21 +21,21 @@ struct ExecutorState;
 struct PollThread;
 
 struct CoroutineId {
-    std::uint64_t value = 0;
+    uint64_t value = 0;
 
-    static constexpr CoroutineId make(std::uint32_t index, std::uint32_t generation) {
-        return CoroutineId{(std::uint64_t{generation} << 32) | index};
+    static constexpr CoroutineId make(uint32_t index, uint32_t generation) {
+        return CoroutineId{(uint64_t{generation} << 32) | index};
     }
-    constexpr std::uint32_t index() const { return static_cast<std::uint32_t>(value); }
-    constexpr std::uint32_t generation() const { return static_cast<std::uint32_t>(value >> 32); }
+    constexpr uint32_t index() const { return static_cast<uint32_t>(value); }
+    constexpr uint32_t generation() const { return static_cast<uint32_t>(value >> 32); }
     constexpr bool is_null() const { return value == 0; }
     friend constexpr bool operator==(CoroutineId, CoroutineId) = default;
 };
 
-enum class CoroutineState : std::uint8_t { Free, Ready, Running, Pending, Exited };
+enum class CoroutineState : uint8_t { Free, Ready, Running, Pending, Exited };
 
 // What the running coroutine asks the poll loop to do with it once it has suspended.
-enum class SuspendReason : std::uint8_t {
+enum class SuspendReason : uint8_t {
     Wait,  // become Pending until woken (the default: a suspension nobody explained is a wait)
     Yield, // back to the tail of its ready queue
     Exit,  // finished: free the slot
@@ -47,11 +47,11 @@ enum class SuspendReason : std::uint8_t {
 // (wake_pending), so it is never lost; any other wake of a Running coroutine is a duplicate.
 using ArmFunction = void (*)(void* arm_context, ExecutorState* executor, CoroutineId id);
 
-inline constexpr std::uint32_t kNoIndex = 0xffff'ffffu;
+inline constexpr uint32_t NoIndex = 0xffff'ffffu;
 
 // One cache line per coroutine: no block straddles two lines, and harts working on neighbouring
 // coroutines do not share a line.
-// Besides the states above: `next` and `prev` are kNoIndex while a block is not in a ready queue
+// Besides the states above: `next` and `prev` are NoIndex while a block is not in a ready queue
 // (next is the free-list link while Free); `arm` is null except between a suspension that records
 // one and the poll loop running it.
 struct alignas(64) ControlBlock {
@@ -64,10 +64,10 @@ struct alignas(64) ControlBlock {
     ArmFunction arm;
     void* arm_context;
     // Guarded by ExecutorState::lock.
-    std::uint32_t generation;
-    std::uint32_t next;    // ready-queue link, or free-list link while Free
-    std::uint32_t prev;    // ready-queue link
-    std::uint8_t priority; // 0 = highest
+    uint32_t generation;
+    uint32_t next;    // ready-queue link, or free-list link while Free
+    uint32_t prev;    // ready-queue link
+    uint8_t priority; // 0 = highest
     CoroutineState state;
     bool wake_pending;     // woken while arming: Ready instead of Pending at finish
     // Set by the poll thread (without the lock) while it runs `arm`; read by wakers under the lock.
@@ -85,8 +85,8 @@ struct alignas(64) ControlBlock {
     // 1 while the coroutine waits for the completion of an asynchronous call (vdso/completion.hpp):
     // set by the call's arm step before it submits, cleared by the drain that delivers the result
     // (under the lock), or by the arm step if the call is refused; 0 in a new coroutine.
-    std::uint8_t waits_for_completion;
-    std::uint8_t reserved[2];
+    uint8_t waits_for_completion;
+    uint8_t reserved[2];
 };
 static_assert(sizeof(ControlBlock) == 64, "a control block is one cache line");
 static_assert(offsetof(ControlBlock, suspend_reason) % 8 == 0 &&
@@ -94,23 +94,23 @@ static_assert(offsetof(ControlBlock, suspend_reason) % 8 == 0 &&
               "the suspension word is eight aligned bytes");
 
 // The suspension word: suspend_reason, the bind, unbind and cancel requests and is_bound as one
-// 64-bit load. It equals kPlainYieldWord exactly when the coroutine yielded, nothing else was asked
+// 64-bit load. It equals PlainYieldWord exactly when the coroutine yielded, nothing else was asked
 // of it (no binding change, no cancellation) and it is not bound: the poll loop's yield fast path.
-inline std::uint64_t suspension_word(const ControlBlock& block) {
+inline uint64_t suspension_word(const ControlBlock& block) {
     const void* bytes = reinterpret_cast<const unsigned char*>(&block) + offsetof(ControlBlock, suspend_reason);
-    std::uint64_t word;
+    uint64_t word;
     __builtin_memcpy(&word, __builtin_assume_aligned(bytes, 8), sizeof word);
     return word;
 }
 struct SuspensionBytes {
     unsigned char bytes[8];
 };
-inline constexpr std::uint64_t kPlainYieldWord = __builtin_bit_cast(
-    std::uint64_t, SuspensionBytes{{static_cast<unsigned char>(SuspendReason::Yield), 0, 0, 0, 0, 0, 0, 0}});
-// The requests alone (suspension word without is_bound): kPlainYieldWord for a plain yield of a
+inline constexpr uint64_t PlainYieldWord = __builtin_bit_cast(
+    uint64_t, SuspensionBytes{{static_cast<unsigned char>(SuspendReason::Yield), 0, 0, 0, 0, 0, 0, 0}});
+// The requests alone (suspension word without is_bound): PlainYieldWord for a plain yield of a
 // bound or unbound coroutine.
-inline constexpr std::uint64_t kSuspensionRequestMask = __builtin_bit_cast(
-    std::uint64_t, SuspensionBytes{{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}});
+inline constexpr uint64_t SuspensionRequestMask = __builtin_bit_cast(
+    uint64_t, SuspensionBytes{{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}});
 static_assert(static_cast<unsigned char>(SuspendReason::Wait) == 0, "a cleared suspension means Wait");
 
 // Back to "suspends to wait, nothing asked" (what a coroutine that does not record its suspension

@@ -3,6 +3,7 @@
 
 #include <new>
 
+#include "vdso/executor_fast_path.hpp"
 #include "vdso/executor_locked.hpp"
 
 namespace vdso {
@@ -34,43 +35,43 @@ void locked::free_slot(ExecutorState& state, ControlBlock& block) {
     --state.live_count;
 }
 
-Result<void> executor_init(ExecutorState& state, ControlBlock* blocks, std::uint32_t capacity) {
-    if (blocks == nullptr || capacity == 0 || capacity == kNoIndex) return Error::InvalidArgument;
+Result<void> executor_init(ExecutorState& state, ControlBlock* blocks, uint32_t capacity) {
+    if (blocks == nullptr || capacity == 0 || capacity == NoIndex) return Error::InvalidArgument;
     state.blocks = blocks;
     state.capacity = capacity;
-    for (std::uint32_t index = 0; index < capacity; ++index) {
+    for (uint32_t index = 0; index < capacity; ++index) {
         ControlBlock& block = blocks[index];
         new (&block) ControlBlock{};
         block.generation = 1;
         block.state = CoroutineState::Free;
-        block.next = index + 1 < capacity ? index + 1 : kNoIndex;
-        block.prev = kNoIndex;
+        block.next = index + 1 < capacity ? index + 1 : NoIndex;
+        block.prev = NoIndex;
     }
     state.free_head = 0;
     state.live_count = 0;
     state.ready_count = 0;
-    state.published_priority = kNoPriority;
+    state.published_priority = NoPriority;
     for (ReadyQueue& queue : state.ready) queue = ReadyQueue{};
     return kernel::success();
 }
 
 Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, void* owner,
-                                   std::uint32_t priority, CoroutineRef* publish) {
-    if (priority >= kPriorityLevels) return Error::InvalidArgument;
+                                   uint32_t priority, CoroutineRef* publish) {
+    if (priority >= PriorityLevels) return Error::InvalidArgument;
     Guard guard(state.lock);
-    if (state.free_head == kNoIndex) return Error::NoMemory;
-    const std::uint32_t index = state.free_head;
+    if (state.free_head == NoIndex) return Error::NoMemory;
+    const uint32_t index = state.free_head;
     ControlBlock& block = state.blocks[index];
     state.free_head = block.next;
     ++state.live_count;
     block.resume_address = resume_address;
     block.owner = owner;
     set_bound(block, nullptr);
-    block.priority = static_cast<std::uint8_t>(priority);
+    block.priority = static_cast<uint8_t>(priority);
     block.cancel_requested = false;
     block.waits_for_completion = 0;
     block.arm = nullptr;
-    block.next = kNoIndex; // was the free-list link
+    block.next = NoIndex; // was the free-list link
     const CoroutineId id = CoroutineId::make(index, block.generation);
     if (publish != nullptr) *publish = CoroutineRef{&block, id};
     push_ready(state, block, index);
@@ -89,7 +90,7 @@ FetchedCoroutine executor_fetch(ExecutorState& state, PollThread* thread) {
 }
 
 void* executor_finish(ExecutorState& state, PollThread* thread, FetchedCoroutine ran) {
-    const std::uint32_t index = index_of(state, *ran.block);
+    const uint32_t index = index_of(state, *ran.block);
     Guard guard(state.lock);
     return finish(state, thread, *ran.block, index);
 }
@@ -130,18 +131,18 @@ WakeStatus executor_wake_locked(ExecutorState& state, CoroutineId id) {
     return WakeStatus::Woken;
 }
 
-Result<void> executor_set_priority(ExecutorState& state, CoroutineId id, std::uint32_t priority) {
-    if (priority >= kPriorityLevels) return Error::InvalidArgument;
+Result<void> executor_set_priority(ExecutorState& state, CoroutineId id, uint32_t priority) {
+    if (priority >= PriorityLevels) return Error::InvalidArgument;
     Guard guard(state.lock);
     if (!valid_live(state, id)) return Error::NotFound;
     ControlBlock& block = state.blocks[id.index()];
     if (block.state == CoroutineState::Ready) {
         unlink_ready(state, block);
-        block.priority = static_cast<std::uint8_t>(priority);
+        block.priority = static_cast<uint8_t>(priority);
         push_ready(state, block, id.index());
         report_after_ready(state, block);
     } else {
-        block.priority = static_cast<std::uint8_t>(priority);
+        block.priority = static_cast<uint8_t>(priority);
     }
     return kernel::success();
 }
@@ -170,10 +171,10 @@ Result<CoroutineState> executor_state_of(ExecutorState& state, CoroutineId id) {
     return Error::NotFound;
 }
 
-Result<std::uint32_t> executor_priority_of(ExecutorState& state, CoroutineId id) {
+Result<uint32_t> executor_priority_of(ExecutorState& state, CoroutineId id) {
     Guard guard(state.lock);
     if (!valid_live(state, id)) return Error::NotFound;
-    return std::uint32_t{state.blocks[id.index()].priority};
+    return uint32_t{state.blocks[id.index()].priority};
 }
 
 void executor_report_if_idle(ExecutorState& state) {
@@ -194,13 +195,13 @@ ControlBlock* executor_live_block(ExecutorState& state, CoroutineId id) {
 
 bool executor_check_invariants(ExecutorState& state) {
     Guard guard(state.lock);
-    std::uint32_t linked = 0;
-    for (std::uint32_t level = 0; level < kPriorityLevels; ++level) {
+    uint32_t linked = 0;
+    for (uint32_t level = 0; level < PriorityLevels; ++level) {
         const ReadyQueue& queue = state.ready[level];
-        if ((queue.head != kNoIndex) != state.ready_levels.test(level)) return false;
-        if ((queue.head == kNoIndex) != (queue.tail == kNoIndex)) return false;
-        std::uint32_t previous = kNoIndex;
-        for (std::uint32_t index = queue.head; index != kNoIndex; index = state.blocks[index].next) {
+        if ((queue.head != NoIndex) != state.ready_levels.test(level)) return false;
+        if ((queue.head == NoIndex) != (queue.tail == NoIndex)) return false;
+        uint32_t previous = NoIndex;
+        for (uint32_t index = queue.head; index != NoIndex; index = state.blocks[index].next) {
             const ControlBlock& block = state.blocks[index];
             if (block.state != CoroutineState::Ready || block.priority != level) return false;
             if (block.bound != nullptr || block.prev != previous) return false;
@@ -209,22 +210,22 @@ bool executor_check_invariants(ExecutorState& state) {
         }
         if (previous != queue.tail) return false;
     }
-    std::uint32_t ready_unbound = 0;
-    std::uint32_t live = 0;
-    for (std::uint32_t index = 0; index < state.capacity; ++index) {
+    uint32_t ready_unbound = 0;
+    uint32_t live = 0;
+    for (uint32_t index = 0; index < state.capacity; ++index) {
         const ControlBlock& block = state.blocks[index];
         if (block.state != CoroutineState::Free) ++live;
         if (block.is_bound != (block.bound != nullptr)) return false;
         if (block.state == CoroutineState::Ready && block.bound == nullptr) ++ready_unbound;
         // In no queue: no links (a Free block's next is the free list's).
-        if (block.state != CoroutineState::Ready && block.prev != kNoIndex) return false;
+        if (block.state != CoroutineState::Ready && block.prev != NoIndex) return false;
         if ((block.state == CoroutineState::Running || block.state == CoroutineState::Pending) &&
-            block.next != kNoIndex) {
+            block.next != NoIndex) {
             return false;
         }
     }
-    std::uint32_t free_slots = 0;
-    for (std::uint32_t index = state.free_head; index != kNoIndex; index = state.blocks[index].next) {
+    uint32_t free_slots = 0;
+    for (uint32_t index = state.free_head; index != NoIndex; index = state.blocks[index].next) {
         if (state.blocks[index].state != CoroutineState::Free) return false;
         if (++free_slots > state.capacity) return false;
     }

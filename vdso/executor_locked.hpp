@@ -1,6 +1,6 @@
 // The executor's steps that run with ExecutorState::lock held: queue links, the highest-priority
-// report, fetch, finish and the yield fast path. Internal to vdso/: executor.cpp builds its public
-// operations from them, and the poll loop (poll_loop.cpp) compiles finish + fetch into its own loop.
+// report, fetch and finish (the yield fast path is apart, in executor_fast_path.hpp). Internal to
+// vdso/: executor.cpp builds its public operations from them, and the poll loop (poll_loop.cpp) compiles finish + fetch into its own loop.
 // Every function here keeps the invariants of executor.hpp when its caller's critical section ends.
 #pragma once
 
@@ -15,8 +15,8 @@ namespace vdso::locked {
     return block.bound != nullptr ? block.bound->bound_ready : state.ready[block.priority];
 }
 
-[[gnu::always_inline]] inline std::uint32_t index_of(const ExecutorState& state, const ControlBlock& block) {
-    return static_cast<std::uint32_t>(&block - state.blocks);
+[[gnu::always_inline]] inline uint32_t index_of(const ExecutorState& state, const ControlBlock& block) {
+    return static_cast<uint32_t>(&block - state.blocks);
 }
 
 // The ID of a live block (its generation cannot change while it is not Free).
@@ -25,12 +25,12 @@ namespace vdso::locked {
 }
 
 // Link a block at the tail of its queue and mark it Ready. Keeps "bit p <=> ready[p] non-empty".
-// The block is not in a queue, so its next and prev are kNoIndex already.
-[[gnu::always_inline]] inline void push_ready(ExecutorState& state, ControlBlock& block, std::uint32_t index) {
+// The block is not in a queue, so its next and prev are NoIndex already.
+[[gnu::always_inline]] inline void push_ready(ExecutorState& state, ControlBlock& block, uint32_t index) {
     ReadyQueue& queue = queue_of(state, block);
     block.state = CoroutineState::Ready;
     block.prev = queue.tail;
-    if (queue.tail == kNoIndex) {
+    if (queue.tail == NoIndex) {
         queue.head = index;
         if (block.bound == nullptr) state.ready_levels.set(block.priority);
     } else {
@@ -38,7 +38,7 @@ namespace vdso::locked {
     }
     queue.tail = index;
     if (block.bound != nullptr) {
-        std::atomic<std::uint32_t>& count = block.bound->bound_ready_count;
+        std::atomic<uint32_t>& count = block.bound->bound_ready_count;
         count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     } else {
         ++state.ready_count;
@@ -48,30 +48,30 @@ namespace vdso::locked {
 // Unlink a Ready block from wherever it is in its queue (head for fetch, anywhere for cancel).
 [[gnu::always_inline]] inline void unlink_ready(ExecutorState& state, ControlBlock& block) {
     ReadyQueue& queue = queue_of(state, block);
-    if (block.prev == kNoIndex) {
+    if (block.prev == NoIndex) {
         queue.head = block.next;
     } else {
         state.blocks[block.prev].next = block.next;
     }
-    if (block.next == kNoIndex) {
+    if (block.next == NoIndex) {
         queue.tail = block.prev;
     } else {
         state.blocks[block.next].prev = block.prev;
     }
-    block.next = block.prev = kNoIndex;
+    block.next = block.prev = NoIndex;
     if (block.bound != nullptr) {
-        std::atomic<std::uint32_t>& count = block.bound->bound_ready_count;
+        std::atomic<uint32_t>& count = block.bound->bound_ready_count;
         count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     } else {
         --state.ready_count;
-        if (queue.head == kNoIndex) state.ready_levels.clear(block.priority);
+        if (queue.head == NoIndex) state.ready_levels.clear(block.priority);
     }
 }
 
 // The paper's rule: after spawn / re_back (and yield, re-prioritise), report the highest ready
 // priority if it changed. A bound coroutine made ready counts with its own priority.
-[[gnu::always_inline]] inline void report_highest(ExecutorState& state, std::uint32_t also_ready = kNoPriority) {
-    std::uint32_t highest = state.ready_levels.highest();
+[[gnu::always_inline]] inline void report_highest(ExecutorState& state, uint32_t also_ready = NoPriority) {
+    uint32_t highest = state.ready_levels.highest();
     if (also_ready < highest) highest = also_ready;
     if (highest == state.published_priority) return;
     state.published_priority = highest;
@@ -83,9 +83,9 @@ namespace vdso::locked {
 // After `block` became Ready. Common case first, without a count of trailing zeros: the last report
 // is its level and nothing more urgent is ready, so the highest is still the last report.
 [[gnu::always_inline]] inline void report_after_ready(ExecutorState& state, const ControlBlock& block) {
-    const std::uint32_t level = block.priority;
+    const uint32_t level = block.priority;
     if (state.published_priority == level && !state.ready_levels.any_more_urgent_than_level(level)) return;
-    report_highest(state, block.bound != nullptr ? level : kNoPriority);
+    report_highest(state, block.bound != nullptr ? level : NoPriority);
 }
 
 // A Ready block leaves its queue and runs: Running, nothing asked of it yet.
@@ -94,19 +94,19 @@ namespace vdso::locked {
     clear_suspension(block);
 }
 
-// Fetch's unlink: `block` is the head of `queue` (so its prev is kNoIndex) and leaves it Running.
+// Fetch's unlink: `block` is the head of `queue` (so its prev is NoIndex) and leaves it Running.
 // `level` is its level for a shared queue (its bitmap bit is cleared when the queue empties), or
-// kNoPriority for a thread's bound queue. The caller adjusts the queue's count.
+// NoPriority for a thread's bound queue. The caller adjusts the queue's count.
 [[gnu::always_inline]] inline void take_head(ExecutorState& state, ReadyQueue& queue, ControlBlock& block,
-                                             std::uint32_t level) {
-    const std::uint32_t second = block.next;
+                                             uint32_t level) {
+    const uint32_t second = block.next;
     queue.head = second;
-    if (second == kNoIndex) {
-        queue.tail = kNoIndex;
-        if (level != kNoPriority) state.ready_levels.clear(level);
+    if (second == NoIndex) {
+        queue.tail = NoIndex;
+        if (level != NoPriority) state.ready_levels.clear(level);
     } else {
-        state.blocks[second].prev = kNoIndex;
-        block.next = kNoIndex;
+        state.blocks[second].prev = NoIndex;
+        block.next = NoIndex;
     }
     mark_running(block);
 }
@@ -122,23 +122,23 @@ namespace vdso::locked {
 // least as urgent), unlinked and Running; block null if none.
 struct Fetched {
     ControlBlock* block = nullptr;
-    std::uint32_t index = kNoIndex;
+    uint32_t index = NoIndex;
 };
 [[gnu::always_inline]] inline Fetched fetch(ExecutorState& state, PollThread* thread) {
-    const std::uint32_t shared_level = state.ready_levels.highest();
-    if (thread != nullptr && thread->bound_ready.head != kNoIndex) {
-        const std::uint32_t index = thread->bound_ready.head;
+    const uint32_t shared_level = state.ready_levels.highest();
+    if (thread != nullptr && thread->bound_ready.head != NoIndex) {
+        const uint32_t index = thread->bound_ready.head;
         ControlBlock& block = state.blocks[index];
         if (block.priority <= shared_level) {
-            take_head(state, thread->bound_ready, block, kNoPriority);
-            std::atomic<std::uint32_t>& count = thread->bound_ready_count;
+            take_head(state, thread->bound_ready, block, NoPriority);
+            std::atomic<uint32_t>& count = thread->bound_ready_count;
             count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
             return {&block, index};
         }
     }
-    if (shared_level == kNoPriority) return {};
+    if (shared_level == NoPriority) return {};
     ReadyQueue& queue = state.ready[shared_level];
-    const std::uint32_t index = queue.head;
+    const uint32_t index = queue.head;
     ControlBlock& block = state.blocks[index];
     take_head(state, queue, block, shared_level);
     --state.ready_count;
@@ -157,8 +157,8 @@ void free_slot(ExecutorState& state, ControlBlock& block);
 // Apply a suspended coroutine's SuspendReason (and bind requests); `index` is its index. Returns the owner of a coroutine
 // whose cancellation was deferred (to release outside the lock), else null.
 [[gnu::always_inline]] inline void* finish(ExecutorState& state, PollThread* thread, ControlBlock& block,
-                                           std::uint32_t index) {
-    if ((suspension_word(block) & kSuspensionRequestMask) == kPlainYieldWord) [[likely]] {
+                                           uint32_t index) {
+    if ((suspension_word(block) & SuspensionRequestMask) == PlainYieldWord) [[likely]] {
         // A plain yield: not arming (that is only for a wait), so no wake is pending either.
         push_ready(state, block, index);
         report_after_ready(state, block);
@@ -180,54 +180,6 @@ void free_slot(ExecutorState& state, ControlBlock& block);
         report_after_ready(state, block);
     } else {
         block.state = CoroutineState::Pending;
-    }
-    return nullptr;
-}
-
-// The yield fast path of finish + fetch: `ran` (at `ran_index` in `blocks`, which is state.blocks)
-// yielded and asked nothing else, is not bound (suspension word kPlainYieldWord), `bound_source`
-// has no bound coroutine ready (the poll thread, or any thread with an empty queue if there is
-// none), the last reported priority is ran's level and nothing more urgent is ready. Then the
-// general path would push ran at the tail of its level (the bitmap bit set, no report: the highest
-// is still its level), and fetch would take the head of that level. Here instead, in O(1) and
-// without touching the bitmap, ready_count or published_priority:
-//   * its level holds others: unlink the head, link ran at the tail, the head runs;
-//   * its level is empty: ran itself runs on (it never leaves the Running state).
-// Returns the coroutine to run next (Running) and sets ran_index to its index, or returns null,
-// having changed nothing, when the general path must run.
-[[gnu::always_inline]] inline ControlBlock* yield_fast(ExecutorState& state, ControlBlock* blocks,
-                                                       const PollThread& bound_source, ControlBlock& ran,
-                                                       std::uint32_t& ran_index) {
-    static_assert(!decltype(state.ready_levels)::kTwoLevel, "the fast path reads the one-word bitmap");
-    if (suspension_word(ran) != kPlainYieldWord) return nullptr;
-    if (bound_source.bound_ready.head != kNoIndex) return nullptr;
-    const std::uint32_t level = ran.priority;
-    if (state.published_priority != level) return nullptr; // a report is due: the general path makes it
-    const std::uint64_t lowest = state.ready_levels.lowest_set_bit();
-    const std::uint64_t own = std::uint64_t{1} << level;
-    if (lowest == own) {
-        ReadyQueue& queue = state.ready[level];
-        const std::uint32_t next_index = queue.head;
-        ControlBlock& next = blocks[next_index];
-        const std::uint32_t second = next.next;
-        if (second != kNoIndex) {
-            blocks[second].prev = kNoIndex;
-            queue.head = second;
-            blocks[queue.tail].next = ran_index;
-            ran.prev = queue.tail;
-            next.next = kNoIndex;
-        } else {
-            queue.head = ran_index; // ran's next and prev are kNoIndex: it was in no queue
-        }
-        queue.tail = ran_index;
-        ran.state = CoroutineState::Ready;
-        mark_running(next);
-        ran_index = next_index;
-        return &next;
-    }
-    if (lowest == 0 || lowest > own) { // nothing else at its level or above it
-        clear_suspension(ran);
-        return &ran;
     }
     return nullptr;
 }

@@ -13,7 +13,7 @@ Result<void> frame_allocator_init(FrameAllocator& allocator, void* memory, std::
     if (count == 0 || count >= 0xffff'ffffu) return Error::InvalidArgument;
     allocator.pool = static_cast<std::byte*>(memory);
     allocator.block_size = block_size;
-    allocator.block_count = static_cast<std::uint32_t>(count);
+    allocator.block_count = static_cast<uint32_t>(count);
     allocator.free_head = nullptr;
     for (std::size_t index = count; index-- > 0;) {
         auto* block = reinterpret_cast<FreeBlock*>(allocator.pool + index * block_size);
@@ -27,7 +27,7 @@ Result<void> frame_allocator_init(FrameAllocator& allocator, void* memory, std::
 void* frame_allocate(FrameAllocator& allocator, std::size_t size) {
     const std::size_t total = size + sizeof(FrameHeader);
     void* memory = nullptr;
-    std::uint32_t from_pool = 1;
+    uint32_t from_pool = 1;
     if (total <= allocator.block_size) {
         ScopedLock<SpinLock> guard(allocator.lock);
         if (allocator.free_head != nullptr) {
@@ -43,7 +43,7 @@ void* frame_allocate(FrameAllocator& allocator, std::size_t size) {
     auto* header = static_cast<FrameHeader*>(memory);
     header->allocator = &allocator;
     header->from_pool = from_pool;
-    header->size = static_cast<std::uint32_t>(size);
+    header->size = static_cast<uint32_t>(size);
     return header + 1;
 }
 

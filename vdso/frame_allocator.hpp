@@ -23,8 +23,8 @@ struct FrameAllocator;
 
 struct alignas(16) FrameHeader {
     FrameAllocator* allocator;
-    std::uint32_t from_pool; // 1: a pool block; 0: from allocate_large
-    std::uint32_t size;      // requested size, for free_large
+    uint32_t from_pool; // 1: a pool block; 0: from allocate_large
+    uint32_t size;      // requested size, for free_large
 };
 static_assert(sizeof(FrameHeader) == 16);
 
@@ -36,11 +36,11 @@ struct FrameAllocator {
     SpinLock lock;
     // Guarded by lock:
     FreeBlock* free_head = nullptr;
-    std::uint32_t free_count = 0;
+    uint32_t free_count = 0;
     // Fixed at init:
     std::byte* pool = nullptr;
     std::size_t block_size = 0; // bytes per block, header included, multiple of 16
-    std::uint32_t block_count = 0;
+    uint32_t block_count = 0;
     // Optional fallback for frames that do not fit a block (null: such frames fail). Set before use.
     void* (*allocate_large)(void* context, std::size_t size) = nullptr;
     void (*free_large)(void* context, void* memory, std::size_t size) = nullptr;

@@ -6,18 +6,18 @@ namespace {
 
 using Guard = ScopedLock<SpinLock>;
 
-std::uint32_t clamp(std::uint32_t requested, std::uint32_t cap) {
-    if (requested == kNoPriority) return kNoPriority;
+uint32_t clamp(uint32_t requested, uint32_t cap) {
+    if (requested == NoPriority) return NoPriority;
     return requested < cap ? cap : requested;
 }
 
-void unlink(GlobalPriorityTable& table, std::uint32_t process) {
+void unlink(GlobalPriorityTable& table, uint32_t process) {
     ProcessPriority& entry = global_priority_entries(table)[process];
-    const std::uint32_t level = entry.effective.load(std::memory_order_relaxed);
-    if (level == kNoPriority) return;
-    std::atomic<std::uint32_t>& cursor = table.cursor[level];
+    const uint32_t level = entry.effective.load(std::memory_order_relaxed);
+    if (level == NoPriority) return;
+    std::atomic<uint32_t>& cursor = table.cursor[level];
     if (entry.next == process) { // alone in its ring
-        cursor.store(kNoIndex, std::memory_order_relaxed);
+        cursor.store(NoIndex, std::memory_order_relaxed);
         table.levels.clear(level);
     } else {
         global_priority_entries(table)[entry.previous].next = entry.next;
@@ -26,18 +26,18 @@ void unlink(GlobalPriorityTable& table, std::uint32_t process) {
             cursor.store(entry.next, std::memory_order_relaxed);
         }
     }
-    entry.next = entry.previous = kNoIndex;
-    entry.effective.store(kNoPriority, std::memory_order_relaxed);
+    entry.next = entry.previous = NoIndex;
+    entry.effective.store(NoPriority, std::memory_order_relaxed);
 }
 
 // Insert just before the cursor: the process gets its turn after every process already waiting.
-void link(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t level) {
+void link(GlobalPriorityTable& table, uint32_t process, uint32_t level) {
     ProcessPriority& entry = global_priority_entries(table)[process];
-    entry.effective.store(static_cast<std::uint8_t>(level), std::memory_order_relaxed);
-    if (level == kNoPriority) return;
-    std::atomic<std::uint32_t>& cursor = table.cursor[level];
-    const std::uint32_t first = cursor.load(std::memory_order_relaxed);
-    if (first == kNoIndex) {
+    entry.effective.store(static_cast<uint8_t>(level), std::memory_order_relaxed);
+    if (level == NoPriority) return;
+    std::atomic<uint32_t>& cursor = table.cursor[level];
+    const uint32_t first = cursor.load(std::memory_order_relaxed);
+    if (first == NoIndex) {
         entry.next = entry.previous = process;
         cursor.store(process, std::memory_order_relaxed);
         table.levels.set(level);
@@ -50,89 +50,89 @@ void link(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t level
     before.previous = process;
 }
 
-void relink(GlobalPriorityTable& table, std::uint32_t process) {
+void relink(GlobalPriorityTable& table, uint32_t process) {
     ProcessPriority& entry = global_priority_entries(table)[process];
-    const std::uint32_t level = clamp(entry.requested, entry.cap);
+    const uint32_t level = clamp(entry.requested, entry.cap);
     if (level == entry.effective.load(std::memory_order_relaxed)) return;
     unlink(table, process);
     link(table, process, level);
 }
 
-bool valid(const GlobalPriorityTable& table, std::uint32_t process) {
+bool valid(const GlobalPriorityTable& table, uint32_t process) {
     return process < table.capacity && global_priority_entries(table)[process].in_use;
 }
 
 } // namespace
 
 Result<void> global_priority_init(GlobalPriorityTable& table, ProcessPriority* processes,
-                                  std::uint32_t capacity) {
-    if (processes == nullptr || capacity == 0 || capacity == kNoIndex) return Error::InvalidArgument;
+                                  uint32_t capacity) {
+    if (processes == nullptr || capacity == 0 || capacity == NoIndex) return Error::InvalidArgument;
     table.entries_offset = reinterpret_cast<char*>(processes) - reinterpret_cast<char*>(&table);
     table.capacity = capacity;
-    for (std::uint32_t process = 0; process < capacity; ++process) {
+    for (uint32_t process = 0; process < capacity; ++process) {
         ProcessPriority& entry = processes[process];
-        entry.effective.store(kNoPriority, std::memory_order_relaxed);
-        entry.requested = kNoPriority;
+        entry.effective.store(NoPriority, std::memory_order_relaxed);
+        entry.requested = NoPriority;
         entry.cap = 0;
         entry.in_use = false;
-        entry.next = entry.previous = kNoIndex;
+        entry.next = entry.previous = NoIndex;
     }
-    for (auto& cursor : table.cursor) cursor.store(kNoIndex, std::memory_order_relaxed);
+    for (auto& cursor : table.cursor) cursor.store(NoIndex, std::memory_order_relaxed);
     return kernel::success();
 }
 
-Result<void> global_priority_add(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap) {
-    if (process >= table.capacity || cap >= kPriorityLevels) return Error::InvalidArgument;
+Result<void> global_priority_add(GlobalPriorityTable& table, uint32_t process, uint32_t cap) {
+    if (process >= table.capacity || cap >= PriorityLevels) return Error::InvalidArgument;
     Guard guard(table.lock);
     ProcessPriority& entry = global_priority_entries(table)[process];
     if (entry.in_use) return Error::AlreadyExists;
     entry.in_use = true;
-    entry.cap = static_cast<std::uint8_t>(cap);
-    entry.requested = kNoPriority;
+    entry.cap = static_cast<uint8_t>(cap);
+    entry.requested = NoPriority;
     return kernel::success();
 }
 
-Result<void> global_priority_publish(GlobalPriorityTable& table, std::uint32_t process,
-                                     std::uint32_t priority) {
-    if (priority > kNoPriority) return Error::InvalidArgument;
+Result<void> global_priority_publish(GlobalPriorityTable& table, uint32_t process,
+                                     uint32_t priority) {
+    if (priority > NoPriority) return Error::InvalidArgument;
     Guard guard(table.lock);
     if (!valid(table, process)) return Error::NotFound;
-    global_priority_entries(table)[process].requested = static_cast<std::uint8_t>(priority);
+    global_priority_entries(table)[process].requested = static_cast<uint8_t>(priority);
     relink(table, process);
     return kernel::success();
 }
 
-Result<void> global_priority_set_cap(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap) {
-    if (cap >= kPriorityLevels) return Error::InvalidArgument;
+Result<void> global_priority_set_cap(GlobalPriorityTable& table, uint32_t process, uint32_t cap) {
+    if (cap >= PriorityLevels) return Error::InvalidArgument;
     Guard guard(table.lock);
     if (!valid(table, process)) return Error::NotFound;
-    global_priority_entries(table)[process].cap = static_cast<std::uint8_t>(cap);
+    global_priority_entries(table)[process].cap = static_cast<uint8_t>(cap);
     relink(table, process);
     return kernel::success();
 }
 
-Result<void> global_priority_remove(GlobalPriorityTable& table, std::uint32_t process) {
+Result<void> global_priority_remove(GlobalPriorityTable& table, uint32_t process) {
     Guard guard(table.lock);
     if (!valid(table, process)) return Error::NotFound;
     unlink(table, process);
     ProcessPriority& entry = global_priority_entries(table)[process];
     entry.in_use = false;
-    entry.requested = kNoPriority;
+    entry.requested = NoPriority;
     entry.cap = 0;
     return kernel::success();
 }
 
-Result<std::uint32_t> global_priority_pick_highest(GlobalPriorityTable& table) {
+Result<uint32_t> global_priority_pick_highest(GlobalPriorityTable& table) {
     Guard guard(table.lock);
-    const std::uint32_t level = table.levels.highest();
-    if (level == kNoPriority) return Error::NotFound;
-    std::atomic<std::uint32_t>& cursor = table.cursor[level];
-    const std::uint32_t process = cursor.load(std::memory_order_relaxed);
+    const uint32_t level = table.levels.highest();
+    if (level == NoPriority) return Error::NotFound;
+    std::atomic<uint32_t>& cursor = table.cursor[level];
+    const uint32_t process = cursor.load(std::memory_order_relaxed);
     cursor.store(global_priority_entries(table)[process].next, std::memory_order_relaxed);
     return process;
 }
 
-void global_priority_publish_hook(void* binding, std::uint32_t priority) {
+void global_priority_publish_hook(void* binding, uint32_t priority) {
     const auto& target = *static_cast<GlobalPriorityBinding*>(binding);
     (void)global_priority_publish(*target.table, target.process, priority);
 }
@@ -144,12 +144,12 @@ bool global_priority_should_yield_hook(void* binding) {
 
 bool global_priority_check_invariants(GlobalPriorityTable& table) {
     Guard guard(table.lock);
-    std::uint32_t linked = 0;
-    for (std::uint32_t level = 0; level < kPriorityLevels; ++level) {
-        const std::uint32_t first = table.cursor[level].load(std::memory_order_relaxed);
-        if ((first != kNoIndex) != table.levels.test(level)) return false;
-        if (first == kNoIndex) continue;
-        std::uint32_t process = first;
+    uint32_t linked = 0;
+    for (uint32_t level = 0; level < PriorityLevels; ++level) {
+        const uint32_t first = table.cursor[level].load(std::memory_order_relaxed);
+        if ((first != NoIndex) != table.levels.test(level)) return false;
+        if (first == NoIndex) continue;
+        uint32_t process = first;
         do {
             const ProcessPriority& entry = global_priority_entries(table)[process];
             if (!entry.in_use || entry.effective.load(std::memory_order_relaxed) != level) return false;
@@ -158,13 +158,13 @@ bool global_priority_check_invariants(GlobalPriorityTable& table) {
             process = entry.next;
         } while (process != first);
     }
-    std::uint32_t listed = 0;
-    for (std::uint32_t process = 0; process < table.capacity; ++process) {
+    uint32_t listed = 0;
+    for (uint32_t process = 0; process < table.capacity; ++process) {
         const ProcessPriority& entry = global_priority_entries(table)[process];
-        const std::uint32_t effective = entry.effective.load(std::memory_order_relaxed);
-        if (effective != kNoPriority) ++listed;
+        const uint32_t effective = entry.effective.load(std::memory_order_relaxed);
+        if (effective != NoPriority) ++listed;
         if (entry.in_use && effective != clamp(entry.requested, entry.cap)) return false;
-        if (!entry.in_use && effective != kNoPriority) return false;
+        if (!entry.in_use && effective != NoPriority) return false;
     }
     return listed == linked;
 }

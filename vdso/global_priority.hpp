@@ -5,8 +5,8 @@
 // of its processes with a round-robin cursor. A process appears in the list of its *effective*
 // priority = max(published, cap) (numerically; 0 is the highest), so no process rises above its cap.
 // Invariants (writers hold `lock`):
-//   * bit p set  <=>  ring p non-empty  <=>  cursor[p] != kNoIndex;
-//   * a process is in ring p  <=>  in_use and effective == p (kNoPriority: in no ring).
+//   * bit p set  <=>  ring p non-empty  <=>  cursor[p] != NoIndex;
+//   * a process is in ring p  <=>  in_use and effective == p (NoPriority: in no ring).
 // Readers (pick-free queries: highest(), priority_of(), should_yield()) take no lock and only load
 // atomics, so the table can be mapped read-only into every process.
 #pragma once
@@ -23,13 +23,13 @@
 namespace vdso {
 
 struct ProcessPriority {
-    std::atomic<std::uint8_t> effective{kNoPriority}; // what readers see
+    std::atomic<uint8_t> effective{NoPriority}; // what readers see
     // Writer-only (guarded by the table's lock):
-    std::uint8_t requested = kNoPriority; // last published, unclamped
-    std::uint8_t cap = 0;                 // most urgent priority allowed
+    uint8_t requested = NoPriority; // last published, unclamped
+    uint8_t cap = 0;                 // most urgent priority allowed
     bool in_use = false;
-    std::uint32_t next = kNoIndex;        // ring links within the level
-    std::uint32_t previous = kNoIndex;
+    uint32_t next = NoIndex;        // ring links within the level
+    uint32_t previous = NoIndex;
 };
 
 struct GlobalPriorityTable {
@@ -37,9 +37,9 @@ struct GlobalPriorityTable {
     // Where the per-process entries are, as a byte offset from this table, not a pointer: the table and
     // its entries are mapped read-only into every process at another address than the kernel's.
     std::ptrdiff_t entries_offset = 0;
-    std::uint32_t capacity = 0;
-    PriorityBitmap<kPriorityLevels> levels;
-    std::atomic<std::uint32_t> cursor[kPriorityLevels]; // next process to pick at each level
+    uint32_t capacity = 0;
+    PriorityBitmap<PriorityLevels> levels;
+    std::atomic<uint32_t> cursor[PriorityLevels]; // next process to pick at each level
 };
 
 inline ProcessPriority* global_priority_entries(GlobalPriorityTable& table) {
@@ -51,28 +51,28 @@ inline const ProcessPriority* global_priority_entries(const GlobalPriorityTable&
 
 // --- writer API (the kernel) ---
 Result<void> global_priority_init(GlobalPriorityTable& table, ProcessPriority* processes,
-                                  std::uint32_t capacity);
+                                  uint32_t capacity);
 // Start tracking `process` with a cap (nothing published yet).
-Result<void> global_priority_add(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap);
-// The process's highest ready priority (kNoPriority: nothing ready), clamped to its cap.
-Result<void> global_priority_publish(GlobalPriorityTable& table, std::uint32_t process,
-                                     std::uint32_t priority);
-Result<void> global_priority_set_cap(GlobalPriorityTable& table, std::uint32_t process, std::uint32_t cap);
-Result<void> global_priority_remove(GlobalPriorityTable& table, std::uint32_t process);
+Result<void> global_priority_add(GlobalPriorityTable& table, uint32_t process, uint32_t cap);
+// The process's highest ready priority (NoPriority: nothing ready), clamped to its cap.
+Result<void> global_priority_publish(GlobalPriorityTable& table, uint32_t process,
+                                     uint32_t priority);
+Result<void> global_priority_set_cap(GlobalPriorityTable& table, uint32_t process, uint32_t cap);
+Result<void> global_priority_remove(GlobalPriorityTable& table, uint32_t process);
 // The process to run next: highest effective priority, round-robin among equals. NotFound if none.
-Result<std::uint32_t> global_priority_pick_highest(GlobalPriorityTable& table);
+Result<uint32_t> global_priority_pick_highest(GlobalPriorityTable& table);
 
 // --- reader API (lock-free loads; safe on a read-only mapping) ---
-inline std::uint32_t global_priority_highest(const GlobalPriorityTable& table) {
+inline uint32_t global_priority_highest(const GlobalPriorityTable& table) {
     return table.levels.highest();
 }
-inline std::uint32_t global_priority_of(const GlobalPriorityTable& table, std::uint32_t process) {
-    if (process >= table.capacity) return kNoPriority;
+inline uint32_t global_priority_of(const GlobalPriorityTable& table, uint32_t process) {
+    if (process >= table.capacity) return NoPriority;
     return global_priority_entries(table)[process].effective.load(std::memory_order_relaxed);
 }
 // True when some process is strictly more urgent than `process`: the poll loop's should_yield_hart.
 // Two loads and a mask, no count of trailing zeros.
-inline bool global_priority_should_yield(const GlobalPriorityTable& table, std::uint32_t process) {
+inline bool global_priority_should_yield(const GlobalPriorityTable& table, uint32_t process) {
     return table.levels.any_more_urgent_than(global_priority_of(table, process));
 }
 // The same for a reader that looked its own entry up once (`own` = global_priority_entries(table)
@@ -90,9 +90,9 @@ inline bool global_priority_should_yield(const GlobalPriorityTable& table, const
 //     executor.hooks.should_yield_context = &binding;
 struct GlobalPriorityBinding {
     GlobalPriorityTable* table;
-    std::uint32_t process;
+    uint32_t process;
 };
-void global_priority_publish_hook(void* binding, std::uint32_t priority);
+void global_priority_publish_hook(void* binding, uint32_t priority);
 bool global_priority_should_yield_hook(void* binding);
 
 // For tests: the invariants above. O(capacity).

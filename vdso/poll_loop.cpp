@@ -2,6 +2,7 @@
 
 #include <coroutine>
 
+#include "vdso/executor_fast_path.hpp"
 #include "vdso/executor_locked.hpp"
 
 namespace vdso {
@@ -11,7 +12,7 @@ namespace {
 // Resume one fetched coroutine and, if it waits, run its arm function while it is still Running.
 // The arm function is taken out of the block before it runs (ControlBlock: arm is null except
 // between the suspension that records it and this call).
-[[gnu::always_inline]] inline void run_one(ExecutorState& state, ControlBlock& block, std::uint32_t index) {
+[[gnu::always_inline]] inline void run_one(ExecutorState& state, ControlBlock& block, uint32_t index) {
     std::coroutine_handle<>::from_address(block.resume_address).resume();
     if (block.suspend_reason == SuspendReason::Wait && block.arm != nullptr) {
         const ArmFunction arm = block.arm;
@@ -27,9 +28,9 @@ void release_cancelled(ExecutorState& state, void* owner) {
     }
 }
 
-void count_resumed(PollThread* thread, std::uint64_t count) {
+void count_resumed(PollThread* thread, uint64_t count) {
     if (thread == nullptr) return;
-    std::atomic<std::uint64_t>& resumed = thread->coroutines_resumed;
+    std::atomic<uint64_t>& resumed = thread->coroutines_resumed;
     resumed.store(resumed.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
 }
 
@@ -41,7 +42,7 @@ bool must_yield_hart(ExecutorState& state) {
 // The general path of finish + fetch, out of line. Called with state.lock held (run_until_idle
 // took it for the fast path); releases it, then the owner of a cancelled coroutine.
 [[gnu::noinline]] locked::Fetched finish_fetch_unlock(ExecutorState& state, PollThread* thread, ControlBlock& ran,
-                                                      std::uint32_t index) {
+                                                      uint32_t index) {
     void* cancelled = locked::finish(state, thread, ran, index);
     const locked::Fetched next = locked::fetch(state, thread);
     state.lock.unlock();
@@ -68,16 +69,16 @@ PollOutcome poll_once(ExecutorState& state, PollThread* thread) {
 }
 
 // One lock acquisition per coroutine: finishing the one that ran and fetching the next are one
-// critical section, the yield fast path inline (executor_locked.hpp), the general path out of line.
+// critical section, the yield fast path inline (executor_fast_path.hpp), the general path out of line.
 namespace {
 
 struct LoopResult {
-    std::uint64_t resumed;
+    uint64_t resumed;
     PollOutcome outcome;
 };
 
 // run_until_idle's loop. One lock acquisition per coroutine: finishing the one that ran and fetching
-// the next are one critical section, the yield fast path inline (executor_locked.hpp), the general
+// the next are one critical section, the yield fast path inline (executor_fast_path.hpp), the general
 // path out of line.
 [[gnu::noinline]] LoopResult run_loop(ExecutorState& state, PollThread* thread) {
     const PollThread no_thread; // stands for a null thread in the fast path's check: no bound queue
@@ -89,8 +90,8 @@ struct LoopResult {
         state.lock.unlock();
     }
     ControlBlock* block = next.block;
-    std::uint32_t index = next.index;
-    std::uint64_t count = 0;
+    uint32_t index = next.index;
+    uint64_t count = 0;
     while (block != nullptr) {
         run_one(state, *block, index);
         ++count;
@@ -116,7 +117,7 @@ struct LoopResult {
 
 } // namespace
 
-PollOutcome run_until_idle(ExecutorState& state, PollThread* thread, std::uint64_t* resumed) {
+PollOutcome run_until_idle(ExecutorState& state, PollThread* thread, uint64_t* resumed) {
     const LoopResult result = run_loop(state, thread);
     count_resumed(thread, result.resumed);
     if (resumed != nullptr) *resumed += result.resumed;

@@ -5,7 +5,7 @@ namespace vdso {
 
 void release_cancelled_root(void*, void* owner) {
     auto& promise = *static_cast<PromiseBase*>(owner);
-    finish_root(promise, kJoinCancelled);
+    finish_root(promise, JoinCancelled);
     release_root(promise);
 }
 

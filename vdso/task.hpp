@@ -39,9 +39,9 @@ struct CoroutineContext {
 };
 
 // join_state of a root: one of these, or the value of the joiner's CoroutineId (always >= 1 << 32).
-inline constexpr std::uint64_t kJoinRunning = 0;
-inline constexpr std::uint64_t kJoinCompleted = 1;
-inline constexpr std::uint64_t kJoinCancelled = 2;
+inline constexpr uint64_t JoinRunning = 0;
+inline constexpr uint64_t JoinCompleted = 1;
+inline constexpr uint64_t JoinCancelled = 2;
 
 class PromiseBase {
 public:
@@ -72,8 +72,8 @@ public:
     // Root only:
     CoroutineContext root_context;
     void* root_frame = nullptr;
-    std::atomic<std::uint32_t> references{1};
-    std::atomic<std::uint64_t> join_state{kJoinRunning};
+    std::atomic<uint32_t> references{1};
+    std::atomic<uint64_t> join_state{JoinRunning};
 };
 
 // Record that the running coroutine suspends at `frame` for `reason`. False when the frame does not
@@ -97,9 +97,9 @@ inline void release_root(PromiseBase& promise) {
 }
 
 // Mark a root finished (completed or cancelled) and wake its joiner, if one is waiting.
-inline void finish_root(PromiseBase& promise, std::uint64_t how) {
-    const std::uint64_t joiner = promise.join_state.exchange(how, std::memory_order_acq_rel);
-    if (joiner > kJoinCancelled) executor_wake(*promise.root_context.executor, CoroutineId{joiner});
+inline void finish_root(PromiseBase& promise, uint64_t how) {
+    const uint64_t joiner = promise.join_state.exchange(how, std::memory_order_acq_rel);
+    if (joiner > JoinCancelled) executor_wake(*promise.root_context.executor, CoroutineId{joiner});
 }
 
 // The executor's release_cancelled hook: finish a cancelled root (its owner pointer is its
@@ -161,7 +161,7 @@ struct FinalAwaiter {
         if (promise.continuation) return promise.continuation;
         if (promise.context == &promise.root_context) {
             promise.context->block().suspend_reason = SuspendReason::Exit;
-            finish_root(promise, kJoinCompleted);
+            finish_root(promise, JoinCompleted);
             release_root(promise); // may destroy this frame: touch nothing of it afterwards
         }
         return std::noop_coroutine();
@@ -246,8 +246,8 @@ public:
     ~JoinHandle() { detach(); }
 
     CoroutineId id() const { return id_; }
-    bool done() const { return root_ && join_state() <= kJoinCancelled && join_state() != kJoinRunning; }
-    bool cancelled() const { return root_ && join_state() == kJoinCancelled; }
+    bool done() const { return root_ && join_state() <= JoinCancelled && join_state() != JoinRunning; }
+    bool cancelled() const { return root_ && join_state() == JoinCancelled; }
 
     // The result once done() (NotFound if cancelled or still running).
     Result<T> take_result() {
@@ -275,7 +275,7 @@ public:
         // Runs after this coroutine has suspended: publish our ID, or wake ourselves if too late.
         static void arm(void* context, ExecutorState* executor, CoroutineId self) {
             auto& join = static_cast<Awaiter*>(context)->join;
-            std::uint64_t expected = kJoinRunning;
+            uint64_t expected = JoinRunning;
             if (!join.root_.promise().join_state.compare_exchange_strong(expected, self.value,
                                                                         std::memory_order_acq_rel)) {
                 executor_wake(*executor, self);
@@ -285,7 +285,7 @@ public:
     Awaiter operator co_await() noexcept { return Awaiter{*this}; }
 
 private:
-    std::uint64_t join_state() const { return root_.promise().join_state.load(std::memory_order_acquire); }
+    uint64_t join_state() const { return root_.promise().join_state.load(std::memory_order_acquire); }
     Handle root_;
     CoroutineId id_;
 };
@@ -293,9 +293,9 @@ private:
 // Make `task` a root coroutine of `executor` at `priority`. NoMemory if the task's frame could not be
 // allocated or the control-block table is full; InvalidArgument for a bad priority.
 template <typename T>
-Result<JoinHandle<T>> spawn(ExecutorState& executor, Task<T>&& task, std::uint32_t priority) {
+Result<JoinHandle<T>> spawn(ExecutorState& executor, Task<T>&& task, uint32_t priority) {
     if (!task.valid()) return Error::NoMemory;
-    if (priority >= kPriorityLevels) return Error::InvalidArgument;
+    if (priority >= PriorityLevels) return Error::InvalidArgument;
     typename Task<T>::Handle root = task.release();
     PromiseBase& promise = root.promise();
     promise.root_context.executor = &executor;

@@ -39,7 +39,7 @@ uint64_t empty_measurement() {
 }
 
 // kernel_fetch_<ready>: the instructions of one cokernel_executor_fetch, called by the kernel through
-// its vDSO binding, on an executor of its own (not the kernel executor, which other work uses) with
+// its vDSO binding, on an executor of its own (not the switch executor, which other work uses) with
 // `ready` coroutines spread over the 64 priority levels (ready % 64 per level, as the host benchmark
 // fetch_N). Each fetched coroutine is put back at the tail of its level (yield + finish, not counted),
 // so every fetch sees `ready` coroutines. Interrupts are off while measuring. The coroutines are

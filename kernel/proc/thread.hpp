@@ -74,7 +74,7 @@ struct RegisteredWait {
 
 struct CoroutineWaiter {
     CoroutineWaiter* next = nullptr;
-    uint64_t id = 0;         // in the kernel executor
+    uint64_t id = 0;         // in the work executor
     uint64_t wake_time = 0;  // in the sleepers' queue: timebase time to wake at
     RegisteredWait wait;     // registered when the coroutine waits for a process (asynchronous calls)
 };

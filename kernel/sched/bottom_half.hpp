@@ -1,8 +1,8 @@
 // Driver bottom halves: the part of an interrupt's work that can wait, run by a kernel coroutine.
 //
 // An interrupt handler (the top half) does only what cannot wait (emptying a device's FIFO, rearming
-// the timer) and calls raise(). A BottomHalf is a long-lived kernel coroutine in the executor of
-// kernel work (scheduler.hpp: spawn_kernel_work / wake_kernel_coroutine) that loops: wait until
+// the timer) and calls raise(). A BottomHalf is a long-lived kernel coroutine in the work executor
+// (scheduler.hpp: spawn_kernel_work / wake_kernel_coroutine) that loops: wait until
 // raised, run the work function once. It therefore runs like any kernel coroutine, not in interrupt
 // context: on the raising hart's way back to user mode (run_kernel_calls), in a hart's scheduler
 // loop, or in a kernel wait loop (run_kernel_step); an idle hart is woken by IPI.
@@ -36,7 +36,7 @@ public:
     BottomHalf(const BottomHalf&) = delete;
     BottomHalf& operator=(const BottomHalf&) = delete;
 
-    // Spawns the coroutine in the executor of kernel work and lists it for bottom_halves().
+    // Spawns the coroutine in the work executor and lists it for bottom_halves().
     // NoMemory when that executor is full or the kernel heap has no room for the frame (nothing is
     // spawned then); AlreadyExists when started before. Raises made before start() are not lost:
     // the coroutine's first look finds them.

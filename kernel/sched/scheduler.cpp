@@ -44,7 +44,7 @@ vdso::GlobalPriorityTable& priorities = shared_priorities.table;
 std::atomic<uint32_t> runnable_threads{0};  // threads in the run queues (changed under run_queue_lock)
 
 void publish(Process& process) {
-    uint32_t priority = process.runnable_head ? process.priority : vdso::kNoPriority;
+    uint32_t priority = process.runnable_head ? process.priority : vdso::NoPriority;
     (void)vdso::global_priority_publish(priorities, process.slot, priority);
 }
 

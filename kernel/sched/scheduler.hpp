@@ -38,7 +38,7 @@ bool run_once();
 // Whether any thread is runnable (a hint: it may change at once).
 bool threads_waiting();
 
-// A hart's loop (kernel/sched/switch_coroutine.cpp): the kernel executor's poll loop, in which the
+// A hart's loop (kernel/sched/switch_coroutine.cpp): the switch executor's poll loop, in which the
 // switch coroutines run user threads; waits for interrupts when nothing is ready.
 [[noreturn]] void run_scheduler();
 // One step of that loop: runs one ready kernel coroutine (a switch coroutine runs a user thread for
@@ -53,7 +53,7 @@ bool run_kernel_step();
 void wait_for_kernel_work();
 // Time slices given to user threads by switch coroutines since boot.
 uint64_t switch_coroutine_runs();
-// Spawns the switch coroutines (one per hart) in the kernel executor. Once, at boot.
+// Spawns the switch coroutines (one per hart) in the switch executor. Once, at boot.
 void start_switch_coroutines();
 
 // The thread running on this hart (nullptr in the scheduler itself or outside any thread).
@@ -92,16 +92,17 @@ void unregister_wait(RegisteredWait& wait);
 void wake_process_waits(Process& process);
 
 // Coroutines of asynchronous calls made ready outside a poll loop (a system call, a wake-up from an
-// interrupt handler or another hart), in the executor of calls (below): an idle hart, if there is
+// interrupt handler or another hart), in the work executor (below): an idle hart, if there is
 // one, is woken to run them. spawn_kernel_work: a new ready coroutine resuming at `resume_address`
 // (vdso/vdso_api.h spawn); false if that executor is full. wake_kernel_coroutine: its wake (re_back).
 bool spawn_kernel_work(void* resume_address, void* owner, uint32_t priority, cokernel_coroutine_ref* publish);
 void wake_kernel_coroutine(uint64_t id);
 // An idle hart (waiting for interrupts in run_scheduler) gets an IPI, so that it looks for work.
 void wake_idle_hart();
-// The executor of asynchronous system calls (call.hpp) holds the kernel coroutines that finish them;
-// CallExecutorCapacity control blocks. spawn_kernel_work and wake_kernel_coroutine work on it.
-constexpr uint32_t CallExecutorCapacity = 4096;
+// The work executor holds the kernel coroutines that finish asynchronous system calls (call.hpp) and
+// the bottom halves;
+// WorkExecutorCapacity control blocks. spawn_kernel_work and wake_kernel_coroutine work on it.
+constexpr uint32_t WorkExecutorCapacity = 4096;
 // Whether one of those coroutines is ready (a lock-free peek).
 bool kernel_work_pending();
 // On a thread's kernel stack, interrupts off, on its way back to user mode: runs up to `limit` ready

@@ -1,6 +1,6 @@
-// The switch coroutines: user space inside the kernel executor (paper §3.3).
+// The switch coroutines: user space inside the switch executor (paper §3.3).
 //
-// Every hart runs the poll loop of the kernel executor (which is the vDSO's code). One switch
+// Every hart runs the poll loop of the switch executor (which is the vDSO's code). One switch
 // coroutine per hart lives in that executor at SwitchPriority: when resumed it runs one user thread
 // (run_once: the highest-priority process's next thread) until the thread gives the hart back, then
 // yields, so that kernel coroutines of higher priority run between user time slices. When no thread
@@ -8,7 +8,7 @@
 // runnable again.
 //
 // Interrupts: the loop calls into the executors only with interrupts off (an interrupt handler may
-// wake a coroutine of the executor of kernel work, so no executor's lock is ever held with interrupts
+// wake a coroutine of the work executor, so no executor's lock is ever held with interrupts
 // on), and opens a window after every coroutine so that pending interrupts are taken.
 #include <atomic>
 
@@ -24,11 +24,11 @@ namespace kernel::proc {
 
 namespace {
 
-// The executor of asynchronous system calls (set once, at boot): kernel coroutines that finish calls,
-// apart from the kernel executor so that a thread can run them on its way back to user mode without
+// The work executor (set once, at boot): kernel coroutines that finish asynchronous calls, bottom halves,
+// apart from the switch executor so that a thread can run them on its way back to user mode without
 // ever fetching a switch coroutine. Every hart's loop polls it first.
-void* call_executor = nullptr;
-const ::vdso::ExecutorState* call_state = nullptr;
+void* work_executor = nullptr;
+const ::vdso::ExecutorState* work_state = nullptr;
 
 // Kernel coroutines above this priority run before user threads (0 is the highest).
 constexpr uint32_t SwitchPriority = 32;
@@ -53,20 +53,20 @@ vdso_binding::KernelCoroutine switch_coroutine(size_t index) {
 void wake_switch_coroutines() {
     for (size_t i = 0; i < switch_count; ++i) {
         uint64_t id = __atomic_exchange_n(&waiting_switch[i], 0, __ATOMIC_ACQUIRE);
-        if (id) vdso_binding::executor_functions().executor_wake(vdso_binding::kernel_executor(), id);
+        if (id) vdso_binding::executor_functions().executor_wake(vdso_binding::switch_executor(), id);
     }
 }
 
 } // namespace
 
 void start_switch_coroutines() {
-    auto calls = vdso_binding::create_executor(CallExecutorCapacity);
-    if (!calls) panic("no memory for the executor of asynchronous system calls");
-    call_executor = calls->state;
-    call_state = static_cast<const ::vdso::ExecutorState*>(call_executor);
+    auto calls = vdso_binding::create_executor(WorkExecutorCapacity);
+    if (!calls) panic("no memory for the work executor");
+    work_executor = calls->state;
+    work_state = static_cast<const ::vdso::ExecutorState*>(work_executor);
     for (size_t i = 0; i < hart_count(); ++i) {
-        if (!vdso_binding::spawn(vdso_binding::kernel_executor(), switch_coroutine(i), SwitchPriority))
-            panic("cannot spawn switch coroutine {}: kernel executor or heap exhausted", i);
+        if (!vdso_binding::spawn(vdso_binding::switch_executor(), switch_coroutine(i), SwitchPriority))
+            panic("cannot spawn switch coroutine {}: switch executor or heap exhausted", i);
         ++switch_count;
     }
 }
@@ -85,26 +85,26 @@ void wake_idle_hart() {
 }
 
 bool spawn_kernel_work(void* resume_address, void* owner, uint32_t priority, cokernel_coroutine_ref* publish) {
-    if (vdso_binding::executor_functions().executor_spawn(call_executor, resume_address, owner, priority, publish, nullptr) != 0)
+    if (vdso_binding::executor_functions().executor_spawn(work_executor, resume_address, owner, priority, publish, nullptr) != 0)
         return false;
     wake_idle_hart();
     return true;
 }
 
 void wake_kernel_coroutine(uint64_t id) {
-    if (vdso_binding::executor_functions().executor_wake(call_executor, id) == COKERNEL_WAKE_WOKEN) wake_idle_hart();
+    if (vdso_binding::executor_functions().executor_wake(work_executor, id) == COKERNEL_WAKE_WOKEN) wake_idle_hart();
 }
 
 bool kernel_work_pending() {
     // It runs on every return to user mode: a lock-free peek at the executor's ready bitmap, inline
     // (a read of the executor's state, as cokernel_executor_highest_ready makes), not a call into the
     // image.
-    return call_state != nullptr && ::vdso::executor_ready_above(*call_state, ::vdso::kNoPriority);
+    return work_state != nullptr && ::vdso::executor_ready_above(*work_state, ::vdso::NoPriority);
 }
 
 bool run_kernel_calls(size_t limit) {
     for (size_t i = 0; i < limit; ++i)
-        if (vdso_binding::executor_functions().poll_once(call_executor, nullptr) == COKERNEL_POLL_NOTHING_READY) return true;
+        if (vdso_binding::executor_functions().poll_once(work_executor, nullptr) == COKERNEL_POLL_NOTHING_READY) return true;
     return !kernel_work_pending();
 }
 
@@ -112,12 +112,12 @@ uint64_t switch_coroutine_runs() { return __atomic_load_n(&threads_run_by_switch
 
 bool run_kernel_step() {
     bool interrupts_were_on = riscv::save_and_disable_interrupts();
-    int outcome = kernel_work_pending() ? vdso_binding::executor_functions().poll_once(call_executor, nullptr)
+    int outcome = kernel_work_pending() ? vdso_binding::executor_functions().poll_once(work_executor, nullptr)
                                         : COKERNEL_POLL_NOTHING_READY;
-    if (outcome == COKERNEL_POLL_NOTHING_READY) outcome = vdso_binding::executor_functions().poll_once(vdso_binding::kernel_executor(), nullptr);
+    if (outcome == COKERNEL_POLL_NOTHING_READY) outcome = vdso_binding::executor_functions().poll_once(vdso_binding::switch_executor(), nullptr);
     if (outcome == COKERNEL_POLL_NOTHING_READY && threads_waiting()) {
         wake_switch_coroutines();
-        outcome = vdso_binding::executor_functions().poll_once(vdso_binding::kernel_executor(), nullptr);
+        outcome = vdso_binding::executor_functions().poll_once(vdso_binding::switch_executor(), nullptr);
     }
     riscv::restore_interrupts(interrupts_were_on);
     return outcome != COKERNEL_POLL_NOTHING_READY;
@@ -133,7 +133,7 @@ void wait_for_kernel_work() {
     uint64_t bit = uint64_t{1} << current_hart()->index;
     idle_harts.fetch_or(bit);
     if (!threads_waiting() && !kernel_work_pending() &&
-        vdso_binding::executor_functions().executor_highest_ready(vdso_binding::kernel_executor()) == COKERNEL_NO_PRIORITY)
+        vdso_binding::executor_functions().executor_highest_ready(vdso_binding::switch_executor()) == COKERNEL_NO_PRIORITY)
         riscv::wait_for_interrupt();
     idle_harts.fetch_and(~bit);
     riscv::restore_interrupts(interrupts_were_on);  // takes what is pending

@@ -72,7 +72,7 @@ bool selftest_user_programs() {
     SELFTEST_CHECK(fails_with("bin/truncated-elf", Error::Malformed));
     SELFTEST_CHECK(fails_with("bin/no-such-program", Error::NotFound));
 
-    // Every time slice went through a switch coroutine of the kernel executor.
+    // Every time slice went through a switch coroutine of the switch executor.
     println("    {} time slices given by switch coroutines", proc::switch_coroutine_runs() - slices_before);
     SELFTEST_CHECK(proc::switch_coroutine_runs() > slices_before + 10);
     size_t free_after = mm::frames().free_frames();

@@ -1,6 +1,6 @@
 // Self-test of user-space interrupts (docs/user-interrupts.md): bin/uintrtest's cases from user mode,
 // and raise_user_interrupt called from kernel contexts that have no thread of the receiver: this
-// self-test's own (no current thread), a kernel coroutine in the kernel executor, and a timer
+// self-test's own (no current thread), a kernel coroutine in the switch executor, and a timer
 // interrupt handler.
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
@@ -58,7 +58,7 @@ bool raise_from_kernel_context() {
     return true;
 }
 
-// The same from a kernel coroutine in the kernel executor, as the asynchronous system calls will do:
+// The same from a kernel coroutine in the switch executor, as the asynchronous system calls will do:
 // it runs in some hart's poll loop, on that hart's scheduler stack, beside the switch coroutines (at
 // their priority, so that on one hart it takes turns with the user thread). It keeps yielding until
 // the process has a receiver (raised) or has exited; this test reaps the process only after that.
@@ -88,7 +88,7 @@ bool raise_from_kernel_coroutine() {
     CoroutineRaise work{(*process)->pid, 0, false};
     constexpr uint32_t SwitchCoroutinePriority = 32;  // kernel/sched/switch_coroutine.cpp
     bool enabled = riscv::save_and_disable_interrupts();  // the executor is called with interrupts off
-    bool spawned = vdso_binding::spawn(vdso_binding::kernel_executor(), raising_coroutine(work), SwitchCoroutinePriority);
+    bool spawned = vdso_binding::spawn(vdso_binding::switch_executor(), raising_coroutine(work), SwitchCoroutinePriority);
     riscv::restore_interrupts(enabled);
     SELFTEST_CHECK(spawned);
     while (!__atomic_load_n(&work.finished, __ATOMIC_ACQUIRE))

@@ -17,13 +17,13 @@ namespace abi = cokernel::abi;
 
 namespace {
 
-// Every call in flight may need a control block of the executor of calls (from its first wait on):
+// Every call in flight may need a control block of the work executor (from its first wait on):
 // it reserves one at submission, so that moving it there cannot fail. A block is freed just after its
 // coroutine's end, once per hart at most in between: that many stay spare.
-constexpr uint32_t MaxCallsInKernelExecutor = CallExecutorCapacity - fdt::MaxHarts;
+constexpr uint32_t MaxCallsInWorkExecutor = WorkExecutorCapacity - fdt::MaxHarts;
 std::atomic<uint32_t> executor_reservations{0};
 
-static_assert(ExecutorShare < MaxCallsInKernelExecutor - ExecutorReserve, "a share fits beside the reserve");
+static_assert(ExecutorShare < MaxCallsInWorkExecutor - ExecutorReserve, "a share fits beside the reserve");
 
 bool reserve_global(uint32_t limit) {
     uint32_t current = executor_reservations.load(std::memory_order_relaxed);
@@ -37,8 +37,8 @@ bool reserve_global(uint32_t limit) {
 // then the system-wide count, whose last ExecutorReserve blocks are for modest processes.
 bool reserve_executor_block(AsyncCalls& calls) {
     uint32_t mine = calls.executor_blocks.fetch_add(1, std::memory_order_relaxed);
-    uint32_t limit = mine < abi::DefaultCallsInFlight ? MaxCallsInKernelExecutor
-                                                       : MaxCallsInKernelExecutor - ExecutorReserve;
+    uint32_t limit = mine < abi::DefaultCallsInFlight ? MaxCallsInWorkExecutor
+                                                       : MaxCallsInWorkExecutor - ExecutorReserve;
     if (mine >= ExecutorShare || !reserve_global(limit)) {
         calls.executor_blocks.fetch_sub(1, std::memory_order_relaxed);
         return false;
@@ -200,7 +200,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     Call::Handle frame = call.release();
     frame.promise().slot = slot;
     // The first run, on this thread: the handler checks its arguments here. It ends (and posts its
-    // completion) or moves to the kernel executor at its first wait; either way the frame is not
+    // completion) or moves to the work executor at its first wait; either way the frame is not
     // this function's any more.
     frame.resume();
     return 0;

@@ -52,11 +52,11 @@ struct AsyncCalls {
     CallSlot* slots = nullptr;      // slot_count of them, in frames of their own (slot_frames)
     uint64_t slots_physical = 0;
     size_t slot_frames = 0;
-    // Control blocks of the executor of calls this process has reserved (its share, below).
+    // Control blocks of the work executor this process has reserved (its share, below).
     std::atomic<uint32_t> executor_blocks{0};
 };
 
-// One process's share of the executor of calls (CallExecutorCapacity blocks, less one spare per
+// One process's share of the work executor (WorkExecutorCapacity blocks, less one spare per
 // hart): at most ExecutorShare blocks at once, and the last ExecutorReserve of them only while it
 // holds fewer than DefaultCallsInFlight. So however many processes are greedy, a process with at
 // most 64 calls in flight finds room until 16 such processes fill the reserve (docs/reliability.md).

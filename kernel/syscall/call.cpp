@@ -29,7 +29,7 @@ void Call::FinalAwaiter::await_suspend(Handle frame) const noexcept {
     slot.result = promise.result;
     frame.destroy();  // nothing of the frame is touched below
     if (block) {
-        // In the kernel executor: it frees the coroutine's control block once resume() returns.
+        // In the work executor: it frees the coroutine's control block once resume() returns.
         vdso_binding::executor_functions().coroutine_record_suspension(block, nullptr, COKERNEL_SUSPEND_EXIT, nullptr,
                                                                nullptr);
     }
@@ -52,12 +52,12 @@ bool WaitOn::await_suspend(Call::Handle frame) noexcept {
     }
     if (!promise.self.block) {
         // The first wait of an asynchronous call, still on the calling thread: from here on the
-        // kernel executor runs it. It is spawned ready, so that it checks its condition again there
+        // work executor runs it. It is spawned ready, so that it checks its condition again there
         // (what changed once the lock was dropped is not missed). It may run on another hart before
         // this function has returned: nothing of the frame is touched after the spawn.
         queue_.lock.unlock();
         if (!spawn_kernel_work(frame.address(), &promise, AsyncCallPriority, &promise.self))
-            panic("async system call: the kernel executor is full although every call reserves its slot");
+            panic("async system call: the work executor is full although every call reserves its slot");
         return true;
     }
     process_ = promise.slot->process;

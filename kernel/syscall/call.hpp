@@ -18,7 +18,7 @@
 //   * asynchronous: the frame lives in a slot of the process's AsyncCalls (async_call.hpp). The
 //     calling thread resumes it in the system call, so that it checks its arguments (user addresses
 //     included) before the call returns, exactly as the synchronous form does. If it finishes there,
-//     its completion is posted at once; at its first real wait it moves to the kernel executor
+//     its completion is posted at once; at its first real wait it moves to the work executor
 //     (spawned at AsyncCallPriority) and the system call returns. From then on it is an ordinary
 //     kernel coroutine: a WaitOn suspends it, a wake-up makes it ready, any hart's scheduler loop
 //     resumes it. At its end the frame is destroyed and {token, result} goes to the completion ring.
@@ -89,7 +89,7 @@ public:
         long result = 0;
         Thread* thread = nullptr;       // synchronous: the caller; its waits block it
         CallSlot* slot = nullptr;       // asynchronous: the call's slot (token, process, frame memory)
-        cokernel_coroutine_ref self{};  // asynchronous, once moved to the kernel executor
+        cokernel_coroutine_ref self{};  // asynchronous, once moved to the work executor
         File* held_file = nullptr;      // a reference the call keeps until it ends (read, write)
 
     private:

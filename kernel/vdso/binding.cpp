@@ -13,7 +13,7 @@ constexpr size_t MaxBoundSymbols = sizeof(ExecutorFunctions) / sizeof(void (*)()
 ExecutorFunctions functions{};
 BoundSymbol symbols[MaxBoundSymbols] = {};
 size_t symbol_count = 0;
-void* kernel_executor_state = nullptr;
+void* switch_executor_state = nullptr;
 
 // Resolves `name` at COKERNEL_1.0 and points `slot` at it inside the mapping at `base`. The symbol
 // must lie in the executable part of the mapped span: anything else means the image and vdso_api.h
@@ -35,10 +35,10 @@ void bind(Function& slot, const char* name, const exec::SharedObject& object, ui
     slot = reinterpret_cast<Function>(base + *offset);
 }
 
-void create_kernel_executor() {
+void create_switch_executor() {
     auto executor = create_executor(KernelCoroutineCapacity);
-    if (!executor) panic("vdso: no memory for the kernel executor");
-    kernel_executor_state = executor->state;
+    if (!executor) panic("vdso: no memory for the switch executor");
+    switch_executor_state = executor->state;
 }
 
 } // namespace
@@ -62,7 +62,7 @@ void bind_kernel_entry_points(const exec::SharedObject& object, uint64_t base) {
     bind(functions.poll_once, "cokernel_poll_once", object, base);
     bind(functions.run_until_idle, "cokernel_run_until_idle", object, base);
     if (symbol_count != MaxBoundSymbols) panic("vdso: {} of {} entry points bound", symbol_count, MaxBoundSymbols);
-    create_kernel_executor();
+    create_switch_executor();
 }
 
 const ExecutorFunctions& executor_functions() { return functions; }
@@ -72,7 +72,7 @@ const BoundSymbol* bound_symbols(size_t& count) {
     return symbols;
 }
 
-void* kernel_executor() { return kernel_executor_state; }
+void* switch_executor() { return switch_executor_state; }
 
 Result<OwnedExecutor> create_executor(uint32_t capacity) {
     const ExecutorFunctions& bound = executor_functions();

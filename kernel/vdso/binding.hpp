@@ -51,7 +51,7 @@ const BoundSymbol* bound_symbols(size_t& count);
 // memory, over KernelCoroutineCapacity control blocks. Its poll loop is every hart's scheduler loop;
 // the switch coroutines (kernel/sched/switch_coroutine.cpp) live in it.
 constexpr uint32_t KernelCoroutineCapacity = 256;
-void* kernel_executor();
+void* switch_executor();
 
 // An executor in kernel heap memory, for a kernel subsystem or a test of its own: state and
 // `capacity` control blocks. NoMemory when the heap cannot hold it.
@@ -63,7 +63,7 @@ Result<OwnedExecutor> create_executor(uint32_t capacity);
 void destroy_executor(OwnedExecutor& executor);  // only when no coroutine is left in it
 
 // Called by vdso_binding::init(): binds every entry point (panics naming a missing one) and creates the
-// kernel executor.
+// switch executor.
 void bind_kernel_entry_points(const exec::SharedObject& object, uint64_t base);
 
 } // namespace kernel::vdso_binding

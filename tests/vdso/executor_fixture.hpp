@@ -14,21 +14,21 @@
 namespace vdso_test {
 
 struct TestExecutor {
-    explicit TestExecutor(std::uint32_t capacity = 64, std::uint32_t frames = 64, std::size_t frame_size = 512)
+    explicit TestExecutor(uint32_t capacity = 64, uint32_t frames = 64, std::size_t frame_size = 512)
         : blocks(capacity), pool(static_cast<std::byte*>(std::aligned_alloc(16, frames * frame_size))) {
         REQUIRE(vdso::executor_init(state, blocks.data(), capacity));
         REQUIRE(vdso::frame_allocator_init(allocator, pool.get(), frames * frame_size, frame_size));
         state.frames = &allocator;
         vdso::install_task_hooks(state);
-        state.hooks.highest_priority_changed = [](void* context, std::uint32_t priority) {
+        state.hooks.highest_priority_changed = [](void* context, uint32_t priority) {
             static_cast<TestExecutor*>(context)->reports.push_back(priority);
         };
         state.hooks.highest_priority_context = this;
     }
 
     // Run the poll loop on this thread until nothing is ready.
-    std::uint64_t run(vdso::PollThread* thread = nullptr) {
-        std::uint64_t resumed = 0;
+    uint64_t run(vdso::PollThread* thread = nullptr) {
+        uint64_t resumed = 0;
         vdso::run_until_idle(state, thread, &resumed);
         return resumed;
     }
@@ -42,7 +42,7 @@ struct TestExecutor {
     std::unique_ptr<std::byte, FreeDeleter> pool;
     vdso::FrameAllocator allocator;
     vdso::ExecutorState state;
-    std::vector<std::uint32_t> reports; // every highest_priority_changed report, in order
+    std::vector<uint32_t> reports; // every highest_priority_changed report, in order
 };
 
 } // namespace vdso_test

@@ -9,12 +9,12 @@
 using namespace vdso;
 
 static_assert(count_trailing_zeros_debruijn(1) == 0);
-static_assert(count_trailing_zeros_debruijn(std::uint64_t{1} << 63) == 63);
+static_assert(count_trailing_zeros_debruijn(uint64_t{1} << 63) == 63);
 static_assert(count_trailing_zeros_debruijn(0xf0) == 4);
 
 TEST_CASE("ctz: de Bruijn and instruction paths agree on every single bit", "[vdso][bit_scan]") {
     for (unsigned bit = 0; bit < 64; ++bit) {
-        const std::uint64_t word = std::uint64_t{1} << bit;
+        const uint64_t word = uint64_t{1} << bit;
         CHECK(count_trailing_zeros_debruijn(word) == bit);
         CHECK(count_trailing_zeros_instruction(word) == bit);
         CHECK(count_trailing_zeros(word) == bit);
@@ -24,21 +24,21 @@ TEST_CASE("ctz: de Bruijn and instruction paths agree on every single bit", "[vd
 TEST_CASE("ctz: de Bruijn and instruction paths agree on random words", "[vdso][bit_scan]") {
     std::mt19937_64 random(42);
     for (int round = 0; round < 100000; ++round) {
-        std::uint64_t word = random() >> (random() % 64);
+        uint64_t word = random() >> (random() % 64);
         if (word == 0) word = 1;
         REQUIRE(count_trailing_zeros_debruijn(word) == count_trailing_zeros_instruction(word));
     }
 }
 
-template <std::uint32_t Levels>
-void check_bitmap_against_model(std::uint64_t seed) {
+template <uint32_t Levels>
+void check_bitmap_against_model(uint64_t seed) {
     PriorityBitmap<Levels> bitmap;
-    std::set<std::uint32_t> model;
+    std::set<uint32_t> model;
     std::mt19937_64 random(seed);
     REQUIRE(bitmap.empty());
     REQUIRE(bitmap.highest() == Levels);
     for (int step = 0; step < 20000; ++step) {
-        const std::uint32_t level = random() % Levels;
+        const uint32_t level = random() % Levels;
         if (random() % 2) {
             bitmap.set(level);
             model.insert(level);
@@ -50,11 +50,11 @@ void check_bitmap_against_model(std::uint64_t seed) {
         REQUIRE(bitmap.empty() == model.empty());
         REQUIRE(bitmap.highest() == (model.empty() ? Levels : *model.begin()));
         REQUIRE(bitmap.test(level) == (model.count(level) == 1));
-        const std::uint32_t highest = model.empty() ? Levels : *model.begin();
-        const std::uint32_t probe = random() % (Levels + 1); // kNone included
+        const uint32_t highest = model.empty() ? Levels : *model.begin();
+        const uint32_t probe = random() % (Levels + 1); // NoLevel included
         REQUIRE(bitmap.any_more_urgent_than(probe) == (highest < probe));
-        if constexpr (!PriorityBitmap<Levels>::kTwoLevel) {
-            REQUIRE(bitmap.lowest_set_bit() == (model.empty() ? 0 : std::uint64_t{1} << highest));
+        if constexpr (!PriorityBitmap<Levels>::TwoLevel) {
+            REQUIRE(bitmap.lowest_set_bit() == (model.empty() ? 0 : uint64_t{1} << highest));
         }
     }
 }
@@ -65,8 +65,8 @@ TEST_CASE("PriorityBitmap: one level word matches a set model", "[vdso][bitmap]"
 }
 
 TEST_CASE("PriorityBitmap: two-level bitmap matches a set model", "[vdso][bitmap]") {
-    STATIC_REQUIRE(PriorityBitmap<4096>::kTwoLevel);
-    STATIC_REQUIRE(!PriorityBitmap<64>::kTwoLevel);
+    STATIC_REQUIRE(PriorityBitmap<4096>::TwoLevel);
+    STATIC_REQUIRE(!PriorityBitmap<64>::TwoLevel);
     check_bitmap_against_model<65>(3);
     check_bitmap_against_model<256>(4);
     check_bitmap_against_model<4096>(5);

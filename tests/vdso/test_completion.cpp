@@ -20,7 +20,7 @@ namespace {
 // The fake kernel: records submissions, answers each with `answer`, and keeps held completions.
 struct FakeKernel {
     long answer = 0;
-    std::vector<std::uint64_t> tokens;          // submitted tokens, in order
+    std::vector<uint64_t> tokens;          // submitted tokens, in order
     std::vector<abi::CompletionEntry> held;     // flushed into `ring` by async_flush
     abi::CompletionRing* ring = nullptr;
     long flushes = 0;
@@ -35,23 +35,23 @@ FakeKernel* fake_kernel = nullptr;
 
 // A ring with its entries, as the kernel lays it out.
 struct Ring {
-    explicit Ring(std::uint32_t capacity) : memory(sizeof(abi::CompletionRing) / 8 + capacity * 2) {
+    explicit Ring(uint32_t capacity) : memory(sizeof(abi::CompletionRing) / 8 + capacity * 2) {
         header()->capacity = capacity;
     }
     abi::CompletionRing* header() { return reinterpret_cast<abi::CompletionRing*>(memory.data()); }
-    bool post(std::uint64_t token, std::int64_t result) {
+    bool post(uint64_t token, int64_t result) {
         abi::CompletionRing& ring = *header();
         if (ring.tail - ring.head >= ring.capacity) return false;
         abi::ring_entries(&ring)[ring.tail % ring.capacity] = abi::CompletionEntry{token, result};
         __atomic_store_n(&ring.tail, ring.tail + 1, __ATOMIC_RELEASE);
         return true;
     }
-    std::vector<std::uint64_t> memory;
+    std::vector<uint64_t> memory;
 };
 
 } // namespace
 
-extern "C" long cokernel_host_system_call(long number, const std::uint64_t*, std::uint64_t token) {
+extern "C" long cokernel_host_system_call(long number, const uint64_t*, uint64_t token) {
     if (number == abi::AsyncFlush) {
         ++fake_kernel->flushes;
         long moved = 0;
@@ -103,7 +103,7 @@ vdso::Task<> awaiting(vdso::ExecutorState&, long* result) {
 // Each case's world: an executor, the fake kernel (installed for cokernel_host_system_call) and a
 // ring it flushes into.
 struct World {
-    explicit World(std::uint32_t ring_capacity) : ring(ring_capacity) {
+    explicit World(uint32_t ring_capacity) : ring(ring_capacity) {
         fake_kernel = &fake;
         fake.ring = ring.header();
         context.executor = &executor.state;

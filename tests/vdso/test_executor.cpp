@@ -11,7 +11,7 @@ namespace {
 
 void* dummy(std::uintptr_t n) { return reinterpret_cast<void*>(0x1000 + n); }
 
-CoroutineId spawn_at(TestExecutor& executor, std::uint32_t priority, std::uintptr_t tag = 0) {
+CoroutineId spawn_at(TestExecutor& executor, uint32_t priority, std::uintptr_t tag = 0) {
     auto id = executor_spawn(executor.state, dummy(tag), nullptr, priority);
     REQUIRE(id);
     REQUIRE(executor.invariants());
@@ -47,7 +47,7 @@ TEST_CASE("executor: spawn makes a Ready coroutine with a fresh ID", "[vdso][exe
 
 TEST_CASE("executor: spawn rejects a bad priority and a full table", "[vdso][executor]") {
     TestExecutor executor(4);
-    auto bad = executor_spawn(executor.state, dummy(0), nullptr, kPriorityLevels);
+    auto bad = executor_spawn(executor.state, dummy(0), nullptr, PriorityLevels);
     REQUIRE_FALSE(bad);
     CHECK(bad.error() == Error::InvalidArgument);
     for (int i = 0; i < 4; ++i) spawn_at(executor, 1);
@@ -73,7 +73,7 @@ TEST_CASE("executor: fetch is strict priority across levels and FIFO within one"
         REQUIRE(executor.invariants());
     }
     CHECK_FALSE(executor_fetch(executor.state, nullptr));
-    CHECK(executor_highest_ready(executor.state) == kNoPriority);
+    CHECK(executor_highest_ready(executor.state) == NoPriority);
 }
 
 TEST_CASE("executor: Running -> yield -> Ready at the tail of its level", "[vdso][executor]") {
@@ -173,7 +173,7 @@ TEST_CASE("executor: re-prioritise moves a Ready coroutine and keeps the others'
     REQUIRE(executor_set_priority(executor.state, a, 5));
     executor_wake(executor.state, a);
     CHECK(executor_highest_ready(executor.state) == 5);
-    CHECK(executor_set_priority(executor.state, a, kPriorityLevels).error() == Error::InvalidArgument);
+    CHECK(executor_set_priority(executor.state, a, PriorityLevels).error() == Error::InvalidArgument);
     CHECK(executor_set_priority(executor.state, CoroutineId::make(a.index(), a.generation() + 1), 1).error() ==
           Error::NotFound);
 }
@@ -222,11 +222,11 @@ TEST_CASE("executor: highest priority is reported on spawn, wake and yield, not 
           "[vdso][executor]") {
     TestExecutor executor;
     const CoroutineId low = spawn_at(executor, 9);
-    CHECK(executor.reports == std::vector<std::uint32_t>{9});
+    CHECK(executor.reports == std::vector<uint32_t>{9});
     spawn_at(executor, 12); // no change
     CHECK(executor.reports.size() == 1);
     const CoroutineId high = spawn_at(executor, 2);
-    CHECK(executor.reports == std::vector<std::uint32_t>{9, 2});
+    CHECK(executor.reports == std::vector<uint32_t>{9, 2});
     const FetchedCoroutine ran = executor_fetch(executor.state, nullptr); // fetch: no report
     REQUIRE(ran.id == high);
     CHECK(executor.reports.size() == 2);
@@ -244,7 +244,7 @@ TEST_CASE("executor: highest priority is reported on spawn, wake and yield, not 
         finish(executor, next, SuspendReason::Exit);
     }
     executor_report_if_idle(executor.state);
-    CHECK(executor.reports.back() == kNoPriority);
+    CHECK(executor.reports.back() == NoPriority);
 }
 
 TEST_CASE("executor: a bound coroutine runs only on its poll thread", "[vdso][executor]") {
@@ -274,7 +274,7 @@ TEST_CASE("executor: a bound coroutine runs only on its poll thread", "[vdso][ex
     CHECK(executor.invariants());
 }
 
-// The yield fast path of executor_finish_and_fetch (executor_locked.hpp, yield_fast): each case
+// The yield fast path of executor_finish_and_fetch (executor_fast_path.hpp, yield_fast): each case
 // below must end exactly as the general path (finish, then fetch) would, reports included.
 namespace {
 
@@ -296,7 +296,7 @@ TEST_CASE("executor: yields among equals rotate their level in FIFO order, with 
     const CoroutineId b = spawn_at(executor, 5, 2);
     const CoroutineId c = spawn_at(executor, 5, 3);
     spawn_at(executor, 9, 4); // a less urgent level, never reached
-    CHECK(executor.reports == std::vector<std::uint32_t>{5});
+    CHECK(executor.reports == std::vector<uint32_t>{5});
     FetchedCoroutine ran = executor_fetch(executor.state, nullptr);
     REQUIRE(ran.id == a);
     for (int round = 0; round < 3; ++round) {
@@ -311,7 +311,7 @@ TEST_CASE("executor: yields among equals rotate their level in FIFO order, with 
             CHECK(executor_highest_ready(executor.state) == 5);
         }
     }
-    CHECK(executor.reports == std::vector<std::uint32_t>{5});
+    CHECK(executor.reports == std::vector<uint32_t>{5});
     CHECK(executor.state.published_priority == 5);
 }
 
@@ -326,7 +326,7 @@ TEST_CASE("executor: two coroutines at one level take turns", "[vdso][executor][
     }
     CHECK(ran.id == a);
     CHECK(executor.state.ready[16].head == executor.state.ready[16].tail);
-    CHECK(executor.reports == std::vector<std::uint32_t>{16});
+    CHECK(executor.reports == std::vector<uint32_t>{16});
 }
 
 TEST_CASE("executor: a coroutine alone at the most urgent ready level yields and runs on",
@@ -341,20 +341,20 @@ TEST_CASE("executor: a coroutine alone at the most urgent ready level yields and
     CHECK(state_of(executor, alone) == CoroutineState::Running);
     CHECK_FALSE(executor.state.ready_levels.test(5));
     CHECK(executor.state.ready_count == 1);
-    CHECK(executor.reports == std::vector<std::uint32_t>{5});
+    CHECK(executor.reports == std::vector<uint32_t>{5});
     // Nothing else ready at all: the same.
     ran.block->suspend_reason = SuspendReason::Exit;
     REQUIRE(executor_finish(executor.state, nullptr, ran) == nullptr);
     ran = executor_fetch(executor.state, nullptr);
     REQUIRE(ran.id == lower);
-    CHECK(executor.reports == std::vector<std::uint32_t>{5}); // fetch and exit do not report
+    CHECK(executor.reports == std::vector<uint32_t>{5}); // fetch and exit do not report
     // lower (9) yields, alone, but the last report was 5: the yield reports 9 (general path).
     ran = yield_and_fetch(executor, ran);
     CHECK(ran.id == lower);
-    CHECK(executor.reports == std::vector<std::uint32_t>{5, 9});
+    CHECK(executor.reports == std::vector<uint32_t>{5, 9});
     ran = yield_and_fetch(executor, ran); // now the report is current: runs on without one
     CHECK(ran.id == lower);
-    CHECK(executor.reports == std::vector<std::uint32_t>{5, 9});
+    CHECK(executor.reports == std::vector<uint32_t>{5, 9});
     CHECK(executor.state.ready_count == 0);
     CHECK(executor.state.ready_levels.empty());
 }
@@ -366,10 +366,10 @@ TEST_CASE("executor: a yield with something more urgent ready lets it run first"
     const CoroutineId b = spawn_at(executor, 5, 2);
     FetchedCoroutine ran = executor_fetch(executor.state, nullptr);
     const CoroutineId urgent = spawn_at(executor, 2, 3);
-    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2});
+    CHECK(executor.reports == std::vector<uint32_t>{5, 2});
     ran = yield_and_fetch(executor, ran);
     CHECK(ran.id == urgent);
-    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2});
+    CHECK(executor.reports == std::vector<uint32_t>{5, 2});
     ran.block->suspend_reason = SuspendReason::Exit;
     REQUIRE(executor_finish(executor.state, nullptr, ran) == nullptr);
     CHECK(executor_fetch(executor.state, nullptr).id == b); // a went to the tail
@@ -383,15 +383,15 @@ TEST_CASE("executor: a yield reports its level when the last report is stale", "
     spawn_at(executor, 2, 3);
     FetchedCoroutine urgent = executor_fetch(executor.state, nullptr);
     finish(executor, urgent, SuspendReason::Wait); // no report: 2 is still the last one
-    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2});
+    CHECK(executor.reports == std::vector<uint32_t>{5, 2});
     FetchedCoroutine ran = executor_fetch(executor.state, nullptr);
     REQUIRE(ran.id == a);
     ran = yield_and_fetch(executor, ran);
     CHECK(ran.id == b);
-    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2, 5});
+    CHECK(executor.reports == std::vector<uint32_t>{5, 2, 5});
     ran = yield_and_fetch(executor, ran);
     CHECK(ran.id == a);
-    CHECK(executor.reports == std::vector<std::uint32_t>{5, 2, 5});
+    CHECK(executor.reports == std::vector<uint32_t>{5, 2, 5});
 }
 
 TEST_CASE("executor: yields with bound coroutines or requests take the general path",
@@ -432,5 +432,5 @@ TEST_CASE("executor: yields with bound coroutines or requests take the general p
     CHECK(ran.id == b);
     CHECK(state_of(executor, c) == CoroutineState::Exited);
     CHECK(executor.invariants());
-    CHECK(executor.reports == std::vector<std::uint32_t>{5});
+    CHECK(executor.reports == std::vector<uint32_t>{5});
 }

@@ -14,10 +14,10 @@ using namespace vdso;
 namespace {
 
 struct TestTable {
-    explicit TestTable(std::uint32_t capacity = 16) : processes(capacity) {
+    explicit TestTable(uint32_t capacity = 16) : processes(capacity) {
         REQUIRE(global_priority_init(table, processes.data(), capacity));
     }
-    std::uint32_t pick() {
+    uint32_t pick() {
         auto process = global_priority_pick_highest(table);
         REQUIRE(process);
         return *process;
@@ -30,7 +30,7 @@ struct TestTable {
 
 TEST_CASE("global priority: pick the highest, then round-robin among equals", "[vdso][global]") {
     TestTable t;
-    for (std::uint32_t process : {1u, 2u, 3u, 4u}) REQUIRE(global_priority_add(t.table, process, 0));
+    for (uint32_t process : {1u, 2u, 3u, 4u}) REQUIRE(global_priority_add(t.table, process, 0));
     CHECK(global_priority_pick_highest(t.table).error() == Error::NotFound);
     REQUIRE(global_priority_publish(t.table, 1, 5));
     REQUIRE(global_priority_publish(t.table, 2, 3));
@@ -38,14 +38,14 @@ TEST_CASE("global priority: pick the highest, then round-robin among equals", "[
     REQUIRE(global_priority_publish(t.table, 4, 3));
     CHECK(global_priority_highest(t.table) == 3);
     CHECK(global_priority_check_invariants(t.table));
-    std::vector<std::uint32_t> picks;
+    std::vector<uint32_t> picks;
     for (int i = 0; i < 6; ++i) picks.push_back(t.pick());
-    CHECK(picks == std::vector<std::uint32_t>{2, 3, 4, 2, 3, 4});
+    CHECK(picks == std::vector<uint32_t>{2, 3, 4, 2, 3, 4});
     // Process 3 goes idle: the others keep their turns.
-    REQUIRE(global_priority_publish(t.table, 3, kNoPriority));
+    REQUIRE(global_priority_publish(t.table, 3, NoPriority));
     CHECK(t.pick() == 2);
     CHECK(t.pick() == 4);
-    REQUIRE(global_priority_publish(t.table, 2, kNoPriority));
+    REQUIRE(global_priority_publish(t.table, 2, NoPriority));
     REQUIRE(global_priority_publish(t.table, 4, 6));
     CHECK(t.pick() == 1);
     CHECK(t.pick() == 1);
@@ -74,34 +74,34 @@ TEST_CASE("global priority: a published priority is clamped to the process's cap
 TEST_CASE("global priority: remove, bad arguments and unknown processes", "[vdso][global]") {
     TestTable t(4);
     CHECK(global_priority_add(t.table, 4, 0).error() == Error::InvalidArgument);
-    CHECK(global_priority_add(t.table, 0, kPriorityLevels).error() == Error::InvalidArgument);
+    CHECK(global_priority_add(t.table, 0, PriorityLevels).error() == Error::InvalidArgument);
     REQUIRE(global_priority_add(t.table, 0, 0));
     CHECK(global_priority_add(t.table, 0, 0).error() == Error::AlreadyExists);
     CHECK(global_priority_publish(t.table, 1, 3).error() == Error::NotFound);
-    CHECK(global_priority_publish(t.table, 0, kNoPriority + 1).error() == Error::InvalidArgument);
+    CHECK(global_priority_publish(t.table, 0, NoPriority + 1).error() == Error::InvalidArgument);
     REQUIRE(global_priority_publish(t.table, 0, 3));
     REQUIRE(global_priority_remove(t.table, 0));
-    CHECK(global_priority_highest(t.table) == kNoPriority);
-    CHECK(global_priority_of(t.table, 0) == kNoPriority);
-    CHECK(global_priority_of(t.table, 99) == kNoPriority);
+    CHECK(global_priority_highest(t.table) == NoPriority);
+    CHECK(global_priority_of(t.table, 0) == NoPriority);
+    CHECK(global_priority_of(t.table, 99) == NoPriority);
     CHECK(global_priority_remove(t.table, 0).error() == Error::NotFound);
     CHECK(global_priority_check_invariants(t.table));
 }
 
 TEST_CASE("global priority: random operations keep the invariants and pick like a model",
           "[vdso][global]") {
-    const std::uint32_t capacity = 32;
+    const uint32_t capacity = 32;
     TestTable t(capacity);
     std::mt19937_64 random(7);
-    std::map<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>> model; // process -> (requested, cap)
+    std::map<uint32_t, std::pair<uint32_t, uint32_t>> model; // process -> (requested, cap)
     for (int step = 0; step < 20000; ++step) {
-        const std::uint32_t process = random() % capacity;
-        const std::uint32_t value = random() % 2 ? random() % 8 : random() % (kNoPriority + 1);
+        const uint32_t process = random() % capacity;
+        const uint32_t value = random() % 2 ? random() % 8 : random() % (NoPriority + 1);
         switch (random() % 5) {
         case 0:
-            if (model.count(process) == 0 && value < kPriorityLevels) {
+            if (model.count(process) == 0 && value < PriorityLevels) {
                 REQUIRE(global_priority_add(t.table, process, value));
-                model[process] = {kNoPriority, value};
+                model[process] = {NoPriority, value};
             }
             break;
         case 1:
@@ -112,7 +112,7 @@ TEST_CASE("global priority: random operations keep the invariants and pick like 
             }
             break;
         case 3:
-            if (model.count(process) != 0 && value < kPriorityLevels) {
+            if (model.count(process) != 0 && value < PriorityLevels) {
                 REQUIRE(global_priority_set_cap(t.table, process, value));
                 model[process].second = value;
             }
@@ -125,10 +125,10 @@ TEST_CASE("global priority: random operations keep the invariants and pick like 
             break;
         }
         REQUIRE(global_priority_check_invariants(t.table));
-        std::uint32_t expected = kNoPriority;
+        uint32_t expected = NoPriority;
         for (auto& [p, entry] : model) {
-            const std::uint32_t effective =
-                entry.first == kNoPriority ? kNoPriority : std::max(entry.first, entry.second);
+            const uint32_t effective =
+                entry.first == NoPriority ? NoPriority : std::max(entry.first, entry.second);
             REQUIRE(global_priority_of(t.table, p) == effective);
             expected = std::min(expected, effective);
         }
@@ -138,7 +138,7 @@ TEST_CASE("global priority: random operations keep the invariants and pick like 
             REQUIRE(global_priority_should_yield(t.table, global_priority_entries(t.table)[p]) == more_urgent);
         }
         REQUIRE(global_priority_highest(t.table) == expected);
-        if (expected != kNoPriority) REQUIRE(global_priority_of(t.table, t.pick()) == expected);
+        if (expected != NoPriority) REQUIRE(global_priority_of(t.table, t.pick()) == expected);
     }
 }
 
@@ -175,11 +175,11 @@ TEST_CASE("global priority: an executor publishes its highest ready priority and
     CHECK(run_until_idle(executor.state, nullptr) == PollOutcome::YieldHart);
     CHECK(ran == 1);
     // It goes idle: ours runs to the end, then reports that nothing is ready.
-    REQUIRE(global_priority_publish(t.table, 2, kNoPriority));
+    REQUIRE(global_priority_publish(t.table, 2, NoPriority));
     executor.state.hooks.idle = [](void*) { return false; };
     CHECK(run_poll_loop(executor.state, nullptr) == PollOutcome::Stopped);
     CHECK(ran == 4);
-    CHECK(global_priority_of(t.table, 1) == kNoPriority);
+    CHECK(global_priority_of(t.table, 1) == NoPriority);
     CHECK(global_priority_check_invariants(t.table));
 }
 
@@ -209,5 +209,5 @@ TEST_CASE("global priority: readers work on a copy mapped at another address", "
     CHECK_FALSE(global_priority_should_yield(view, 5));
     CHECK(global_priority_should_yield(view, global_priority_entries(view)[2]));
     CHECK_FALSE(global_priority_should_yield(view, global_priority_entries(view)[5]));
-    CHECK(global_priority_should_yield(view, 7)); // not in the table (kNoPriority): anyone ready is more urgent
+    CHECK(global_priority_should_yield(view, 7)); // not in the table (NoPriority): anyone ready is more urgent
 }

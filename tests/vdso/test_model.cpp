@@ -14,14 +14,14 @@ namespace {
 
 struct ModelCoroutine {
     CoroutineState state;
-    std::uint32_t priority;
+    uint32_t priority;
 };
 
 struct Model {
-    std::map<std::uint64_t, ModelCoroutine> live;
-    std::deque<std::uint64_t> ready[kPriorityLevels];
+    std::map<uint64_t, ModelCoroutine> live;
+    std::deque<uint64_t> ready[PriorityLevels];
 
-    void remove_ready(std::uint64_t id, std::uint32_t priority) {
+    void remove_ready(uint64_t id, uint32_t priority) {
         auto& queue = ready[priority];
         for (auto it = queue.begin(); it != queue.end(); ++it) {
             if (*it == id) {
@@ -33,13 +33,13 @@ struct Model {
     }
     // The paper's reporting rule as the executor applies it: after spawn, wake, yield and
     // re-prioritise of a Ready coroutine, the highest ready priority if it differs from the last one.
-    std::uint32_t published = kNoPriority;
-    std::vector<std::uint32_t> reports;
-    std::uint32_t highest() const {
-        for (std::uint32_t level = 0; level < kPriorityLevels; ++level) {
+    uint32_t published = NoPriority;
+    std::vector<uint32_t> reports;
+    uint32_t highest() const {
+        for (uint32_t level = 0; level < PriorityLevels; ++level) {
             if (!ready[level].empty()) return level;
         }
-        return kNoPriority;
+        return NoPriority;
     }
     void report() {
         if (highest() == published) return;
@@ -47,7 +47,7 @@ struct Model {
         reports.push_back(published);
     }
     // A running coroutine suspends for `reason` (the poll loop's finish).
-    void finish(std::uint64_t id, SuspendReason reason) {
+    void finish(uint64_t id, SuspendReason reason) {
         ModelCoroutine& coroutine = live[id];
         if (reason == SuspendReason::Exit) {
             live.erase(id);
@@ -59,10 +59,10 @@ struct Model {
             coroutine.state = CoroutineState::Pending;
         }
     }
-    std::uint64_t pick() {
+    uint64_t pick() {
         for (auto& queue : ready) {
             if (!queue.empty()) {
-                const std::uint64_t id = queue.front();
+                const uint64_t id = queue.front();
                 queue.pop_front();
                 return id;
             }
@@ -73,22 +73,22 @@ struct Model {
 
 // `levels`: 0 for priorities from all 64 levels and from 0..3, else from 0..levels-1 only (many
 // yields among equals: the yield fast path of executor_finish_and_fetch).
-void run_model(std::uint64_t seed, int steps, std::uint32_t levels = 0) {
-    const std::uint32_t capacity = 48;
+void run_model(uint64_t seed, int steps, uint32_t levels = 0) {
+    const uint32_t capacity = 48;
     vdso_test::TestExecutor executor(capacity);
     Model model;
     std::vector<FetchedCoroutine> running;
     std::vector<CoroutineId> issued; // every ID ever issued, to exercise stale ones
     std::mt19937_64 random(seed);
     auto any_priority = [&] {
-        if (levels != 0) return static_cast<std::uint32_t>(random() % levels);
-        return static_cast<std::uint32_t>(random() % (random() % 2 ? 4 : 64));
+        if (levels != 0) return static_cast<uint32_t>(random() % levels);
+        return static_cast<uint32_t>(random() % (random() % 2 ? 4 : 64));
     };
 
     for (int step = 0; step < steps; ++step) {
         switch (random() % 8) {
         case 0: { // spawn
-            const std::uint32_t priority = any_priority();
+            const uint32_t priority = any_priority();
             auto id = executor_spawn(executor.state, reinterpret_cast<void*>(0x10), nullptr, priority);
             if (model.live.size() == capacity) {
                 REQUIRE_FALSE(id);
@@ -104,7 +104,7 @@ void run_model(std::uint64_t seed, int steps, std::uint32_t levels = 0) {
             break;
         }
         case 1: { // fetch
-            const std::uint64_t expected = model.pick();
+            const uint64_t expected = model.pick();
             const FetchedCoroutine fetched = executor_fetch(executor.state, nullptr);
             REQUIRE(fetched.id.value == expected);
             if (expected != 0) {
@@ -130,15 +130,15 @@ void run_model(std::uint64_t seed, int steps, std::uint32_t levels = 0) {
             const std::size_t which = random() % running.size();
             const FetchedCoroutine ran = running[which];
             running.erase(running.begin() + which);
-            constexpr SuspendReason kReasons[] = {SuspendReason::Yield, SuspendReason::Yield, SuspendReason::Wait,
+            constexpr SuspendReason Reasons[] = {SuspendReason::Yield, SuspendReason::Yield, SuspendReason::Wait,
                                                   SuspendReason::Exit};
-            const SuspendReason reason = kReasons[random() % 4];
+            const SuspendReason reason = Reasons[random() % 4];
             ran.block->suspend_reason = reason;
             void* cancelled = &cancelled;
             const FetchedCoroutine next = executor_finish_and_fetch(executor.state, nullptr, ran, &cancelled);
             REQUIRE(cancelled == nullptr);
             model.finish(ran.id.value, reason);
-            const std::uint64_t expected = model.pick();
+            const uint64_t expected = model.pick();
             REQUIRE(next.id.value == expected);
             if (expected != 0) {
                 model.live[expected].state = CoroutineState::Running;
@@ -166,7 +166,7 @@ void run_model(std::uint64_t seed, int steps, std::uint32_t levels = 0) {
         case 5: { // re-prioritise
             if (issued.empty()) break;
             const CoroutineId id = issued[random() % issued.size()];
-            const std::uint32_t priority = any_priority();
+            const uint32_t priority = any_priority();
             auto result = executor_set_priority(executor.state, id, priority);
             auto it = model.live.find(id.value);
             if (it == model.live.end()) {
@@ -213,8 +213,8 @@ void run_model(std::uint64_t seed, int steps, std::uint32_t levels = 0) {
         REQUIRE(executor.invariants());
         REQUIRE(executor.reports == model.reports);
         REQUIRE(executor.state.live_count == model.live.size());
-        std::uint32_t expected_highest = kNoPriority;
-        for (std::uint32_t level = 0; level < kPriorityLevels; ++level) {
+        uint32_t expected_highest = NoPriority;
+        for (uint32_t level = 0; level < PriorityLevels; ++level) {
             if (!model.ready[level].empty()) {
                 expected_highest = level;
                 break;
@@ -232,14 +232,14 @@ void run_model(std::uint64_t seed, int steps, std::uint32_t levels = 0) {
 } // namespace
 
 TEST_CASE("executor model: random operation sequences match the reference model", "[vdso][model]") {
-    for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    for (uint64_t seed = 1; seed <= 12; ++seed) {
         INFO("seed " << seed);
         run_model(seed, 4000);
     }
 }
 
 TEST_CASE("executor model: random sequences over two levels (yields among equals)", "[vdso][model]") {
-    for (std::uint64_t seed = 101; seed <= 106; ++seed) {
+    for (uint64_t seed = 101; seed <= 106; ++seed) {
         INFO("seed " << seed);
         run_model(seed, 4000, 2);
     }

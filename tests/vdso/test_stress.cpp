@@ -39,7 +39,7 @@ Task<> yielder(ExecutorState& executor, int rounds, Shared& shared) {
         }
         if (i % 8 == 0) { // change priority now and then
             const CoroutineId self = co_await current_coroutine();
-            (void)executor_set_priority(executor, self, static_cast<std::uint32_t>(i % 5));
+            (void)executor_set_priority(executor, self, static_cast<uint32_t>(i % 5));
         }
     }
 }
@@ -47,7 +47,7 @@ Task<> yielder(ExecutorState& executor, int rounds, Shared& shared) {
 Task<int> parent(ExecutorState& executor, int children, Shared& shared) {
     int sum = 0;
     for (int i = 0; i < children; ++i) {
-        auto handle = spawn(executor, child(executor, i, shared), static_cast<std::uint32_t>(i % 3));
+        auto handle = spawn(executor, child(executor, i, shared), static_cast<uint32_t>(i % 3));
         if (!handle) continue; // out of frames for a moment: fine under stress
         auto value = co_await *handle;
         if (value) sum += *value;
@@ -73,9 +73,9 @@ void run_stress(int poll_threads) {
     };
     executor.state.hooks.idle_context = &shared;
 
-    constexpr int kYielders = 32, kYieldRounds = 200;
-    constexpr int kParents = 8, kChildren = 20;
-    constexpr int kWaiters = 16, kWaitRounds = 30;
+    constexpr int Yielders = 32, YieldRounds = 200;
+    constexpr int Parents = 8, Children = 20;
+    constexpr int Waiters = 16, WaitRounds = 30;
 
     std::vector<std::thread> pollers;
     std::vector<PollThread> poll_threads_state(static_cast<std::size_t>(poll_threads));
@@ -89,24 +89,24 @@ void run_stress(int poll_threads) {
     std::vector<JoinHandle<void>> voids;
     std::vector<JoinHandle<int>> parents;
     // Spawned from this thread while the pollers already run.
-    for (int i = 0; i < kWaiters; ++i) {
-        auto handle = spawn(executor.state, waiter(executor.state, queue, kWaitRounds, shared), 2);
+    for (int i = 0; i < Waiters; ++i) {
+        auto handle = spawn(executor.state, waiter(executor.state, queue, WaitRounds, shared), 2);
         REQUIRE(handle);
         voids.push_back(std::move(*handle));
     }
-    for (int i = 0; i < kYielders; ++i) {
-        auto handle = spawn(executor.state, yielder(executor.state, kYieldRounds, shared), i % 4);
+    for (int i = 0; i < Yielders; ++i) {
+        auto handle = spawn(executor.state, yielder(executor.state, YieldRounds, shared), i % 4);
         REQUIRE(handle);
         voids.push_back(std::move(*handle));
     }
-    for (int i = 0; i < kParents; ++i) {
-        auto handle = spawn(executor.state, parent(executor.state, kChildren, shared), 1);
+    for (int i = 0; i < Parents; ++i) {
+        auto handle = spawn(executor.state, parent(executor.state, Children, shared), 1);
         REQUIRE(handle);
         parents.push_back(std::move(*handle));
     }
     // Cross-thread wakes: notify until every wait has been satisfied.
     std::thread notifier([&] {
-        while (shared.wakes.load() < kWaiters * kWaitRounds) {
+        while (shared.wakes.load() < Waiters * WaitRounds) {
             queue.notify_one();
             std::this_thread::yield();
         }
@@ -126,8 +126,8 @@ void run_stress(int poll_threads) {
     for (auto& poller : pollers) poller.join();
 
     REQUIRE(all_done());
-    CHECK(shared.wakes.load() == kWaiters * kWaitRounds);
-    CHECK(shared.yields.load() >= long{kYielders} * kYieldRounds);
+    CHECK(shared.wakes.load() == Waiters * WaitRounds);
+    CHECK(shared.yields.load() >= long{Yielders} * YieldRounds);
     long expected_sum = 0;
     for (auto& handle : parents) {
         auto sum = handle.take_result();
@@ -160,12 +160,12 @@ void run_cancel_storm() {
             }
         });
     }
-    constexpr int kRounds = 20, kPerRound = 64;
-    for (int round = 0; round < kRounds; ++round) {
+    constexpr int Rounds = 20, PerRound = 64;
+    for (int round = 0; round < Rounds; ++round) {
         std::vector<JoinHandle<void>> handles;
-        for (int i = 0; i < kPerRound; ++i) {
+        for (int i = 0; i < PerRound; ++i) {
             auto task = i % 2 ? yielder(executor.state, 1 << 20, shared) : waiter(executor.state, queue, 1 << 20, shared);
-            auto handle = spawn(executor.state, std::move(task), static_cast<std::uint32_t>(i % 4));
+            auto handle = spawn(executor.state, std::move(task), static_cast<uint32_t>(i % 4));
             REQUIRE(handle);
             handles.push_back(std::move(*handle));
         }

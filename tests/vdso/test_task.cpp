@@ -47,7 +47,7 @@ Task<> wait_queue_then_record(ExecutorState&, WaitQueue& queue, std::vector<std:
 }
 
 template <typename T>
-JoinHandle<T> must_spawn(ExecutorState& executor, Task<T>&& task, std::uint32_t priority) {
+JoinHandle<T> must_spawn(ExecutorState& executor, Task<T>&& task, uint32_t priority) {
     auto handle = spawn(executor, std::move(task), priority);
     REQUIRE(handle);
     return std::move(*handle);
@@ -330,7 +330,7 @@ TEST_CASE("poll loop: should_yield_hart is asked after each coroutine, idle when
     CHECK(run_poll_loop(executor.state, &thread) == PollOutcome::Stopped);
     CHECK(counters.idled == 1);
     CHECK(trace.size() == 4);
-    CHECK(executor.reports.back() == kNoPriority);
+    CHECK(executor.reports.back() == NoPriority);
     CHECK(poll_once(executor.state, &thread) == PollOutcome::NothingReady);
-    CHECK(thread.coroutines_resumed == static_cast<std::uint64_t>(counters.asked));
+    CHECK(thread.coroutines_resumed == static_cast<uint64_t>(counters.asked));
 }

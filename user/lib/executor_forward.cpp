@@ -16,10 +16,10 @@ Error error_of(int code) { return static_cast<Error>(-code); }
 
 } // namespace
 
-Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, void* owner, std::uint32_t priority,
+Result<CoroutineId> executor_spawn(ExecutorState& state, void* resume_address, void* owner, uint32_t priority,
                                    CoroutineRef* publish) {
     static_assert(sizeof(CoroutineRef) == sizeof(cokernel_coroutine_ref));
-    std::uint64_t id = 0;
+    uint64_t id = 0;
     const int status = bound().executor_spawn(&state, resume_address, owner, priority,
                                               reinterpret_cast<cokernel_coroutine_ref*>(publish), &id);
     if (status != 0) return error_of(status);
@@ -35,7 +35,7 @@ WakeStatus executor_wake(ExecutorState& state, CoroutineId id) {
     return status;
 }
 
-Result<void> executor_set_priority(ExecutorState& state, CoroutineId id, std::uint32_t priority) {
+Result<void> executor_set_priority(ExecutorState& state, CoroutineId id, uint32_t priority) {
     const int status = bound().executor_set_priority(&state, id.value, priority);
     if (status != 0) return error_of(status);
     return kernel::success();
@@ -53,10 +53,10 @@ Result<CoroutineState> executor_state_of(ExecutorState& state, CoroutineId id) {
     return static_cast<CoroutineState>(value);
 }
 
-Result<std::uint32_t> executor_priority_of(ExecutorState& state, CoroutineId id) {
+Result<uint32_t> executor_priority_of(ExecutorState& state, CoroutineId id) {
     const int value = bound().executor_priority_of(&state, id.value);
     if (value < 0) return error_of(value);
-    return static_cast<std::uint32_t>(value);
+    return static_cast<uint32_t>(value);
 }
 
 bool executor_check_invariants(ExecutorState& state) { return bound().executor_check_invariants(&state) == 1; }

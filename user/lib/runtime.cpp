@@ -91,7 +91,7 @@ bool on_idle(void* context) {
     const int signal = runtime.work_signal.load();
     // A completion posted while this thread sleeps raises a user interrupt: if this thread is the
     // one interrupted, the wait ends (-EINTR) and the handler runs first.
-    if (runtime.functions->executor_highest_ready(&runtime) == vdso::kNoPriority && !runtime.stopping.load() &&
+    if (runtime.functions->executor_highest_ready(&runtime) == vdso::NoPriority && !runtime.stopping.load() &&
         !(runtime.completion_ring && vdso::completion_pending(*runtime.completion_ring)))
         futex_wait(reinterpret_cast<int*>(&runtime.work_signal), signal);
     runtime.sleepers.fetch_sub(1);
@@ -272,7 +272,7 @@ void publish_changed_priority(Runtime& runtime) {
         if (current != runtime.published_priority.load(std::memory_order_relaxed)) {
             // 64 ("nothing ready") is published as 63: an idle process falls to the lowest priority
             // instead of keeping its last urgent one. The kernel clamps to the process's cap.
-            set_priority(0, current < vdso::kNoPriority ? current : LowestPublishedPriority);
+            set_priority(0, current < vdso::NoPriority ? current : LowestPublishedPriority);
             runtime.published_priority.store(current, std::memory_order_relaxed);
             runtime.priority_publications.fetch_add(1, std::memory_order_relaxed);
         }

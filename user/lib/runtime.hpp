@@ -70,7 +70,7 @@ struct Runtime : vdso::ExecutorState {
     std::atomic<bool> stopping{false};
     int exit_status = 0;
 
-    std::atomic<uint32_t> wanted_priority{vdso::kNoPriority};
+    std::atomic<uint32_t> wanted_priority{vdso::NoPriority};
     std::atomic<uint32_t> published_priority{~0u}; // nothing published yet
     std::atomic<uint32_t> publishing{0}; // 1 while a thread publishes (word-sized: RV64A has no byte amoswap)
 

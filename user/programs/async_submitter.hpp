@@ -1,5 +1,5 @@
 // Asynchronous calls issued by hand (the raw ecall: number | AsyncCallBit in a7, the token in a6),
-// for bin/hostile and bin/asyncgreedy (issue 14: one process's share of the executor of calls).
+// for bin/hostile and bin/asyncgreedy (issue 14: one process's share of the work executor).
 #pragma once
 
 #include "user/lib/print.hpp"

@@ -1,8 +1,8 @@
 // asyncgreedy: a process that asks for the most asynchronous-call slots (1,024, with a ring of 1,024
 // entries), for bin/hostile async-share (issue 14, docs/reliability.md).
 //
-//   asyncgreedy greedy READY   submits reads that wait until refused (its share of the executor of
-//                              calls: 512), writes the count on fd READY, waits to be killed
+//   asyncgreedy greedy READY   submits reads that wait until refused (its share of the work executor:
+//                              512), writes the count on fd READY, waits to be killed
 //   asyncgreedy account        checks that the ring and the slots count in memory_usage
 #include "user/lib/print.hpp"
 #include "user/programs/async_submitter.hpp"

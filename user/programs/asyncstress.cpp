@@ -37,7 +37,7 @@ constexpr int Pipes = 96;           // 192 descriptors of the 1,024
 constexpr int ReadersPerPipe = 4;
 constexpr int Readers = Pipes * ReadersPerPipe;  // 384 reads in flight at the start; with the writers and
                                                  // the main coroutine 481: within one process's share of
-                                                 // the executor of calls (512, docs/reliability.md)
+                                                 // the work executor (512, docs/reliability.md)
 constexpr int Rounds = 6;           // bytes per pipe: ReadersPerPipe * Rounds = 24 distinct values
 constexpr int BytesPerPipe = ReadersPerPipe * Rounds;
 

@@ -17,7 +17,7 @@
 //   hostile kill-waits  kills a child blocked in each kind of wait (pipe read, pipe write, futex,
 //                       wait4, nanosleep, an asynchronous call pending): each ends within 2 s
 //   hostile block KIND READY   the child: writes a byte to fd READY, then blocks in KIND
-//   hostile async-share 4 greedy children take their share (512) of the executor of calls; a modest
+//   hostile async-share 4 greedy children take their share (512) of the work executor; a modest
 //                       one still gets its 64 calls; ring and slots count in the memory limit
 //   hostile async-modest READY   the modest child (bin/asyncgreedy greedy READY: a greedy one):
 //                       submits reads that wait until refused, writes the count on READY, waits to be killed
@@ -473,7 +473,7 @@ int eof(int read_end, int write_end) {
     return 0;
 }
 
-// --- async-share: one process's share of the executor of calls ----------------------------------
+// --- async-share: one process's share of the work executor ----------------------------------
 
 constexpr long GreedyShare = 512;  // kernel/syscall/async_call.hpp ExecutorShare
 constexpr int GreedyProcesses = 4;
