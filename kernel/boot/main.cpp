@@ -150,13 +150,13 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
         println("console input: no bottom half ({}): readers are woken in the interrupt", error_name(started.error()));
     if (auto started = proc::start_sleepers_bottom_half(); !started)
         println("timer: no bottom half ({}): sleepers are woken in the interrupt", error_name(started.error()));
-    // The network stack (lwIP), on the devices the drivers registered; `net=off` leaves it out.
-    net::init_network(platform.bootargs);
-
     init_realtime();
     print_banner(platform, console_name);
     // Network devices need the PLIC, interrupts and bottom halves (all above); one line each.
     net::init_virtio_devices(platform);
+    // The network stack (lwIP), on the devices the drivers registered just above; `net=off` leaves
+    // it out.
+    net::init_network(platform.bootargs);
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 
     BootArgs args(platform.bootargs);
