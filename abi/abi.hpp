@@ -27,6 +27,12 @@ constexpr long AsyncCallBit = 0x10000;
 // coroutine on this trap's way back to user mode) raises no user-space interrupt. Every other
 // completion raises one as before (docs/async-syscalls.md, "When no interrupt is raised").
 constexpr long AsyncDrainsAfterReturnBit = 0x20000;
+// Added by a submitter that names the priority of the coroutine that waits for the call (0 highest ..
+// 63): (priority + 1) << AsyncPriorityShift; 0 in these bits names none (the process's priority is
+// used). The kernel clamps it to the process's priority cap and runs the call's kernel work at a
+// level derived from it (docs/network.md, "How priority flows"). The vDSO's arm step always names it.
+constexpr int AsyncPriorityShift = 24;
+constexpr long AsyncPriorityMask = 0x7fL << AsyncPriorityShift;
 constexpr uint32_t DefaultCallsInFlight = 64;   // async_setup's second argument 0 means this
 constexpr uint32_t MaxCallsInFlight = 1024;      // the most a process may ask for
 

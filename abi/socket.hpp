@@ -32,6 +32,13 @@ constexpr int OptionKeepAlive = 9;            // SO_KEEPALIVE
 constexpr int OptionSendBuffer = 7;           // SO_SNDBUF
 constexpr int OptionReceiveBuffer = 8;        // SO_RCVBUF
 constexpr int TcpNoDelay = 1;                 // TCP_NODELAY (level IPPROTO_TCP)
+// The project's own level (no Linux meaning; docs/network.md, "Two kernel-side models"):
+constexpr int CokernelLevel = 0x636b;         // SOL_COKERNEL
+constexpr int OptionNetModel = 1;             // CK_NETMODEL: 0 kernel coroutines, 1 kernel threads (set, get)
+constexpr int OptionLastCallPriority = 2;     // CK_LAST_PRIORITY: get only: the user priority (clamped)
+                                              // the kernel served the socket's latest finished wait at
+constexpr int NetModelCoroutine = 0;
+constexpr int NetModelThread = 1;
 
 constexpr int ShutdownRead = 0;               // SHUT_RD
 constexpr int ShutdownWrite = 1;              // SHUT_WR

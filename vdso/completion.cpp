@@ -98,7 +98,10 @@ extern "C" [[gnu::used]] void vdso_async_call_arm(void* context, void* executor,
     // or calls that kernel coroutines finish on the way back), and the drain below finds it all.
     vdso::UserInterruptContext* const completions =
         state.completions != nullptr && state.completions->executor == &state ? state.completions : nullptr;
-    const long number = call.number | vdso::abi::AsyncCallBit | (completions ? vdso::abi::AsyncDrainsAfterReturnBit : 0);
+    // The waiting coroutine's priority goes with the call: the kernel serves it at that priority
+    // (clamped to the process's cap).
+    const long number = call.number | vdso::abi::AsyncCallBit | (completions ? vdso::abi::AsyncDrainsAfterReturnBit : 0) |
+                        (static_cast<long>(block.priority) + 1) << vdso::abi::AsyncPriorityShift;
     const long status = vdso::system_call(number, call.arguments, id);
     if (status != 0) {
         // Refused: no completion will come for this call (others may have: drained below).

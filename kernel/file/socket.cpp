@@ -7,6 +7,7 @@
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/call.hpp"
+#include "kernel/syscall/call_threads.hpp"
 #include "kernel/syscall/dispatch.hpp"
 
 #include "lwip/ip_addr.h"
@@ -116,8 +117,19 @@ err_t on_accept(void* argument, tcp_pcb* pcb, err_t error) {
     auto* listener = static_cast<Socket*>(argument);
     if (!listener || !pcb || error != ERR_OK) return ERR_VAL;
     if (listener->accept_count >= listener->backlog) return ERR_MEM;  // lwIP resets it
+    // A connection takes its listener's kernel-side model; its runner is made first (no socket to
+    // undo when it cannot be had).
+    CallThreads* threads = nullptr;
+    if (listener->threaded.load(std::memory_order_relaxed) && !(threads = create_call_threads())) return ERR_MEM;
     auto* socket = new (std::nothrow) Socket(SocketType::Stream, false);
-    if (!socket) return ERR_MEM;
+    if (!socket) {
+        if (threads) close_call_threads(*threads);
+        return ERR_MEM;
+    }
+    if (threads) {
+        socket->call_threads.store(threads, std::memory_order_release);
+        socket->threaded.store(true, std::memory_order_relaxed);
+    }
     socket->no_delay = listener->no_delay;
     socket->attach(pcb);
     socket->state = Socket::State::Connected;
@@ -221,6 +233,22 @@ long Socket::take_error() {
     return error;
 }
 
+bool Socket::use_threads(bool on) {
+    if (on && !call_threads.load(std::memory_order_relaxed)) {
+        CallThreads* threads = create_call_threads();
+        if (!threads) return false;
+        call_threads.store(threads, std::memory_order_release);
+    }
+    threaded.store(on, std::memory_order_relaxed);
+    return true;
+}
+
+void Socket::route(Call& call) {
+    if (!call.valid() || !threaded.load(std::memory_order_relaxed)) return;
+    // Set once and kept while the socket lives (the call holds it), so it is still there when read.
+    if (CallThreads* threads = call_threads.load(std::memory_order_acquire)) call.run_on(*threads);
+}
+
 // Last reference: close the connection (a reset if unread data remains, as Linux), free what is
 // queued, and the socket. Connections waiting to be accepted are reset.
 void Socket::detach_and_close() {
@@ -243,6 +271,10 @@ void Socket::detach_and_close() {
     if (udp) {
         udp_remove(udp);
         udp = nullptr;
+    }
+    if (CallThreads* threads = call_threads.exchange(nullptr, std::memory_order_acq_rel)) {
+        threaded.store(false, std::memory_order_relaxed);
+        close_call_threads(*threads);  // no call of it is in flight (each holds the socket): its threads end
     }
     if (received) pbuf_free(received);
     received = nullptr;
@@ -329,6 +361,7 @@ Call Socket::accept(CallMemory&, Process& process, uint64_t address, uint64_t ad
     const AddressSpace& space = process.address_space;
     if (flags & ~(abi::SocketNonBlocking | abi::SocketCloseOnExec)) co_return -Errno::Invalid;
     if (long checked = check_address(space, address, address_length)) co_return checked;
+    const uint8_t priority = co_await CallPriority{};
     Socket* accepted = nullptr;
     for (;;) {
         net::lock();
@@ -355,6 +388,7 @@ Call Socket::accept(CallMemory&, Process& process, uint64_t address, uint64_t ad
     }
     abi::SocketAddressIn peer{};
     if (accepted->tcp) peer = from_lwip(ip_2_ip4(&accepted->tcp->remote_ip)->addr, accepted->tcp->remote_port);
+    last_priority = priority;
     net::unlock();
     accepted->acquire();
     auto fd = process.files.install(*accepted, flags & abi::SocketCloseOnExec);
@@ -481,11 +515,13 @@ Call Socket::receive_from(CallMemory&, Process& process, uint64_t buffer, uint64
     if (!space.check_user_range(buffer, length, Access::Write)) co_return -Errno::Fault;
     if (long checked = check_address(space, address, address_length)) co_return checked;
     if (length == 0 && type == SocketType::Stream) co_return 0;
+    const uint8_t priority = co_await CallPriority{};
     for (;;) {
         net::lock();
         net::poll_loopback();
         long result = try_receive(space, buffer, length, address, address_length);
         if (result != WouldBlock) {
+            last_priority = priority;
             net::unlock();
             co_return result;
         }
@@ -580,11 +616,15 @@ Call Socket::send_to(CallMemory&, Process& process, uint64_t buffer, uint64_t le
 }
 
 Call Socket::read(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length) {
-    return receive_from(memory, process, buffer, length, 0, 0);
+    Call call = receive_from(memory, process, buffer, length, 0, 0);
+    route(call);
+    return call;
 }
 
 Call Socket::write(CallMemory& memory, Process& process, uint64_t buffer, uint64_t length) {
-    return send_to(memory, process, buffer, length, 0, 0);
+    Call call = send_to(memory, process, buffer, length, 0, 0);
+    route(call);
+    return call;
 }
 
 long Socket::name(abi::SocketAddressIn& out, bool peer) {
@@ -620,6 +660,10 @@ long Socket::set_option(int level, int option, int value) {
         }
         return -Errno::NoProtocolOption;
     }
+    if (level == abi::CokernelLevel && option == abi::OptionNetModel) {
+        if (value != abi::NetModelCoroutine && value != abi::NetModelThread) return -Errno::Invalid;
+        return use_threads(value == abi::NetModelThread) ? 0 : -Errno::NoMemory;
+    }
     if (level == abi::ProtocolTcp && type == SocketType::Stream && option == abi::TcpNoDelay) {
         no_delay = value != 0;
         if (tcp && state != State::Listening) {
@@ -647,6 +691,14 @@ long Socket::get_option(int level, int option, int& value) {
     }
     if (level == abi::ProtocolTcp && type == SocketType::Stream && option == abi::TcpNoDelay) {
         value = no_delay;
+        return 0;
+    }
+    if (level == abi::CokernelLevel && option == abi::OptionNetModel) {
+        value = threaded.load(std::memory_order_relaxed) ? abi::NetModelThread : abi::NetModelCoroutine;
+        return 0;
+    }
+    if (level == abi::CokernelLevel && option == abi::OptionLastCallPriority) {
+        value = last_priority;
         return 0;
     }
     return -Errno::NoProtocolOption;
@@ -678,6 +730,7 @@ Result<File*> create_socket(SocketType type, bool nonblocking) {
     auto* socket = new (std::nothrow) Socket(type, nonblocking);
     if (!socket) return Error::NoMemory;
     bool made;
+    bool threads_missing = false;
     {
         net::StackGuard guard;
         if (type == SocketType::Stream) {
@@ -689,11 +742,12 @@ Result<File*> create_socket(SocketType type, bool nonblocking) {
             if (socket->udp) udp_recv(socket->udp, on_datagram, socket);
             made = socket->udp != nullptr;
         }
+        if (made && net::default_net_model() == net::NetModel::Thread && !socket->use_threads(true)) threads_missing = true;
     }
     socket->acquire();
-    if (!made) {
+    if (!made || threads_missing) {
         socket->release();  // frees it
-        return Error::NotFound;
+        return threads_missing ? Error::NoMemory : Error::NotFound;
     }
     return static_cast<File*>(socket);
 }

@@ -13,6 +13,7 @@
 // under the stack lock, straight between the user's pages and lwIP's pbufs).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -28,6 +29,7 @@ struct pbuf;
 namespace kernel::proc {
 
 class Call;
+class CallThreads;
 struct CallMemory;
 
 // A new socket with one reference (for the caller's descriptor): NoMemory, or NotFound when lwIP has
@@ -72,6 +74,11 @@ public:
                      uint64_t address_length);
     long try_send(const AddressSpace& space, uint64_t buffer, uint64_t length, const cokernel::abi::SocketAddressIn* to);
     long take_error();
+    // The stack lock held: the socket's calls from now on run on kernel threads (true) or not.
+    // False (nothing changed) when its runner cannot be had.
+    bool use_threads(bool on);
+    // The call is to run on this socket's kernel threads if it uses them (before the call first runs).
+    void route(Call& call);
 
     SocketType type;
     bool nonblocking;
@@ -103,6 +110,12 @@ public:
     uint32_t accept_count = 0;
     uint32_t backlog = 0;
     WaitQueue waiters;
+    // The thread model: the kernel threads that run its calls, made when the socket first takes
+    // that model and kept until it is freed (written once under the stack lock; read without it).
+    // `threaded` says whether calls go there now (a socket option may change it between calls).
+    std::atomic<CallThreads*> call_threads{nullptr};
+    std::atomic<bool> threaded{false};
+    uint8_t last_priority = 0;   // CK_LAST_PRIORITY: the priority its latest finished wait ran for
     Socket* previous = nullptr;  // the list of every socket (sockets_lock)
     Socket* next = nullptr;
 

@@ -8,6 +8,7 @@
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/lib/bootargs.hpp"
+#include "kernel/sched/kernel_thread.hpp"
 #include "kernel/lib/random.hpp"
 #include "kernel/net/device.hpp"
 #include "kernel/sched/bottom_half.hpp"
@@ -183,6 +184,12 @@ void unlock_without_poll() { stack_lock.unlock(); }
 
 bool network_enabled() { return enabled; }
 
+namespace {
+NetModel model = NetModel::Coroutine;  // set once at boot
+} // namespace
+
+NetModel default_net_model() { return model; }
+
 void timer_tick(uint64_t now) {
     if (now >= next_timeout.load(std::memory_order_relaxed) && network_half.started()) {
         next_timeout.store(~0ull, std::memory_order_relaxed);  // the run sets the next one
@@ -206,6 +213,12 @@ void init_network(std::string_view bootargs) {
         println("net: off (boot argument net=off)");
         return;
     }
+    std::string_view chosen = args.value("netmodel");
+    if (chosen == "thread") model = NetModel::Thread;
+    else if (!chosen.empty() && chosen != "coroutine")
+        println("net: ignoring netmodel={} (coroutine or thread): coroutine", chosen);
+    if (auto threads = proc::init_kernel_threads(); !threads)
+        println("net: no kernel threads ({}): sockets of the thread model fail with ENOMEM", error_name(threads.error()));
     ip4_addr_t address, mask, gateway;
     bool static_address = args.has("ip");
     if (static_address && !parse_static(args.value("ip"), address, mask, gateway)) {
@@ -243,8 +256,9 @@ void init_network(std::string_view bootargs) {
         // no frames are received and no timers run.
         println("net: no bottom half ({}): devices and TCP timers are not served", error_name(started.error()));
     }
-    println("net: lwIP {}, loopback 127.0.0.1, {} device interface(s){}", LWIP_VERSION_STRING, interface_count,
-            static_address ? " (static address)" : interface_count ? " (DHCP)" : "");
+    println("net: lwIP {}, loopback 127.0.0.1, {} device interface(s){}, sockets on kernel {}", LWIP_VERSION_STRING,
+            interface_count, static_address ? " (static address)" : interface_count ? " (DHCP)" : "",
+            model == NetModel::Thread ? "threads (netmodel=thread)" : "coroutines");
 }
 
 } // namespace kernel::net

@@ -30,6 +30,12 @@ namespace kernel::net {
 void init_network(std::string_view bootargs);
 bool network_enabled();
 
+// The kernel side of a new socket (docs/network.md, "Two kernel-side models"): Coroutine (the
+// default) or Thread (boot argument netmodel=thread). A socket may change its own with
+// setsockopt(SOL_COKERNEL, CK_NETMODEL); an accepted connection takes its listener's.
+enum class NetModel : uint8_t { Coroutine, Thread };
+NetModel default_net_model();
+
 void lock();
 // Polls the loopback interface, recomputes when the next lwIP timeout is due, releases the lock.
 void unlock();

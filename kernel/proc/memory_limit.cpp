@@ -17,7 +17,8 @@ uint64_t thread_memory_bytes() {
 }
 
 uint64_t memory_usage(const Process& process) {
-    return process.address_space.user_pages() * mm::PageSize + process.live_threads.load() * thread_memory_bytes() +
+    return process.address_space.user_pages() * mm::PageSize +
+           (process.live_threads.load() + process.kernel_threads.load()) * thread_memory_bytes() +
            async_memory_bytes(process);
 }
 

@@ -3,7 +3,8 @@
 // Usage counts what a process makes the kernel hold for it, per thread and per page:
 //   * every user page it has mapped (program segments, stack, brk, mmap: AddressSpace::user_pages());
 //   * for each live thread, its kernel stack (KernelStackFrames pages; the guard below it is address
-//     space only, no memory) and its Thread record (the kernel heap block that holds it);
+//     space only, no memory) and its Thread record (the kernel heap block that holds it); the same
+//     for each kernel thread made for its calls (a socket's connection threads, Process::kernel_threads);
 //   * its asynchronous calls' completion ring and call slots (async_setup's frames).
 // Not counted: page-table pages (the kernel stack area's included), the process record, descriptors and pipes, the shared vDSO and
 // priority-table pages (one copy for all processes).

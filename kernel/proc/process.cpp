@@ -14,6 +14,7 @@
 #include "kernel/lib/random.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/sched/fp_state.hpp"
+#include "kernel/sched/kernel_thread.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
@@ -361,6 +362,36 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     return process;
 }
 
+Result<Process*> create_kernel_process(const char* name) {
+    Process* process = new (std::nothrow) Process;
+    if (!process) return Error::NoMemory;
+    set_name(*process, name);
+    process->kernel_only = true;
+    process->pid = 0;  // takes no pid, is in no list: no wait4, kill or process_list reaches it
+    // Never torn down: a hold and a thread count of its own that nobody drops.
+    process->holds.store(1);
+    process->live_threads.store(1);
+    {
+        ScopedLock guard(table_lock);
+        uint32_t slot = 0;
+        while (slot < MaxProcesses && slots[slot]) ++slot;
+        if (slot == MaxProcesses) {
+            delete process;
+            return Error::NoMemory;
+        }
+        slots[slot] = process;  // for the scheduler's pick only
+        process->slot = slot;
+    }
+    if (!add_process(*process)) {
+        ScopedLock guard(table_lock);
+        slots[process->slot] = nullptr;
+        delete process;
+        return Error::NoMemory;
+    }
+    set_process_priority(*process, 0, 0);  // its threads' own priorities decide (scheduler.cpp, publish)
+    return process;
+}
+
 Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers, void (*prepare)(Thread&, void*),
                                       void* context) {
     Process& process = *current_thread()->process;
@@ -468,6 +499,7 @@ void release_exited_thread(Thread& thread) {
     Process* process = thread.process;
     mm::free_kernel_stack(kernel_stack_of(thread));
     delete &thread;
+    if (process->kernel_only) kernel_thread_released();
     if (process->live_threads.fetch_sub(1) == 1) drop_process_hold(*process);  // the threads' hold
 }
 

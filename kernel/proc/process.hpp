@@ -74,6 +74,10 @@ Process* process_in_slot(uint32_t slot);
 Result<Thread*> create_sibling_thread(const riscv::TrapFrame& registers, void (*prepare)(Thread&, void*),
                                       void* context);
 
+// The process that kernel threads belong to (kernel/sched/kernel_thread.hpp): a slot of the
+// scheduler's priority table, no address space, no pid, in no list. NoMemory when the table is full.
+Result<Process*> create_kernel_process(const char* name);
+
 // Ends the calling thread only (exit); when it is the last one, the process ends with `status`.
 [[noreturn]] void exit_current_thread_of_process(int status);
 

@@ -144,6 +144,13 @@ struct Thread {
     // whose registers were last loaded with it (NotRunning: none).
     riscv::FpRegisters fp{};
     uint32_t fp_loaded_on = NotRunning;
+    // Kernel threads (kernel/sched/kernel_thread.hpp), which never enter user mode: what they run,
+    // the priority the scheduler queues them at (their process orders its threads by it), and the
+    // process whose system call they are running (its kill ends their waits: sleep_on registers them there).
+    void (*kernel_entry)(void*) = nullptr;
+    void* kernel_argument = nullptr;
+    uint8_t priority = 0;
+    Process* serving = nullptr;
 };
 
 constexpr size_t MaxProcessName = 32;
@@ -185,6 +192,12 @@ struct Process {
     // been unlinked (reaped) the count only falls.
     std::atomic<uint32_t> references{1};
     AsyncCalls* async = nullptr;  // asynchronous system calls, after async_setup (async_call.hpp)
+    // The process of the kernel threads (kernel_thread.hpp): no address space, no user mode; its run
+    // queue is ordered by each thread's priority, and it is published at its first thread's.
+    bool kernel_only = false;
+    // Kernel threads made for this process's calls (a socket's connection threads), charged to its
+    // memory limit like its own threads (memory_limit.hpp).
+    std::atomic<uint32_t> kernel_threads{0};
     // Every thread of the process that has not yet exited (a thread leaves the list in
     // exit_current_thread, before it is freed): who may receive a user interrupt, whom kill must stop.
     IrqSpinLock threads_lock;

@@ -44,7 +44,11 @@ vdso::GlobalPriorityTable& priorities = shared_priorities.table;
 std::atomic<uint32_t> runnable_threads{0};  // threads in the run queues (changed under run_queue_lock)
 
 void publish(Process& process) {
-    uint32_t priority = process.runnable_head ? process.priority : vdso::NoPriority;
+    // The kernel threads' process (kernel_thread.hpp) keeps its queue ordered by thread priority and
+    // stands in the table at its first thread's.
+    uint32_t priority = !process.runnable_head ? vdso::NoPriority
+                        : process.kernel_only ? process.runnable_head->priority
+                                              : process.priority;
     (void)vdso::global_priority_publish(priorities, process.slot, priority);
 }
 
@@ -121,6 +125,18 @@ void make_runnable(Thread& thread) {
     thread.state = ThreadState::Runnable;
     thread.next = nullptr;
     bool was_empty = process.runnable_head == nullptr;
+    if (process.kernel_only) {
+        // Kernel threads: by priority, FIFO among equals (a short queue: one entry per ready thread).
+        Thread** link = &process.runnable_head;
+        while (*link && (*link)->priority <= thread.priority) link = &(*link)->next;
+        thread.next = *link;
+        *link = &thread;
+        if (!thread.next) process.runnable_tail = &thread;
+        runnable_threads.fetch_add(1, std::memory_order_relaxed);
+        publish(process);  // its first thread may have changed
+        wake_idle_hart();
+        return;
+    }
     if (process.runnable_tail) process.runnable_tail->next = &thread;
     else process.runnable_head = &thread;
     process.runnable_tail = &thread;
@@ -149,7 +165,8 @@ bool run_once() {
     // top, in the UserContext). Rule: a hart accesses a thread's kernel stack only after such a flush,
     // so a TLB entry left from a stack that was freed and its slot given to another stack since is
     // never used (kernel/mm/kernel_stacks.hpp; that is why freeing a stack needs no shootdown).
-    riscv::write_satp_and_flush(thread->process->address_space.satp());
+    if (thread->process->kernel_only) mm::activate_kernel_page_table();  // a kernel thread: no user half
+    else riscv::write_satp_and_flush(thread->process->address_space.satp());
     thread->user->kernel_tp = reinterpret_cast<uint64_t>(current_hart());
     fp_switch_in(*thread);  // its FP registers, unless this hart still holds them
     switch_context(&scheduler.context, &thread->context);
@@ -183,8 +200,14 @@ void yield_current_thread() {
 
 void sleep_on(WaitQueue& queue) {
     Thread* thread = current_thread();
+    // A kernel thread running a process's call waits for that process (its kill ends the wait).
+    sleep_on(queue, thread->serving ? thread->serving : thread->process);
+}
+
+void sleep_on(WaitQueue& queue, Process* owner) {
+    Thread* thread = current_thread();
     thread->wait.thread = thread;
-    if (!register_wait(*thread->process, thread->wait, queue)) {  // being ended: no wait
+    if (owner && !register_wait(*owner, thread->wait, queue)) {  // being ended: no wait
         queue.lock.unlock();
         return;
     }

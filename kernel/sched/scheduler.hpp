@@ -73,6 +73,10 @@ void yield_current_thread();
 // On a thread's kernel stack, interrupts off, holding queue.lock: waits on the queue. Returns, without
 // the lock, after a wake-up (or at once if the process is being ended).
 void sleep_on(WaitQueue& queue);
+// The same, the wait registered with `owner` (kill ends it) or, with nullptr, with nobody: only a
+// wake of the queue ends it (a kernel thread idling, a caller waiting for a kernel thread's call,
+// which ends once that call sees its process being ended).
+void sleep_on(WaitQueue& queue, Process* owner);
 // Makes every waiter runnable. The caller holds queue.lock.
 void wake_all(WaitQueue& queue);
 // Makes runnable up to `limit` waiters for which matches(thread, context) holds; returns how many.

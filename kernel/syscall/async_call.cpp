@@ -7,6 +7,7 @@
 #include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
+#include "kernel/syscall/call_threads.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
 #include "kernel/vdso/binding.hpp"
@@ -49,6 +50,18 @@ bool reserve_executor_block(AsyncCalls& calls) {
 void unreserve_executor_block(AsyncCalls& calls) {
     calls.executor_blocks.fetch_sub(1, std::memory_order_relaxed);
     executor_reservations.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// A slot taken by a submission that is refused after all: free again, with its executor block.
+void return_unused_slot(AsyncCalls& calls, CallSlot& slot) {
+    {
+        ScopedLock guard(calls.lock);
+        slot.next = calls.free_slots;
+        calls.free_slots = &slot;
+        --calls.in_flight;
+        __atomic_store_n(&calls.ring->in_flight, calls.in_flight, __ATOMIC_RELAXED);
+    }
+    unreserve_executor_block(calls);
 }
 
 // With calls.lock held: puts the slot's completion into the ring if it has room, and frees the slot.
@@ -157,7 +170,8 @@ long async_setup(Thread& thread, uint64_t capacity, uint64_t slot_count) {
     return static_cast<long>(abi::UserCompletionRingAddress);
 }
 
-long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* registers, uint64_t token) {
+long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* registers, uint64_t token,
+                       uint32_t named_priority) {
     Process& process = *thread.process;
     AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
     if (!calls) return -Errno::NoDeviceOrAddress;
@@ -181,24 +195,30 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     slot->process = &process;
     slot->token = token;
     slot->result = 0;
+    slot->priority = call_priority(process, named_priority);
     CallMemory memory{slot->frame, sizeof(slot->frame)};
     CallArguments arguments;
     for (size_t i = 0; i < 6; ++i) arguments.value[i] = registers[i];
     Call call = handler(memory, process, arguments);
     if (!call.valid()) {
-        {
-            ScopedLock guard(calls->lock);
-            slot->next = calls->free_slots;
-            calls->free_slots = slot;
-            --calls->in_flight;
-            __atomic_store_n(&calls->ring->in_flight, calls->in_flight, __ATOMIC_RELAXED);
-        }
-        unreserve_executor_block(*calls);
+        return_unused_slot(*calls, *slot);
         return -Errno::NoMemory;
     }
-    process.holds.fetch_add(1, std::memory_order_relaxed);  // the calling thread holds it too: never the first
     Call::Handle frame = call.release();
     frame.promise().slot = slot;
+    frame.promise().priority = slot->priority;
+    if (CallThreads* runner = frame.promise().runner) {
+        // The thread model: the socket's connection thread runs the call from its start (its
+        // argument checks included, the same code) and posts its completion.
+        process.holds.fetch_add(1, std::memory_order_relaxed);
+        long handed = hand_async_call(*runner, frame);
+        if (handed == 0) return 0;
+        process.holds.fetch_sub(1, std::memory_order_relaxed);  // the calling thread holds it: never the last
+        discard_unstarted_call(frame);
+        return_unused_slot(*calls, *slot);
+        return handed;  // refused: no connection thread could be had
+    }
+    process.holds.fetch_add(1, std::memory_order_relaxed);  // the calling thread holds it too: never the first
     // The first run, on this thread: the handler checks its arguments here. It ends (and posts its
     // completion) or moves to the work executor at its first wait; either way the frame is not
     // this function's any more.

@@ -31,6 +31,7 @@ struct CallSlot {
     Process* process = nullptr;
     uint64_t token = 0;         // the user's completion token (its coroutine's ID)
     long result = 0;
+    uint8_t priority = 0;       // the waiter's priority, clamped to the process's cap (call_priority)
     alignas(16) unsigned char frame[CallFrameBytes];
 };
 
@@ -73,9 +74,12 @@ uint64_t async_memory_bytes(const Process& process);
 long async_setup(Thread& thread, uint64_t capacity, uint64_t calls);
 
 // The asynchronous form of a call served by `handler`: a slot, the frame in it, and a first run on
-// the calling thread. Returns 0 (accepted: a completion will follow) or a negated errno (refused:
-// none will).
-long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* registers, uint64_t token);
+// the calling thread (or, for a socket of the thread model, a hand-over to its connection thread).
+// `named_priority` is the waiting coroutine's priority plus one as the submission named it (0: none;
+// abi::AsyncPriorityShift). Returns 0 (accepted: a completion will follow) or a negated errno
+// (refused: none will).
+long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* registers, uint64_t token,
+                       uint32_t named_priority = 0);
 
 // async_flush(): moves held completions into the ring while it has room. Returns how many moved.
 long async_flush(Thread& thread);

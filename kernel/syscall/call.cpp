@@ -5,6 +5,7 @@
 #include "kernel/console/log.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/async_call.hpp"
+#include "kernel/syscall/call_threads.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/vdso/binding.hpp"
 
@@ -15,6 +16,22 @@ void* Call::promise_type::fit(size_t size, CallMemory& memory) noexcept {
     println("system call: a handler's frame of {} bytes does not fit in CallFrameBytes ({}): -ENOMEM", size,
             memory.size);
     return nullptr;
+}
+
+uint8_t call_priority(const Process& process, uint32_t named_priority) {
+    // Read without the scheduler's lock: a byte, and a change racing with the call is either seen or not.
+    uint32_t priority = named_priority ? named_priority - 1 : __atomic_load_n(&process.priority, __ATOMIC_RELAXED);
+    uint32_t cap = __atomic_load_n(&process.priority_cap, __ATOMIC_RELAXED);
+    if (priority >= PriorityLevels) priority = PriorityLevels - 1;
+    return static_cast<uint8_t>(priority < cap ? cap : priority);
+}
+
+void discard_unstarted_call(Call::Handle frame) {
+    if (File* file = frame.promise().held_file) {
+        frame.promise().held_file = nullptr;
+        file->release();
+    }
+    frame.destroy();
 }
 
 void Call::FinalAwaiter::await_suspend(Handle frame) const noexcept {
@@ -56,7 +73,7 @@ bool WaitOn::await_suspend(Call::Handle frame) noexcept {
         // (what changed once the lock was dropped is not missed). It may run on another hart before
         // this function has returned: nothing of the frame is touched after the spawn.
         queue_.lock.unlock();
-        if (!spawn_kernel_work(frame.address(), &promise, AsyncCallPriority, &promise.self))
+        if (!spawn_kernel_work(frame.address(), &promise, work_priority(promise.priority), &promise.self))
             panic("async system call: the work executor is full although every call reserves its slot");
         return true;
     }
@@ -90,6 +107,18 @@ long run_call(Thread& thread, CallHandler handler, const uint64_t* registers) {
     Call call = handler(memory, *thread.process, arguments);
     if (!call.valid()) return -Errno::NoMemory;
     Call::Handle frame = call.release();
+    frame.promise().priority = call_priority(*thread.process, 0);  // the thread's own priority
+    if (CallThreads* runner = frame.promise().runner) {
+        // The thread model: a kernel thread runs it; this thread waits until it has finished.
+        long handed = run_handed_call(*runner, thread, frame);
+        if (handed != 0) {
+            discard_unstarted_call(frame);  // no thread could be had: -EAGAIN or -ENOMEM
+            return handed;
+        }
+        long result = frame.promise().result;
+        frame.destroy();
+        return result;
+    }
     frame.promise().thread = &thread;
     frame.resume();  // every wait blocks this thread in place: it returns finished
     if (!frame.done()) panic("system call: a synchronous handler suspended");

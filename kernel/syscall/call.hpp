@@ -51,8 +51,20 @@ struct CallMemory {
 };
 
 // Kernel coroutines that finish asynchronous system calls run before user threads (the switch
-// coroutines run at 32).
+// coroutines run at 32) and after the bottom halves (4): at AsyncCallPriority and the 15 levels below
+// it, by the priority of the coroutine that waits for the call (work_priority).
 constexpr uint32_t AsyncCallPriority = 8;
+
+// How priority flows (docs/network.md): a call is made for a waiter of user priority 0 (highest) ..
+// 63: the waiting coroutine's, as the submission names it (`named_priority`: that priority plus one,
+// 0 for none), or else the process's own priority (a synchronous call: its thread runs at it),
+// always clamped to the process's cap, so that no submission buys more than set_priority could.
+uint8_t call_priority(const Process& process, uint32_t named_priority);
+// The work executor level of an asynchronous call's kernel coroutine served for user priority p:
+// four user levels to one work level, 0..3 -> 8, ..., 60..63 -> 23.
+constexpr uint32_t work_priority(uint8_t user_priority) { return AsyncCallPriority + user_priority / 4; }
+
+class CallThreads;  // call_threads.hpp: the kernel threads of the thread model
 
 class [[nodiscard]] Call {
 public:
@@ -87,10 +99,17 @@ public:
         void unhandled_exception() noexcept { __builtin_trap(); }
 
         long result = 0;
-        Thread* thread = nullptr;       // synchronous: the caller; its waits block it
+        uint8_t priority = DefaultPriority;  // the waiter's user priority, clamped (call_priority)
+        Thread* thread = nullptr;       // synchronous or on a kernel thread: the thread its waits block
         CallSlot* slot = nullptr;       // asynchronous: the call's slot (token, process, frame memory)
         cokernel_coroutine_ref self{};  // asynchronous, once moved to the work executor
         File* held_file = nullptr;      // a reference the call keeps until it ends (read, write)
+        // The thread model (a socket's kernel side on kernel threads): who runs the call. Set before
+        // it first runs (run_on); run_call and submit_async_call then hand it over (call_threads.hpp).
+        CallThreads* runner = nullptr;
+        promise_type* next_handed = nullptr;  // the runner's queue (its lock)
+        Process* served = nullptr;            // whose call it is, for its waits (Thread::serving)
+        bool handed_done = false;             // synchronous hand-over: finished (the runner's lock)
 
     private:
         // Null (the call fails with -ENOMEM, and says why) when the frame is larger than its memory:
@@ -108,6 +127,8 @@ public:
     bool valid() const { return static_cast<bool>(frame_); }
     // The call keeps a reference to `file` (taken by the caller) and drops it when it ends.
     void hold(File& file) { frame_.promise().held_file = &file; }
+    // The call is to run on `threads` (the thread model) instead of the calling thread or the work executor.
+    void run_on(CallThreads& threads) { frame_.promise().runner = &threads; }
     Handle release() {
         Handle frame = frame_;
         frame_ = {};
@@ -142,8 +163,22 @@ private:
     CoroutineWaiter node_;
 };
 
+// co_await CallPriority{} in a handler: the user priority its call is served for (promise_type::priority).
+struct CallPriority {
+    uint8_t value = 0;
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(Call::Handle frame) noexcept {
+        value = frame.promise().priority;
+        return false;  // no suspension
+    }
+    uint8_t await_resume() const noexcept { return value; }
+};
+
 // A call that ends at once with `result` (errors found before any real work).
 Call finished_call(CallMemory& memory, long result);
+
+// A call created but never resumed: drops the file it holds and destroys the frame.
+void discard_unstarted_call(Call::Handle frame);
 
 // Runs `handler` synchronously for `thread` (frame in Thread::call_frame) and returns its result.
 long run_call(Thread& thread, CallHandler handler, const uint64_t* registers);

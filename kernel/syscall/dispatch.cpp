@@ -106,10 +106,14 @@ long dispatch_syscall(riscv::TrapFrame& frame) {
         // AsyncDrainsAfterReturnBit the submitter looks at the ring as soon as the ecall returns:
         // until this trap's kernel calls have run, completions for its process raise nothing.
         thread.drains_completions = (number & cokernel::abi::AsyncDrainsAfterReturnBit) != 0;
+        // The waiting coroutine's priority, if the submitter named it (clamped by submit_async_call).
+        uint32_t named_priority = static_cast<uint32_t>((number & cokernel::abi::AsyncPriorityMask) >>
+                                                        cokernel::abi::AsyncPriorityShift);
         Entry entry = table.find(number & ~static_cast<uint64_t>(cokernel::abi::AsyncCallBit |
-                                                                 cokernel::abi::AsyncDrainsAfterReturnBit));
+                                                                 cokernel::abi::AsyncDrainsAfterReturnBit |
+                                                                 cokernel::abi::AsyncPriorityMask));
         if (!entry.coroutine) return -Errno::NoSystemCall;
-        return submit_async_call(thread, entry.coroutine, arguments, frame.regs[16]);
+        return submit_async_call(thread, entry.coroutine, arguments, frame.regs[16], named_priority);
     }
     Entry entry = table.find(number);
     if (entry.plain) return entry.plain(thread, arguments);

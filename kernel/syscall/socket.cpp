@@ -41,6 +41,7 @@ Call with_socket(CallMemory& memory, Process& process, uint64_t fd, Operation op
         return call;
     }
     call.hold(*socket);
+    socket->route(call);  // the thread model: the socket's kernel threads run it
     return call;
 }
 

@@ -257,6 +257,8 @@ TEST_CASE("completions: the arm step drains what its submission posted", "[vdso]
     executor.run();
     REQUIRE(fake.numbers.size() == 1);
     CHECK((fake.numbers[0] & abi::AsyncDrainsAfterReturnBit) == 0);
+    // The waiting coroutine's priority (10) goes with the submission, plus one (0: none named).
+    CHECK((fake.numbers[0] & abi::AsyncPriorityMask) >> abi::AsyncPriorityShift == 11);
     world.ring.post(first->id().value, 1);
     CHECK(vdso::completion_poll(context) == 1);
     executor.run();

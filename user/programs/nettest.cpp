@@ -8,6 +8,9 @@
 //                      bin/echo-server --async (coroutines) with a checksum, many connections at
 //                      once, UDP echo (both forms), a client killed mid-transfer
 //   nettest warm       opens and closes a few dozen connections (the self-test's warm-up)
+//   nettest priority H priority reaches the kernel (H: the harts, for what can be asserted): a
+//                      high-priority read is served before low-priority ones, and a capped child
+//                      (nettest capped H) is served at its cap
 //   nettest hold PORT  connects to PORT and writes without reading until killed
 #include "user/lib/async.hpp"
 #include "user/lib/format.hpp"
@@ -342,6 +345,198 @@ Task<> udp(Runtime&) {
     user::println("nettest: udp ok");
 }
 
+// ---- the kernel-side model of one socket (SOL_COKERNEL, CK_NETMODEL) ----
+
+int net_model(int fd) {
+    int value = -1;
+    uint32_t length = sizeof(value);
+    long r = user::getsockopt(fd, abi::CokernelLevel, abi::OptionNetModel, &value, &length);
+    return r == 0 ? value : static_cast<int>(r);
+}
+
+int last_call_priority(int fd) {
+    int value = -1;
+    uint32_t length = sizeof(value);
+    long r = user::getsockopt(fd, abi::CokernelLevel, abi::OptionLastCallPriority, &value, &length);
+    return r == 0 ? value : static_cast<int>(r);
+}
+
+// A connection switched to the other model by the socket option: both forms, bad buffers, end of
+// file, on the server's side (its calls run on kernel threads when the boot's default is coroutines,
+// and on coroutines when it is threads).
+Task<> per_socket_model(Runtime&) {
+    Pair pair;
+    expect(pair.open(), "a connected pair for the socket option");
+    int before = net_model(pair.server);
+    expect(before == abi::NetModelCoroutine || before == abi::NetModelThread, "CK_NETMODEL reads", before);
+    int other = before == abi::NetModelThread ? abi::NetModelCoroutine : abi::NetModelThread;
+    long r = user::setsockopt(pair.server, abi::CokernelLevel, abi::OptionNetModel, &other, sizeof(other));
+    expect(r == 0 && net_model(pair.server) == other, "CK_NETMODEL switches the socket's model", r);
+    int bad = 7;
+    r = user::setsockopt(pair.server, abi::CokernelLevel, abi::OptionNetModel, &bad, sizeof(bad));
+    expect(r == -EINVAL, "CK_NETMODEL refuses an unknown model", r, -EINVAL);
+    char buffer[8] = {};
+    user::write(pair.client, "abc", 3);
+    r = user::read(pair.server, buffer, sizeof(buffer));
+    expect(r == 3 && buffer[2] == 'c', "switched model: synchronous read", r, 3);
+    user::write(pair.client, "de", 2);
+    r = co_await user::async_read(pair.server, buffer, sizeof(buffer));
+    expect(r == 2 && buffer[1] == 'e', "switched model: asynchronous read", r, 2);
+    r = co_await user::async_write(pair.server, "fgh", 3);
+    expect(r == 3, "switched model: asynchronous write", r, 3);
+    r = user::read(pair.client, buffer, sizeof(buffer));
+    expect(r == 3 && buffer[0] == 'f', "switched model: the peer reads it", r, 3);
+    auto* nowhere = reinterpret_cast<char*>(0x10);
+    user::write(pair.client, "i", 1);
+    r = user::read(pair.server, nowhere, 4);
+    expect(r == -EFAULT, "switched model: EFAULT, synchronous", r, -EFAULT);
+    r = co_await user::async_read(pair.server, nowhere, 4);
+    expect(r == -EFAULT, "switched model: EFAULT, asynchronous", r, -EFAULT);
+    r = co_await user::async_read(pair.server, buffer, 1);
+    expect(r == 1 && buffer[0] == 'i', "switched model: a bad read consumed nothing", r, 1);
+    user::close(pair.client);
+    r = co_await user::async_read(pair.server, buffer, sizeof(buffer));
+    expect(r == 0, "switched model: end of file", r, 0);
+    user::close(pair.server);
+    user::close(pair.listener);
+    user::println("nettest: socket option CK_NETMODEL ok (now {})", other == abi::NetModelThread ? "threads" : "coroutines");
+}
+
+// ---- priority reaches the kernel (nettest priority HARTS, nettest capped HARTS) ----
+
+constexpr int LowReaders = 12;
+constexpr uint32_t LowPriority = 40;
+constexpr uint32_t HighPriority = 2;
+constexpr int PriorityCap = 20;
+
+// One byte read asynchronously: the byte, or the error.
+Task<long> read_one(Runtime&, int fd) {
+    uint8_t byte = 0;
+    long r = co_await user::async_read(fd, &byte, 1);
+    co_return r == 1 ? static_cast<long>(byte) : (r < 0 ? r : -1000);
+}
+
+// Sleeps (so that lower-priority coroutines run and submit) until `count` calls are in flight.
+Task<bool> calls_in_flight(Runtime& runtime, uint32_t count) {
+    const long deadline = now_ms() + 20'000;
+    while (__atomic_load_n(&runtime.completion_ring->in_flight, __ATOMIC_ACQUIRE) < count) {
+        if (now_ms() > deadline) co_return false;
+        abi::Timespec pause{0, 5'000'000};
+        co_await user::async_nanosleep(&pause);
+    }
+    co_return true;
+}
+
+// LowReaders coroutines at LowPriority and one at HighPriority wait in async_read for one byte each
+// on one socket; then LowReaders + 1 bytes (0, 1, 2, ...) arrive in one segment and wake them all at
+// once. The kernel serves the calls in its priority order, so the byte a reader gets is its place in
+// that order: the high-priority one must get byte 0 (on one hart, where nothing runs beside the
+// order; on several, harts take calls in parallel, and only the set of bytes is checked). Then one
+// read at HighPriority alone: the kernel's record (CK_LAST_PRIORITY) names the priority it served,
+// `expected_priority` (the cap where the process has one).
+Task<int> run_priority(Runtime& runtime, long harts, int expected_priority) {
+    Pair pair;
+    if (!pair.open()) {
+        expect(false, "a connected pair for the priority test");
+        co_return 1;
+    }
+    user::JoinHandle<long> lows[LowReaders];
+    bool low_spawned[LowReaders] = {};
+    for (int i = 0; i < LowReaders; ++i) {
+        auto low = user::spawn(runtime, read_one(runtime, pair.server), LowPriority);
+        if (low) lows[i] = static_cast<user::JoinHandle<long>&&>(*low);
+        low_spawned[i] = static_cast<bool>(low);
+    }
+    // The low ones submit first (the high one is spawned once they all wait).
+    auto lows_waiting = co_await calls_in_flight(runtime, LowReaders);
+    expect(lows_waiting && *lows_waiting, "the low-priority reads wait in the kernel");
+    auto high = user::spawn(runtime, read_one(runtime, pair.server), HighPriority);
+    auto high_waiting = co_await calls_in_flight(runtime, LowReaders + 1);
+    expect(high_waiting && *high_waiting, "the high-priority read waits in the kernel");
+    uint8_t bytes[LowReaders + 1];
+    for (int i = 0; i <= LowReaders; ++i) bytes[i] = static_cast<uint8_t>(i);
+    long r = user::write(pair.client, bytes, sizeof(bytes));
+    expect(r == static_cast<long>(sizeof(bytes)), "write the bytes", r);
+    bool seen[LowReaders + 1] = {};
+    long high_byte = -1;
+    if (high) {
+        auto got = co_await *high;
+        high_byte = got ? *got : -1;
+    }
+    if (high_byte >= 0 && high_byte <= LowReaders) seen[high_byte] = true;
+    bool every_low = true;
+    for (int i = 0; i < LowReaders; ++i) {
+        long byte = -1;
+        if (low_spawned[i]) {
+            auto got = co_await lows[i];
+            byte = got ? *got : -1;
+        }
+        if (byte < 0 || byte > LowReaders || seen[byte]) every_low = false;
+        else seen[byte] = true;
+    }
+    expect(every_low && high_byte >= 0, "every reader got a byte of its own", high_byte);
+    if (harts == 1)
+        expect(high_byte == 0, "the high-priority call was served first in the kernel", high_byte, 0);
+    user::println("nettest: priority order: the high-priority reader got byte {} of {} ({} hart(s))", high_byte,
+                  LowReaders + 1, harts);
+    auto alone = user::spawn(runtime, read_one(runtime, pair.server), HighPriority);
+    auto alone_waiting = co_await calls_in_flight(runtime, 1);
+    expect(alone_waiting && *alone_waiting, "the single read waits in the kernel");
+    user::write(pair.client, "z", 1);
+    long z = -1;
+    if (alone) {
+        auto got = co_await *alone;
+        z = got ? *got : -1;
+    }
+    expect(z == 'z', "the single read", z, 'z');
+    int served = last_call_priority(pair.server);
+    expect(served == expected_priority, "the kernel served the call at the waiter's priority, clamped to the cap",
+           served, expected_priority);
+    user::println("nettest: priority {} served at {} (cap {})", HighPriority, served,
+                  expected_priority == PriorityCap ? PriorityCap : 0);
+    pair.close();
+    co_return failures == 0 ? 0 : 1;
+}
+
+// The capped child: waits until its parent has set its cap, then runs the same test.
+Task<int> run_capped(Runtime& runtime, long harts) {
+    static abi::ProcessRecord records[256];
+    const long self = user::getpid();
+    const long deadline = now_ms() + 20'000;
+    for (;;) {
+        long count = user::process_list(records, 256);
+        bool capped = false;
+        for (long i = 0; i < count && i < 256; ++i)
+            if (records[i].pid == static_cast<uint32_t>(self)) capped = records[i].priority_cap == PriorityCap;
+        if (capped) break;
+        if (now_ms() > deadline) {
+            expect(false, "the parent set the cap");
+            co_return 1;
+        }
+        sleep_ms(5);
+    }
+    auto ran = co_await run_priority(runtime, harts, PriorityCap);
+    co_return ran ? *ran : 1;
+}
+
+Task<int> priority_tests(Runtime& runtime, long harts) {
+    auto ran = co_await run_priority(runtime, harts, static_cast<int>(HighPriority));
+    int status = ran ? *ran : 1;
+    char harts_text[8];
+    int n = 0;
+    for (long h = harts > 0 && harts < 1000 ? harts : 1; h; h /= 10) harts_text[n++] = static_cast<char>('0' + h % 10);
+    char reversed[8];
+    for (int i = 0; i < n; ++i) reversed[i] = harts_text[n - 1 - i];
+    reversed[n] = 0;
+    long child = spawn_program("bin/nettest", "capped", reversed);
+    long capped = child > 0 ? user::set_priority_cap(child, PriorityCap) : child;
+    expect(child > 0 && capped == 0, "spawn the capped child and set its cap", capped);
+    long child_status = child > 0 ? wait_status(child) : -1;
+    expect(child_status == 0, "the capped child's checks", child_status, 0);
+    if (failures == 0) user::println("nettest: priority ok");
+    co_return status == 0 && failures == 0 ? 0 : 1;
+}
+
 int run_hold(uint16_t port) {
     int fd = connect_retrying(port);
     if (fd < 0) return 1;
@@ -355,6 +550,12 @@ int run_warm() {
     Pair pairs[24];
     for (auto& pair : pairs)
         if (!pair.open()) return 1;
+    // One call on each kernel-side model (the runner and worker records of the thread model too).
+    for (int model : {abi::NetModelCoroutine, abi::NetModelThread}) {
+        char byte = 0;
+        user::setsockopt(pairs[0].server, abi::CokernelLevel, abi::OptionNetModel, &model, sizeof(model));
+        if (user::write(pairs[0].client, "w", 1) != 1 || user::read(pairs[0].server, &byte, 1) != 1) return 1;
+    }
     for (auto& pair : pairs) pair.close();
     int u = static_cast<int>(user::socket(abi::AddressFamilyInet, abi::SocketDatagram));
     user::close(u);
@@ -366,11 +567,17 @@ int run_warm() {
 Task<int> async_main(Runtime& runtime, int argc, char** argv) {
     if (argc > 1 && argv[1][0] == 'w') co_return run_warm();
     if (argc > 2 && argv[1][0] == 'h') co_return run_hold(static_cast<uint16_t>(user::parse_decimal(argv[2])));
+    if (argc > 2 && (argv[1][0] == 'p' || argv[1][0] == 'c')) {
+        long harts = user::parse_decimal(argv[2]);
+        auto ran = argv[1][0] == 'p' ? co_await priority_tests(runtime, harts) : co_await run_capped(runtime, harts);
+        co_return ran ? *ran : 1;
+    }
 
     co_await refused(runtime);
     co_await bad_pointers(runtime);
     names_and_errors();
     co_await udp(runtime);
+    co_await per_socket_model(runtime);
 
     long sync_server = spawn_program("bin/echo-server", "7001");
     long async_server = spawn_program("bin/echo-server", "--async", "7002");
