@@ -8,6 +8,7 @@
 //                      bin/echo-server --async (coroutines) with a checksum, many connections at
 //                      once, UDP echo (both forms), a client killed mid-transfer
 //   nettest warm       opens and closes a few dozen connections (the self-test's warm-up)
+//   nettest limited    kernel threads (the thread model) within the process's memory limit
 //   nettest priority H priority reaches the kernel (H: the harts, for what can be asserted): a
 //                      high-priority read is served before low-priority ones, and a capped child
 //                      (nettest capped H) is served at its cap
@@ -399,7 +400,49 @@ Task<> per_socket_model(Runtime&) {
     expect(r == 0, "switched model: end of file", r, 0);
     user::close(pair.server);
     user::close(pair.listener);
+    long limited = spawn_program("bin/nettest", "limited");
+    long status = limited > 0 ? wait_status(limited) : -1;
+    expect(status == 0, "kernel threads within the memory limit (nettest limited)", status, 0);
     user::println("nettest: socket option CK_NETMODEL ok (now {})", other == abi::NetModelThread ? "threads" : "coroutines");
+}
+
+// nettest limited: kernel threads are charged to the memory limit of the process whose call made
+// them; one that cannot be had is -ENOMEM to the caller (a refusal for the asynchronous form), and a
+// connection's idle thread serves its next call without any new charge.
+Task<int> run_limited(Runtime&) {
+    Pair first, second;
+    if (!first.open() || !second.open()) {
+        expect(false, "two connected pairs");
+        co_return 1;
+    }
+    int thread_model = abi::NetModelThread;
+    user::setsockopt(first.server, abi::CokernelLevel, abi::OptionNetModel, &thread_model, sizeof(thread_model));
+    user::setsockopt(second.server, abi::CokernelLevel, abi::OptionNetModel, &thread_model, sizeof(thread_model));
+    char byte = 0;
+    long before = user::memory_usage();
+    user::write(first.client, "a", 1);
+    long r = user::read(first.server, &byte, 1);  // its kernel thread is made now
+    long after = user::memory_usage();
+    expect(r == 1 && byte == 'a', "a call on a kernel thread", r, 1);
+    expect(after - before >= 16384, "the kernel thread is charged to the caller's memory", after - before, 16384);
+    r = user::set_memory_limit(static_cast<size_t>(after + 4096));
+    expect(r == 0, "set_memory_limit", r, 0);
+    user::write(second.client, "b", 1);
+    r = user::read(second.server, &byte, 1);
+    expect(r == -ENOMEM, "no room for a new kernel thread: ENOMEM (synchronous)", r, -ENOMEM);
+    r = co_await user::async_read(second.server, &byte, 1);
+    expect(r == -ENOMEM, "no room for a new kernel thread: ENOMEM (asynchronous, refused)", r, -ENOMEM);
+    user::write(first.client, "c", 1);
+    r = co_await user::async_read(first.server, &byte, 1);
+    expect(r == 1 && byte == 'c', "the connection's idle thread serves its next call", r, 1);
+    int coroutine_model = abi::NetModelCoroutine;
+    user::setsockopt(second.server, abi::CokernelLevel, abi::OptionNetModel, &coroutine_model, sizeof(coroutine_model));
+    r = user::read(second.server, &byte, 1);
+    expect(r == 1 && byte == 'b', "the byte is still there for a kernel coroutine", r, 1);
+    first.close();
+    second.close();
+    if (failures == 0) user::println("nettest: limited ok");
+    co_return failures == 0 ? 0 : 1;
 }
 
 // ---- priority reaches the kernel (nettest priority HARTS, nettest capped HARTS) ----
@@ -567,6 +610,10 @@ int run_warm() {
 Task<int> async_main(Runtime& runtime, int argc, char** argv) {
     if (argc > 1 && argv[1][0] == 'w') co_return run_warm();
     if (argc > 2 && argv[1][0] == 'h') co_return run_hold(static_cast<uint16_t>(user::parse_decimal(argv[2])));
+    if (argc > 1 && argv[1][0] == 'l') {
+        auto ran = co_await run_limited(runtime);
+        co_return ran ? *ran : 1;
+    }
     if (argc > 2 && (argv[1][0] == 'p' || argv[1][0] == 'c')) {
         long harts = user::parse_decimal(argv[2]);
         auto ran = argv[1][0] == 'p' ? co_await priority_tests(runtime, harts) : co_await run_capped(runtime, harts);
