@@ -69,6 +69,19 @@ Thread* dequeue() {
 
 HartScheduler& this_hart() { return per_hart[current_hart()->index]; }
 
+// make_runnable for a kernel thread (run_queue_lock held): by priority, FIFO among equals (a short
+// queue: one entry per ready kernel thread).
+[[gnu::noinline]] void queue_kernel_thread(Process& process, Thread& thread) {
+    Thread** link = &process.runnable_head;
+    while (*link && (*link)->priority <= thread.priority) link = &(*link)->next;
+    thread.next = *link;
+    *link = &thread;
+    if (!thread.next) process.runnable_tail = &thread;
+    runnable_threads.fetch_add(1, std::memory_order_relaxed);
+    publish(process);  // its first thread may have changed
+    wake_idle_hart();
+}
+
 // The kernel stack overflow report's hook (riscv::set_kernel_stack_owner_hook): names the current
 // thread if the overflowed stack is its kernel stack.
 bool describe_current_thread_stack(uint64_t stack_bottom) {
@@ -124,19 +137,11 @@ void make_runnable(Thread& thread) {
     Process& process = *thread.process;
     thread.state = ThreadState::Runnable;
     thread.next = nullptr;
-    bool was_empty = process.runnable_head == nullptr;
-    if (process.kernel_only) {
-        // Kernel threads: by priority, FIFO among equals (a short queue: one entry per ready thread).
-        Thread** link = &process.runnable_head;
-        while (*link && (*link)->priority <= thread.priority) link = &(*link)->next;
-        thread.next = *link;
-        *link = &thread;
-        if (!thread.next) process.runnable_tail = &thread;
-        runnable_threads.fetch_add(1, std::memory_order_relaxed);
-        publish(process);  // its first thread may have changed
-        wake_idle_hart();
+    if (process.kernel_only) [[unlikely]] {
+        queue_kernel_thread(process, thread);
         return;
     }
+    bool was_empty = process.runnable_head == nullptr;
     if (process.runnable_tail) process.runnable_tail->next = &thread;
     else process.runnable_head = &thread;
     process.runnable_tail = &thread;
@@ -165,7 +170,7 @@ bool run_once() {
     // top, in the UserContext). Rule: a hart accesses a thread's kernel stack only after such a flush,
     // so a TLB entry left from a stack that was freed and its slot given to another stack since is
     // never used (kernel/mm/kernel_stacks.hpp; that is why freeing a stack needs no shootdown).
-    if (thread->process->kernel_only) mm::activate_kernel_page_table();  // a kernel thread: no user half
+    if (thread->process->kernel_only) [[unlikely]] mm::activate_kernel_page_table();  // a kernel thread: no user half
     else riscv::write_satp_and_flush(thread->process->address_space.satp());
     thread->user->kernel_tp = reinterpret_cast<uint64_t>(current_hart());
     fp_switch_in(*thread);  // its FP registers, unless this hart still holds them
@@ -198,14 +203,9 @@ void yield_current_thread() {
     switch_context(&thread->context, &this_hart().context);
 }
 
-void sleep_on(WaitQueue& queue) {
-    Thread* thread = current_thread();
-    // A kernel thread running a process's call waits for that process (its kill ends the wait).
-    sleep_on(queue, thread->serving ? thread->serving : thread->process);
-}
-
-void sleep_on(WaitQueue& queue, Process* owner) {
-    Thread* thread = current_thread();
+namespace {
+// Both sleep_ons: the wait registered with `owner` (none: nullptr).
+[[gnu::always_inline]] inline void sleep_on_for(Thread* thread, WaitQueue& queue, Process* owner) {
     thread->wait.thread = thread;
     if (owner && !register_wait(*owner, thread->wait, queue)) {  // being ended: no wait
         queue.lock.unlock();
@@ -223,6 +223,16 @@ void sleep_on(WaitQueue& queue, Process* owner) {
     switch_context(&thread->context, &this_hart().context);
     thread->blocked_on = nullptr;
 }
+} // namespace
+
+void sleep_on(WaitQueue& queue) {
+    Thread* thread = current_thread();
+    // A kernel thread running a process's call waits for that process (its kill ends the wait).
+    Process* serving = thread->serving;
+    sleep_on_for(thread, queue, serving ? serving : thread->process);
+}
+
+void sleep_on(WaitQueue& queue, Process* owner) { sleep_on_for(current_thread(), queue, owner); }
 
 bool register_wait(Process& process, RegisteredWait& wait, WaitQueue& queue) {
     ScopedLock guard(process.waits_lock);

@@ -195,7 +195,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     slot->process = &process;
     slot->token = token;
     slot->result = 0;
-    slot->priority = call_priority(process, named_priority);
+    slot->named_priority = static_cast<uint8_t>(named_priority);
     CallMemory memory{slot->frame, sizeof(slot->frame)};
     CallArguments arguments;
     for (size_t i = 0; i < 6; ++i) arguments.value[i] = registers[i];
@@ -206,8 +206,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     }
     Call::Handle frame = call.release();
     frame.promise().slot = slot;
-    frame.promise().priority = slot->priority;
-    if (CallThreads* runner = frame.promise().runner) {
+    if (CallThreads* runner = frame.promise().runner) [[unlikely]] {
         // The thread model: the socket's connection thread runs the call from its start (its
         // argument checks included, the same code) and posts its completion.
         process.holds.fetch_add(1, std::memory_order_relaxed);

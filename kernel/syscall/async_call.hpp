@@ -31,7 +31,9 @@ struct CallSlot {
     Process* process = nullptr;
     uint64_t token = 0;         // the user's completion token (its coroutine's ID)
     long result = 0;
-    uint8_t priority = 0;       // the waiter's priority, clamped to the process's cap (call_priority)
+    // The waiter's priority as the submission named it (plus one; 0: none), clamped by call_priority
+    // only when it matters: at the call's first wait, or its hand-over to a kernel thread.
+    uint8_t named_priority = 0;
     alignas(16) unsigned char frame[CallFrameBytes];
 };
 

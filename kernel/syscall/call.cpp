@@ -26,6 +26,12 @@ uint8_t call_priority(const Process& process, uint32_t named_priority) {
     return static_cast<uint8_t>(priority < cap ? cap : priority);
 }
 
+uint8_t served_priority(const Call::promise_type& promise) {
+    if (promise.runner) return promise.priority;  // set at the hand-over
+    if (promise.slot) return call_priority(*promise.slot->process, promise.slot->named_priority);
+    return call_priority(*promise.thread->process, 0);
+}
+
 void discard_unstarted_call(Call::Handle frame) {
     if (File* file = frame.promise().held_file) {
         frame.promise().held_file = nullptr;
@@ -73,7 +79,8 @@ bool WaitOn::await_suspend(Call::Handle frame) noexcept {
         // (what changed once the lock was dropped is not missed). It may run on another hart before
         // this function has returned: nothing of the frame is touched after the spawn.
         queue_.lock.unlock();
-        if (!spawn_kernel_work(frame.address(), &promise, work_priority(promise.priority), &promise.self))
+        uint8_t priority = call_priority(*promise.slot->process, promise.slot->named_priority);
+        if (!spawn_kernel_work(frame.address(), &promise, work_priority(priority), &promise.self))
             panic("async system call: the work executor is full although every call reserves its slot");
         return true;
     }
@@ -107,9 +114,10 @@ long run_call(Thread& thread, CallHandler handler, const uint64_t* registers) {
     Call call = handler(memory, *thread.process, arguments);
     if (!call.valid()) return -Errno::NoMemory;
     Call::Handle frame = call.release();
-    frame.promise().priority = call_priority(*thread.process, 0);  // the thread's own priority
-    if (CallThreads* runner = frame.promise().runner) {
-        // The thread model: a kernel thread runs it; this thread waits until it has finished.
+    if (CallThreads* runner = frame.promise().runner) [[unlikely]] {
+        // The thread model: a kernel thread runs it, at this thread's priority; this thread waits
+        // until it has finished.
+        frame.promise().priority = call_priority(*thread.process, 0);
         long handed = run_handed_call(*runner, thread, frame);
         if (handed != 0) {
             discard_unstarted_call(frame);  // no thread could be had: -EAGAIN or -ENOMEM

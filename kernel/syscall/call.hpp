@@ -99,17 +99,19 @@ public:
         void unhandled_exception() noexcept { __builtin_trap(); }
 
         long result = 0;
-        uint8_t priority = DefaultPriority;  // the waiter's user priority, clamped (call_priority)
         Thread* thread = nullptr;       // synchronous or on a kernel thread: the thread its waits block
         CallSlot* slot = nullptr;       // asynchronous: the call's slot (token, process, frame memory)
         cokernel_coroutine_ref self{};  // asynchronous, once moved to the work executor
         File* held_file = nullptr;      // a reference the call keeps until it ends (read, write)
         // The thread model (a socket's kernel side on kernel threads): who runs the call. Set before
         // it first runs (run_on); run_call and submit_async_call then hand it over (call_threads.hpp).
+        // The rest is set at the hand-over, and only read after it (left uninitialised: every call
+        // pays for what its promise initialises).
         CallThreads* runner = nullptr;
-        promise_type* next_handed = nullptr;  // the runner's queue (its lock)
-        Process* served = nullptr;            // whose call it is, for its waits (Thread::serving)
-        bool handed_done = false;             // synchronous hand-over: finished (the runner's lock)
+        promise_type* next_handed;  // the runner's queue (its lock)
+        Process* served;            // whose call it is, for its waits (Thread::serving)
+        uint8_t priority;           // the waiter's user priority, clamped (call_priority)
+        bool handed_done;           // synchronous hand-over: finished (the runner's lock)
 
     private:
         // Null (the call fails with -ENOMEM, and says why) when the frame is larger than its memory:
@@ -163,12 +165,15 @@ private:
     CoroutineWaiter node_;
 };
 
-// co_await CallPriority{} in a handler: the user priority its call is served for (promise_type::priority).
+// The user priority a call is served for (call_priority of its waiter), in any form.
+uint8_t served_priority(const Call::promise_type& promise);
+
+// co_await CallPriority{} in a handler: served_priority of its own call.
 struct CallPriority {
     uint8_t value = 0;
     bool await_ready() const noexcept { return false; }
     bool await_suspend(Call::Handle frame) noexcept {
-        value = frame.promise().priority;
+        value = served_priority(frame.promise());
         return false;  // no suspension
     }
     uint8_t await_resume() const noexcept { return value; }

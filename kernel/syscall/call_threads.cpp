@@ -205,6 +205,7 @@ long run_handed_call(CallThreads& threads, Thread& caller, Call::Handle frame) {
 
 long hand_async_call(CallThreads& threads, Call::Handle frame) {
     Promise& call = frame.promise();
+    call.priority = call_priority(*call.slot->process, call.slot->named_priority);
     return hand(threads, call, *call.slot->process);
 }
 
