@@ -22,6 +22,9 @@
 //     (spawned at AsyncCallPriority) and the system call returns. From then on it is an ordinary
 //     kernel coroutine: a WaitOn suspends it, a wake-up makes it ready, any hart's scheduler loop
 //     resumes it. At its end the frame is destroyed and {token, result} goes to the completion ring.
+//   * on a kernel thread (a socket of the thread model, call_threads.hpp): either form is handed over
+//     before it first runs; the kernel thread resumes it with `thread` set to itself, so every WaitOn
+//     blocks the kernel thread, and when it ends posts the completion or wakes the synchronous caller.
 // A handler must not keep the calling Thread: an asynchronous call outlives the system call; it works
 // on its Process, which its hold keeps alive (Process::holds).
 #pragma once
