@@ -29,8 +29,6 @@ public:
 
 namespace {
 
-std::atomic<uint32_t> threads_alive{0};
-
 // One kernel thread of a runner; lives from its making to its end (the heap: made outside its stack).
 struct Worker {
     CallThreads* owner;
@@ -114,7 +112,6 @@ void worker_main(void* argument) {
     threads.work.lock.unlock();
     if (me.charged) me.charged->kernel_threads.fetch_sub(1, std::memory_order_relaxed);
     delete &me;  // drops the reference on the charged process's record
-    threads_alive.fetch_sub(1, std::memory_order_relaxed);
     drop(threads);
 }
 
@@ -151,10 +148,7 @@ long hand(CallThreads& threads, Promise& call, Process& served) {
     } else {
         if (worker->charged) worker->charged->kernel_threads.fetch_add(1, std::memory_order_relaxed);
         auto made = create_kernel_thread(worker_main, worker, call.priority);
-        if (made) {
-            threads_alive.fetch_add(1, std::memory_order_relaxed);
-            return 0;
-        }
+        if (made) return 0;
         error = made.error() == Error::NoMemory ? -Errno::NoMemory : -Errno::TryAgain;
         if (worker->charged) worker->charged->kernel_threads.fetch_sub(1, std::memory_order_relaxed);
         delete worker;
@@ -208,7 +202,5 @@ long hand_async_call(CallThreads& threads, Call::Handle frame) {
     call.priority = call_priority(*call.slot->process, call.slot->named_priority);
     return hand(threads, call, *call.slot->process);
 }
-
-uint32_t call_thread_count() { return threads_alive.load(std::memory_order_relaxed); }
 
 } // namespace kernel::proc

@@ -42,7 +42,4 @@ long run_handed_call(CallThreads& threads, Thread& caller, Call::Handle frame);
 // with the frame never run (the submission is refused).
 long hand_async_call(CallThreads& threads, Call::Handle frame);
 
-// Kernel threads running or waiting for calls, in every runner (for tests and the monitor).
-uint32_t call_thread_count();
-
 } // namespace kernel::proc
