@@ -27,10 +27,11 @@ import selectors
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
+
+from qemu_guest import Guest, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -52,86 +53,6 @@ def check(condition, what):
     (passed if condition else failed).append(what)
     print(f"host-net: {'PASS' if condition else 'FAIL'} {what}", flush=True)
     return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Guest:
-    """QEMU with the shell on its console: type lines, wait for output in the log."""
-
-    def __init__(self, forwards):
-        os.makedirs(options.log_dir, exist_ok=True)
-        self.log_path = os.path.join(options.log_dir, options.name + ".log")
-        self.ports = {}  # (proto, guest port) -> host port
-        arguments = [os.path.join(ROOT, "scripts", "qemu-run"), "--machine", "virt", "--smp", str(options.smp)]
-        for proto, guest_port in forwards:
-            host_port = free_port()
-            self.ports[(proto, guest_port)] = host_port
-            arguments += ["--hostfwd", f"{proto}:127.0.0.1:{host_port}-:{guest_port}"]
-        arguments += ["--kernel", options.kernel, "--", ""]
-        with open(self.log_path, "w") as log:
-            log.write("host_net_test: " + " ".join(f"{p} host {h} -> guest {g}" for (p, g), h in self.ports.items()) + "\n")
-        self.log = open(self.log_path, "ab")
-        self.qemu = subprocess.Popen(arguments, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        self.deadline = time.time() + options.timeout
-        self.mark = 0
-
-    def port(self, guest_port, proto="tcp"):
-        return self.ports[(proto, guest_port)]
-
-    def text(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def type(self, line):
-        self.mark = len(self.text())
-        self.qemu.stdin.write((line + "\n").encode())
-        self.qemu.stdin.flush()
-
-    def wait_for(self, pattern, seconds=30, since=None):
-        """The first match of PATTERN in the log after `since` (default: the last typed line), or None."""
-        start = self.mark if since is None else since
-        end = min(time.time() + seconds, self.deadline)
-        while True:
-            match = re.compile(pattern).search(self.text(), start)
-            if match:
-                return match
-            if time.time() > end or self.qemu.poll() is not None:
-                print(f"host-net: never saw '{pattern}' in {seconds} s (log: {self.log_path})", flush=True)
-                return None
-            time.sleep(0.1)
-
-    def start_server(self, arguments, port):
-        """Starts `echo-server ARGUMENTS PORT &` and returns its pid once it listens (or None)."""
-        self.type(f"echo-server {arguments} {port} &".replace("  ", " "))
-        started = self.wait_for(r"\[(\d+)\] bin/echo-server")
-        if not self.wait_for(rf"listening on {port}\b"):
-            return None
-        return int(started.group(1)) if started else None
-
-    def kstat(self):
-        self.type("kstat")
-        m = self.wait_for(r"kstat: (.*)\n", 20)
-        if not m:
-            return None
-        words = m.group(1).split()
-        return {words[i]: int(words[i + 1]) for i in range(0, len(words) - 1, 2)}
-
-    def halt(self):
-        try:
-            self.type("halt")
-            self.qemu.wait(timeout=30)
-        except (subprocess.TimeoutExpired, OSError):
-            os.killpg(self.qemu.pid, signal.SIGKILL)
-            self.qemu.wait()
-        log = self.text()
-        check("power off requested" in log, "QEMU powered off cleanly")
-        check(not re.search(r"PANIC|unexpected trap|lwip: assertion", log), "no panic, trap or lwIP assertion")
 
 
 def connect(port, deadline):
@@ -462,7 +383,7 @@ def main():
     forwards = [("tcp", 80), ("tcp", 81)]
     if options.part == "cases":
         forwards += [("tcp", 82), ("tcp", 83), ("udp", 84), ("udp", 85), ("tcp", 86), ("tcp", 87), ("tcp", 88)]
-    guest = Guest(forwards)
+    guest = Guest(options.name, options.smp, options.kernel, options.log_dir, options.timeout, forwards, check)
     watchdog = threading.Timer(options.timeout + 20, lambda: os.killpg(guest.qemu.pid, signal.SIGKILL))
     watchdog.daemon = True
     watchdog.start()
