@@ -68,12 +68,11 @@ class Guest:
             time.sleep(0.1)
 
     def start_server(self, arguments, port):
-        """Starts `echo-server ARGUMENTS PORT &` and returns its pid once it listens (or None)."""
+        """Starts `echo-server ARGUMENTS PORT &` and returns its pid once it listens (or None). The
+        pid comes from the server's own line: the shell's "[pid] ..." may be cut by the server's."""
         self.type(f"echo-server {arguments} {port} &".replace("  ", " "))
-        started = self.wait_for(r"\[(\d+)\] bin/echo-server")
-        if not self.wait_for(rf"listening on {port}\b"):
-            return None
-        return int(started.group(1)) if started else None
+        listening = self.wait_for(rf"listening on {port}\b[^\n]*\(pid (\d+)\)")
+        return int(listening.group(1)) if listening else None
 
     def kstat(self):
         self.type("kstat")

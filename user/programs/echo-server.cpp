@@ -13,7 +13,7 @@
 //   --source         an endless stream of bytes, until a write fails (guest->host throughput)
 //   --udp            no connections: every datagram is sent back to where it came from
 //
-// Prints "echo-server: listening on PORT" once it serves, and a line for each connection that ends
+// Prints "echo-server: listening on PORT (pid PID)" once it serves, and a line for each connection that ends
 // with an error ("echo-server: read: -104" for a reset). Runs until killed.
 #include "user/lib/async.hpp"
 #include "user/lib/format.hpp"
@@ -73,7 +73,7 @@ int open_socket(long port) {
             return static_cast<int>(r);
         }
     }
-    user::println("echo-server: listening on {}{}", port, udp ? " (udp)" : "");
+    user::println("echo-server: listening on {}{} (pid {})", port, udp ? " udp" : "", user::getpid());
     return fd;
 }
 
