@@ -12,8 +12,9 @@ guest's shell, and checks from the host. Traffic only to 127.0.0.1 (and, from th
               drops SYNs that come faster than it accepts, and the host retries only after 1 s)
 --part cases  host closes; guest closes (echo-server --close-after); reset by the host (SO_LINGER 0,
               the guest server sees ECONNRESET and goes on); a forwarded port where nothing
-              listens; UDP echo (both forms); the guest as client of a host listener (nc to
-              10.0.2.2) and ECONNREFUSED for a closed host port; servers killed mid-transfer, after
+              listens; UDP echo (both forms); the guest as client of a host listener (nc and
+              nettest client to 10.0.2.2, a line and 1 MiB each way) and ECONNREFUSED for a
+              closed host port; servers killed mid-transfer, after
               which the kernel's figures (bin/kstat: free frames, kernel heap, sockets, pool pbufs)
               are back to what they were before.
 
@@ -256,6 +257,11 @@ def case_udp(guest):
                                       f"back intact ({retries} resent after 1 s)")
 
 
+def nettest_pattern(size):
+    """user/programs/nettest.cpp's pattern(offset) for offsets 0..size-1."""
+    return bytes((i * 131 + (i >> 9) * 7 + (i >> 17)) & 0xFF for i in range(size))
+
+
 def case_guest_client(guest):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -290,6 +296,33 @@ def case_guest_client(guest):
           "guest as client: the guest printed the host's reply")
     check(guest.wait_for(r"nc: closed by the peer", 20, since=mark) is not None,
           "guest as client: nc saw the host's close and ended")
+    # Bulk, both directions: nettest client sends 1 MiB of its pattern, the host checks it and sends
+    # 1 MiB back (the pattern ^ 0x5a), nettest checks that.
+    size = 1 << 20
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(30)
+    port = listener.getsockname()[1]
+    guest.type(f"nettest client 10.0.2.2 {port} {size}")
+    try:
+        connection, _ = listener.accept()
+        connection.settimeout(60)
+        received = bytearray()
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        expected = nettest_pattern(size)
+        check(received == expected, f"guest as client: the host received nettest's 1 MiB intact ({len(received)} bytes)")
+        connection.sendall(bytes(b ^ 0x5A for b in expected))
+        connection.close()
+    except OSError as error:
+        check(False, f"guest as client: 1 MiB from nettest: {error}")
+    listener.close()
+    check(guest.wait_for(rf"nettest: client ok: sent {size} bytes, received {size} \(0 wrong\)", 60) is not None,
+          "guest as client: nettest received the host's 1 MiB intact")
     # A closed port on the host: QEMU's connect to 127.0.0.1 is refused, and the guest gets a reset.
     closed = free_port()
     guest.type(f"nc 10.0.2.2 {closed}")
