@@ -19,11 +19,13 @@ long sys_kernel_usage(Thread& thread, SyscallArguments a) {
     record.heap_bytes = mm::heap().stats().bytes_in_use;
     record.sockets = socket_count();
     for_each_process([](const Process&, void* context) { ++*static_cast<uint64_t*>(context); }, &record.processes);
-    net::StackUsage stack = net::stack_usage();
-    record.tcp_pcbs = stack.tcp_pcbs;
-    record.udp_pcbs = stack.udp_pcbs;
-    record.pool_pbufs = stack.pbufs;
-    record.lwip_heap_bytes = stack.heap_used;
+    if (net::network_enabled()) {  // with net=off lwIP was never set up: its figures stay 0
+        net::StackUsage stack = net::stack_usage();
+        record.tcp_pcbs = stack.tcp_pcbs;
+        record.udp_pcbs = stack.udp_pcbs;
+        record.pool_pbufs = stack.pbufs;
+        record.lwip_heap_bytes = stack.heap_used;
+    }
     if (!thread.process->address_space.copy_to_user(a[0], &record, sizeof(record))) return -Errno::Fault;
     return 0;
 }
