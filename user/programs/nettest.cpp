@@ -160,6 +160,12 @@ Task<> bad_pointers(Runtime&) {
     expect(r == 3 && got[0] == 'a' && got[2] == 'c', "the bytes are still there", r, 3);
     r = user::accept(pair.listener, bad, reinterpret_cast<uint32_t*>(bad));
     expect(r == -EFAULT, "accept with a bad address", r, -EFAULT);
+    r = user::kernel_usage(reinterpret_cast<user::KernelUsageRecord*>(bad));
+    expect(r == -EFAULT, "kernel_usage into a bad record", r, -EFAULT);
+    user::KernelUsageRecord usage{};
+    r = user::kernel_usage(&usage);
+    expect(r == 0 && usage.sockets >= 3 && usage.free_frames > 0, "kernel_usage counts the pair's sockets",
+           static_cast<long>(usage.sockets), 3);
     pair.close();
     user::println("nettest: efault ok");
 }
