@@ -6,6 +6,7 @@
 #   make debug   [MACHINE=...] [SMP=N]                              QEMU waiting for gdb-multiarch
 #   make bench                                                      in-guest benchmarks (QEMU, -icount)
 #   make bench-host                                                 host benchmarks of the executor
+#   make bench-net                                                  network figures from the host (wall clock)
 #   make clean
 
 BUILD    ?= build
@@ -16,7 +17,7 @@ HOSTFWD  ?= tcp:127.0.0.1:6201-:80
 NET      ?= 1
 JOBS     ?= $(shell nproc)
 
-.PHONY: all setup configure build run debug test bench bench-host clean
+.PHONY: all setup configure build run debug test bench bench-host bench-net clean
 
 all: build
 
@@ -46,6 +47,12 @@ test: build
 bench: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target riscv
 	@scripts/bench $(BUILD)
+
+# Boots QEMU virt (1 hart, then 4) on its user network and measures both echo-server models from the
+# host through forwarded 127.0.0.1 ports: build/results/bench-net.csv (docs/network.md, "Measured").
+bench-net: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target riscv
+	@scripts/bench-net $(BUILD)
 
 bench-host: build
 	@cmake --build $(BUILD) --target bench-host

@@ -82,6 +82,20 @@ struct ProcessRecord {
 };
 static_assert(sizeof(ProcessRecord) == 48, "process_list records are 48 bytes");
 
+// kernel_usage(): what the kernel has in use, for leak checks from user space (tests/net/,
+// docs/network.md "Tests"). A snapshot: the figures move while other processes run.
+struct KernelUsageRecord {
+    uint64_t free_frames;        // free 4 KiB frames of the frame allocator
+    uint64_t heap_bytes;         // bytes of the kernel heap in use
+    uint64_t sockets;            // sockets not yet freed (every process's)
+    uint64_t processes;          // processes, exited ones not yet reaped included
+    uint64_t tcp_pcbs;           // lwIP's TCP control blocks in use (listeners and TIME_WAIT included)
+    uint64_t udp_pcbs;           // lwIP's UDP control blocks in use
+    uint64_t pool_pbufs;         // lwIP's pool pbufs in use (received data queued anywhere)
+    uint64_t lwip_heap_bytes;    // bytes of lwIP's heap in use (segments waiting for an ACK, ...)
+};
+static_assert(sizeof(KernelUsageRecord) == 64, "kernel_usage fills 64 bytes");
+
 // struct timespec of the Linux riscv64 ABI (clock_gettime, nanosleep).
 struct Timespec {
     int64_t seconds;

@@ -1,6 +1,7 @@
 // nc HOST PORT: a netcat-like TCP client. Connects to HOST (a dotted IPv4 address) on PORT, sends
 // what it reads from standard input, prints what comes back. At the end of its input it shuts its
-// sending side down and prints replies until the peer closes.
+// sending side down and prints replies until the peer closes. When the peer closes (or resets) the
+// connection, nc ends, even if its input has not: from the console there is no end of input.
 #include "user/lib/format.hpp"
 #include "user/lib/net.hpp"
 
@@ -19,7 +20,8 @@ int print_replies(void*) {
         long n = user::read(socket_fd, buffer, sizeof(buffer));
         if (n <= 0) {
             if (n < 0) user::println("nc: read: {}", n);
-            return 0;
+            else user::println("nc: closed by the peer");
+            user::exit_group(n < 0 ? 1 : 0);
         }
         user::write_all(1, buffer, n);
     }

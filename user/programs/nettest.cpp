@@ -13,6 +13,10 @@
 //                      high-priority read is served before low-priority ones, and a capped child
 //                      (nettest capped H) is served at its cap
 //   nettest hold PORT  connects to PORT and writes without reading until killed
+//   nettest client A.B.C.D PORT BYTES
+//                      the guest as a client (tests/net/host_net_test.py: a host listener at
+//                      10.0.2.2): sends BYTES of pattern(), shuts its side down, reads until end of
+//                      file and checks that BYTES of pattern() ^ 0x5a came back
 #include "user/lib/async.hpp"
 #include "user/lib/format.hpp"
 #include "user/lib/net.hpp"
@@ -160,6 +164,12 @@ Task<> bad_pointers(Runtime&) {
     expect(r == 3 && got[0] == 'a' && got[2] == 'c', "the bytes are still there", r, 3);
     r = user::accept(pair.listener, bad, reinterpret_cast<uint32_t*>(bad));
     expect(r == -EFAULT, "accept with a bad address", r, -EFAULT);
+    r = user::kernel_usage(reinterpret_cast<user::KernelUsageRecord*>(bad));
+    expect(r == -EFAULT, "kernel_usage into a bad record", r, -EFAULT);
+    user::KernelUsageRecord usage{};
+    r = user::kernel_usage(&usage);
+    expect(r == 0 && usage.sockets >= 3 && usage.free_frames > 0, "kernel_usage counts the pair's sockets",
+           static_cast<long>(usage.sockets), 3);
     pair.close();
     user::println("nettest: efault ok");
 }
@@ -589,6 +599,43 @@ int run_hold(uint16_t port) {
         if (user::write(fd, chunk, sizeof(chunk)) < 0) return 1;
 }
 
+int run_client(const char* host, uint16_t port, long bytes) {
+    SocketAddressIn address = user::inet_address(0, port);
+    if (!user::parse_ipv4(host, address.address)) return 2;
+    int fd = tcp_socket();
+    long r = user::connect(fd, &address, sizeof(address));
+    if (r != 0) {
+        user::println("nettest: client: connect to {} port {}: {}", host, port, r);
+        return 1;
+    }
+    static uint8_t block[16384];
+    for (long offset = 0; offset < bytes; offset += static_cast<long>(sizeof(block))) {
+        long n = bytes - offset < static_cast<long>(sizeof(block)) ? bytes - offset : static_cast<long>(sizeof(block));
+        for (long i = 0; i < n; ++i) block[i] = pattern(offset + i);
+        if (long w = user::write_all(fd, block, n); w != n) {
+            user::println("nettest: client: write: {}", w);
+            return 1;
+        }
+    }
+    user::shutdown(fd, abi::ShutdownWrite);
+    long got = 0, wrong = 0;
+    for (;;) {
+        long n = user::read(fd, block, sizeof(block));
+        if (n < 0) {
+            user::println("nettest: client: read: {}", n);
+            return 1;
+        }
+        if (n == 0) break;
+        for (long i = 0; i < n; ++i)
+            if (block[i] != static_cast<uint8_t>(pattern(got + i) ^ 0x5a)) ++wrong;
+        got += n;
+    }
+    user::close(fd);
+    bool ok = got == bytes && wrong == 0;
+    user::println("nettest: client {}: sent {} bytes, received {} ({} wrong)", ok ? "ok" : "FAILED", bytes, got, wrong);
+    return ok ? 0 : 1;
+}
+
 int run_warm() {
     Pair pairs[24];
     for (auto& pair : pairs)
@@ -619,6 +666,8 @@ Task<int> async_main(Runtime& runtime, int argc, char** argv) {
         auto ran = argv[1][0] == 'p' ? co_await priority_tests(runtime, harts) : co_await run_capped(runtime, harts);
         co_return ran ? *ran : 1;
     }
+    if (argc > 4 && argv[1][0] == 'c')
+        co_return run_client(argv[2], static_cast<uint16_t>(user::parse_decimal(argv[3])), user::parse_decimal(argv[4]));
 
     co_await refused(runtime);
     co_await bad_pointers(runtime);
