@@ -136,6 +136,7 @@ private:
     uint32_t settled_ = 0;          // connections ready or given up during the ramp
     uint64_t measured_in_flight_ = 0;
     uint32_t dropped_ = 0;
+    uint64_t warmup_wrong_ = 0;
     int wrong_reported_ = 0;
 };
 
@@ -303,7 +304,12 @@ void Engine::reply(uint32_t index, std::string_view line, int64_t now) {
             ++counts.wrong;
             if (checked.verdict == Verdict::ErrorReply) ++counts.errors;
         }
-        if (connection.state == State::WarmingUp) fail(index, "warm-up reply wrong", 0);
+        if (connection.state == State::WarmingUp) {
+            // A server that answers wrong is broken: counted, and the connection is not retried.
+            ++warmup_wrong_;
+            connection.attempts = MaxConnectAttempts;
+            fail(index, "warm-up reply wrong", 0);
+        }
         return;
     }
     if (connection.state == State::WarmingUp) {
@@ -483,6 +489,7 @@ Report Engine::run() {
     report.options = options_;
     report.window_s = double(measure_end_ - measure_start_) / 1e9;
     report.dropped = dropped_;
+    report.warmup_wrong = warmup_wrong_;
     for (auto& connection : connections_) report.connections.push_back(connection.result);
     return report;
 }

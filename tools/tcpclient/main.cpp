@@ -1,7 +1,7 @@
 // tcpclient: the host-side load generator of the TcpServer experiment (docs/experiments.md).
 // Prints one line per priority level and the summary line
 //   tcpclient: sent S replies R wrong W lost X late Y mean_us M p50_us .. p90_us .. p99_us .. ...
-// Exit status: 0, or 1 if any reply was wrong, 2 on a usage error, 3 if no connection was ready.
+// Exit status: 0, or 1 if any reply was wrong (warm-up replies too), 2 on a usage error, 3 if no connection was ready.
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     if (!options->histogram_csv.empty() && !write_histogram_csv(report, options->histogram_csv))
         std::fprintf(stderr, "tcpclient: cannot write %s\n", options->histogram_csv.c_str());
     Counts sum = total(report);
-    if (sum.wrong > 0) return 1;
+    if (sum.wrong > 0 || report.warmup_wrong > 0) return 1;
     if (ready_count(report) == 0) return 3;
     return 0;
 }

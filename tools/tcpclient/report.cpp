@@ -62,9 +62,10 @@ std::string summary_line(const Report& report) {
     Counts sum = total(report);
     char tail[256];
     double rps = report.window_s > 0 ? double(sum.replies) / report.window_s : 0;
-    std::snprintf(tail, sizeof tail, " rps %.1f ontime_pct %.2f errors %llu connections %u ready %u dropped %u",
-                  rps, sum.on_time_percent(), (unsigned long long)sum.errors,
-                  unsigned(report.connections.size()), ready_count(report), report.dropped);
+    std::snprintf(tail, sizeof tail,
+                  " rps %.1f ontime_pct %.2f errors %llu connections %u ready %u dropped %u warmup_wrong %llu", rps,
+                  sum.on_time_percent(), (unsigned long long)sum.errors, unsigned(report.connections.size()),
+                  ready_count(report), report.dropped, (unsigned long long)report.warmup_wrong);
     return "tcpclient: " + counts_fields(sum) + tail;
 }
 

@@ -41,6 +41,7 @@ struct Report {
     std::vector<ConnectionResult> connections;
     double window_s = 0;          // the measured window (sending), seconds
     uint32_t dropped = 0;         // connections closed by the server in the window
+    uint64_t warmup_wrong = 0;    // wrong replies to warm-up requests (outside the counts)
 };
 
 Counts total(const Report& report);
