@@ -128,9 +128,11 @@ Runtime* create_runtime() {
     check_layouts(functions);
     // One mapping: Runtime | control blocks (64-byte aligned) | frame allocator | frame pool.
     const size_t runtime_bytes = round_up(sizeof(Runtime), 64);
-    const size_t blocks_bytes = size_t{ControlBlockCount} * sizeof(vdso::ControlBlock);
+    const uint32_t block_count =
+        &control_block_count != nullptr && control_block_count > 0 ? control_block_count : ControlBlockCount;
+    const size_t blocks_bytes = size_t{block_count} * sizeof(vdso::ControlBlock);
     const size_t allocator_bytes = round_up(sizeof(vdso::FrameAllocator), 64);
-    const size_t pool_bytes = size_t{FrameBlockCount} * FrameBlockSize;
+    const size_t pool_bytes = size_t{2} * block_count * FrameBlockSize; // as FrameBlockCount
     const uintptr_t memory = map_memory(runtime_bytes + blocks_bytes + allocator_bytes + pool_bytes);
     if (memory == 0) fail_setup("out of memory");
 
@@ -147,7 +149,7 @@ Runtime* create_runtime() {
     runtime->blocks = reinterpret_cast<vdso::ControlBlock*>(memory + runtime_bytes);
     void* allocator = reinterpret_cast<void*>(memory + runtime_bytes + blocks_bytes);
     void* pool = reinterpret_cast<void*>(memory + runtime_bytes + blocks_bytes + allocator_bytes);
-    if (functions.executor_init(static_cast<vdso::ExecutorState*>(runtime), runtime->blocks, ControlBlockCount) != 0)
+    if (functions.executor_init(static_cast<vdso::ExecutorState*>(runtime), runtime->blocks, block_count) != 0)
         fail_setup("cokernel_executor_init refused the memory");
     if (functions.frame_allocator_init(allocator, pool, pool_bytes, FrameBlockSize) != 0)
         fail_setup("cokernel_frame_allocator_init refused the memory");

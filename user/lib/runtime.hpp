@@ -97,6 +97,9 @@ struct Runtime : vdso::ExecutorState {
 // the kernel then holds completions until there is room (docs/async-syscalls.md).
 [[gnu::weak]] extern const uint32_t completion_ring_capacity;
 [[gnu::weak]] extern const uint32_t async_calls_in_flight_limit;
+// Likewise its most live coroutines (ControlBlockCount otherwise; the frame pool is twice as many
+// blocks): bin/tcpserver has up to three per connection.
+[[gnu::weak]] extern const uint32_t control_block_count;
 
 // A program that drives the user-interrupt CSRs itself (bin/uintrtest) defines this as false: the
 // runtime then does not install its handler, and completions are found only by the poll threads
