@@ -32,35 +32,166 @@ constexpr uint32_t AcceptPriority = user::DefaultPriority;
 constexpr uint32_t ConnectionPriority = user::DefaultPriority + 1; // + level
 
 // ---- Refused submissions ----
+//
+// A refused coroutine queues itself (FIFO) and submits once more; each call of the process that
+// completes while some are queued takes the first one out of the queue and sets its event, so one
+// completion lets one refused coroutine try again (no herd). Queue entries and their events are
+// static, never freed, so a completer setting an event cannot touch freed memory; a coroutine woken
+// by a late set from an earlier round checks under the lock whether it was really taken out.
 
-std::atomic<uint32_t> stalled{0}; // coroutines waiting for a call slot
-vdso::Event calls_freed;          // set when a call completes while some are stalled
+constexpr uint32_t StallCapacity = 4096 + 64; // every coroutine there can be (main.cpp), and some
+constexpr uint32_t NoStall = ~0u;
+
+struct Stall {
+    vdso::Event event;
+    uint32_t next = NoStall; // in the queue or in the free list
+    bool queued = false;
+};
+Stall stalls[StallCapacity];
+vdso::SpinLock stall_lock; // guards the lists and `queued`
+uint32_t stall_free = 0;   // the free list (built on first use)
+bool stall_free_built = false;
+uint32_t stall_head = NoStall, stall_tail = NoStall;
+std::atomic<uint32_t> stalled{0}; // entries in the queue
+
+uint32_t take_stall() {
+    vdso::ScopedLock guard(stall_lock);
+    if (!stall_free_built) {
+        for (uint32_t i = 0; i < StallCapacity; ++i) stalls[i].next = i + 1 < StallCapacity ? i + 1 : NoStall;
+        stall_free_built = true;
+    }
+    const uint32_t index = stall_free;
+    if (index != NoStall) stall_free = stalls[index].next;
+    return index;
+}
+
+void give_back_stall(uint32_t index) {
+    vdso::ScopedLock guard(stall_lock);
+    stalls[index].next = stall_free;
+    stall_free = index;
+}
+
+void enqueue_stall(uint32_t index) {
+    vdso::ScopedLock guard(stall_lock);
+    Stall& stall = stalls[index];
+    stall.event.reset();
+    stall.queued = true;
+    stall.next = NoStall;
+    if (stall_tail == NoStall) stall_head = index;
+    else stalls[stall_tail].next = index;
+    stall_tail = index;
+    stalled.fetch_add(1, std::memory_order_seq_cst);
+}
+
+// Takes `index` out of the queue if it is still there; false if a completer took it out first.
+bool dequeue_stall(uint32_t index) {
+    vdso::ScopedLock guard(stall_lock);
+    if (!stalls[index].queued) return false;
+    uint32_t previous = NoStall;
+    for (uint32_t at = stall_head; at != index; at = stalls[at].next) previous = at;
+    if (previous == NoStall) stall_head = stalls[index].next;
+    else stalls[previous].next = stalls[index].next;
+    if (stall_tail == index) stall_tail = previous;
+    stalls[index].queued = false;
+    stalled.fetch_sub(1, std::memory_order_seq_cst);
+    return true;
+}
+
+// Whether `index` is still queued; if so its event is reset under the lock, so that the completer
+// that takes it out later (under the lock, then sets) is seen by the next wait.
+bool still_queued(uint32_t index) {
+    vdso::ScopedLock guard(stall_lock);
+    if (!stalls[index].queued) return false;
+    stalls[index].event.reset();
+    return true;
+}
+
+// A call of this process completed: let the first refused coroutine try again.
+[[gnu::noinline]] void release_stalled() {
+    uint32_t index;
+    {
+        vdso::ScopedLock guard(stall_lock);
+        index = stall_head;
+        if (index == NoStall) return;
+        stall_head = stalls[index].next;
+        if (stall_head == NoStall) stall_tail = NoStall;
+        stalls[index].queued = false;
+        stalled.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    stalls[index].event.set();
+}
 
 inline void note_completion() {
     if (stalled.load(std::memory_order_seq_cst) != 0) [[unlikely]]
-        calls_freed.set();
+        release_stalled();
 }
 
-// Submits `number` until the kernel accepts it; the call's result.
-Task<long> retry_call(Runtime&, long number, int fd, void* buffer, size_t length) {
-    stalled.fetch_add(1, std::memory_order_seq_cst);
+// Calls that wait for the peer (read, accept) may hold at most ReadLimit of the process's calls in
+// flight, so that writes always find a slot: were every slot a read waiting for a client that waits
+// for its reply, the replies' writes could never be submitted (with --parts 3, where a connection's
+// read and write are in flight at once). The kernel's limit is the smaller of the process's call
+// slots and its share of the work executor (512, docs/reliability.md).
+constexpr uint32_t CallLimit = TCPSERVER_CALL_SLOTS < 512 ? TCPSERVER_CALL_SLOTS : 512;
+constexpr uint32_t ReadLimit = CallLimit - (CallLimit / 8 > 0 ? CallLimit / 8 : 1);
+std::atomic<uint32_t> reads_in_flight{0};
+
+inline bool waits_for_peer(long number) { return number == abi::Read || number == abi::Accept; }
+
+inline bool take_read_permit() {
+    if (reads_in_flight.fetch_add(1, std::memory_order_seq_cst) < ReadLimit) return true;
+    reads_in_flight.fetch_sub(1, std::memory_order_seq_cst);
+    return false;
+}
+
+// One submission: -EAGAIN without a system call when a read finds no permit.
+#define TCPSERVER_SUBMIT(result, number, fd, buffer, length)                                                        \
+    do {                                                                                                              \
+        if (!waits_for_peer(number)) {                                                                                \
+            result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);                                   \
+        } else if (take_read_permit()) {                                                                              \
+            result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);                                   \
+            reads_in_flight.fetch_sub(1, std::memory_order_seq_cst);                                                  \
+        } else {                                                                                                      \
+            result = -EAGAIN;                                                                                         \
+        }                                                                                                             \
+    } while (0)
+
+// Submits `number` until it is accepted (by the permit and by the kernel); the call's result.
+Task<long> retry_call(Runtime& runtime, long number, int fd, void* buffer, size_t length) {
+    submissions_refused.fetch_add(1, std::memory_order_relaxed);
+    const uint32_t me = take_stall();
     for (;;) {
-        long result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);
+        long result;
+        if (me == NoStall) { // more refused coroutines than entries: poll (cannot happen with main.cpp's counts)
+            co_await user::yield_now();
+            TCPSERVER_SUBMIT(result, number, fd, buffer, length);
+            if (result != -EAGAIN) co_return result;
+            continue;
+        }
+        // Queued before the new submission: a call that completes after the refusal finds it.
+        enqueue_stall(me);
+        TCPSERVER_SUBMIT(result, number, fd, buffer, length);
         if (result != -EAGAIN) {
-            stalled.fetch_sub(1, std::memory_order_seq_cst);
+            if (!dequeue_stall(me)) note_completion(); // taken out for nothing: pass the turn on
+            give_back_stall(me);
             note_completion();
             co_return result;
         }
-        co_await calls_freed.wait();
-        calls_freed.reset();
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (user::async_calls_in_flight(runtime) == 0 && dequeue_stall(me)) {
+            // Refused with nothing of ours in flight (the system's executor is full): no completion
+            // of this process will come to wake it, so try again later.
+            co_await user::yield_now();
+            continue;
+        }
+        do co_await stalls[me].event.wait();
+        while (still_queued(me));
     }
 }
 
 // `result = co_await async_<call>(fd, buffer, length)`, resubmitted while refused.
 #define TCPSERVER_ASYNC(result, runtime, number, fd, buffer, length)                                                 \
     do {                                                                                                              \
-        result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);                                       \
+        TCPSERVER_SUBMIT(result, number, fd, buffer, length);                                                         \
         if (result == -EAGAIN) [[unlikely]] {                                                                         \
             Result<long> retried = co_await retry_call(runtime, number, fd, const_cast<char*>(buffer), length);       \
             result = retried ? *retried : -ENOMEM;                                                                    \

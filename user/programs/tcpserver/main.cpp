@@ -13,11 +13,12 @@
 #include "user/lib/runtime.hpp"
 #include "user/programs/tcpserver/server.hpp"
 
-namespace user {
 // Every connection of the coroutine model waits in an asynchronous read: as many call slots as a
-// process may have, and a ring that holds all their completions.
+// process may have, and a ring that holds all their completions. bin/tcpserver-fewslots, the same
+// program with 4 call slots, lets the self-test exercise refused submissions (coroutines.cpp).
+namespace user {
 extern const uint32_t completion_ring_capacity = 1024;
-extern const uint32_t async_calls_in_flight_limit = 1024;
+extern const uint32_t async_calls_in_flight_limit = TCPSERVER_CALL_SLOTS;
 // One coroutine per connection, three with --parts 3, besides the accept loop and main.
 extern const uint32_t control_block_count = 4096;
 } // namespace user
@@ -29,13 +30,15 @@ namespace abi = cokernel::abi;
 Config config;
 std::atomic<uint64_t> connections_accepted{0};
 std::atomic<uint64_t> requests_served{0};
+std::atomic<uint64_t> submissions_refused{0};
 
 const char* model_name(Model model) { return model == Model::Thread ? "thread" : "coroutine"; }
 
 StatusCounters status_counters() {
     return StatusCounters{model_name(config.model), config.parts, config.model == Model::Thread ? 0 : config.threads,
                           config.priorities, connections_accepted.load(std::memory_order_relaxed),
-                          requests_served.load(std::memory_order_relaxed)};
+                          requests_served.load(std::memory_order_relaxed),
+                          submissions_refused.load(std::memory_order_relaxed)};
 }
 
 bool serve_input(Connection& connection) {

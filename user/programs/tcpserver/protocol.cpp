@@ -351,7 +351,8 @@ bool append_http(Buffer& output, const char* status, bool close, const Job& job,
              append_number(output, counters.parts) && append(output, " threads ") && append_number(output, counters.threads) &&
              append(output, " priorities ") && append_number(output, counters.priorities) &&
              append(output, "\nconnections served ") && append_number(output, counters.connections) &&
-             append(output, "\nrequests served ") && append_number(output, counters.requests) && append(output, "\n");
+             append(output, "\nrequests served ") && append_number(output, counters.requests) &&
+             append(output, "\nrefused submissions ") && append_number(output, counters.refused) && append(output, "\n");
     } else {
         ok = append(output, status) && append(output, "\n");
     }

@@ -104,6 +104,7 @@ struct StatusCounters {
     uint32_t priorities;
     uint64_t connections;
     uint64_t requests;
+    uint64_t refused; // asynchronous submissions the kernel refused (-EAGAIN), retried
 };
 bool format_reply(const Job& job, uint32_t level, const StatusCounters& status, Buffer& output);
 

@@ -25,6 +25,7 @@ constexpr size_t ClientStackBytes = 64 * 1024;
 constexpr size_t ClientBufferBytes = 64 * 1024;
 
 struct Run {
+    const char* program;
     const char* model;
     const char* parts;
     const char* threads; // null for the thread model
@@ -33,11 +34,14 @@ struct Run {
 };
 
 const Run runs[] = {
-    {"thread", "1", nullptr, nullptr, 0},
-    {"thread", "3", nullptr, nullptr, 0},
-    {"coroutine", "1", "2", nullptr, 0},
-    {"coroutine", "3", "2", nullptr, 0},
-    {"coroutine", "1", "1", "4", 4},
+    {"bin/tcpserver", "thread", "1", nullptr, nullptr, 0},
+    {"bin/tcpserver", "thread", "3", nullptr, nullptr, 0},
+    {"bin/tcpserver", "coroutine", "1", "2", nullptr, 0},
+    {"bin/tcpserver", "coroutine", "3", "2", nullptr, 0},
+    {"bin/tcpserver", "coroutine", "1", "1", "4", 4},
+    // 4 call slots for 8 connections and the accept loop: submissions are refused and retried.
+    {"bin/tcpserver-fewslots", "coroutine", "1", "2", nullptr, 0},
+    {"bin/tcpserver-fewslots", "coroutine", "3", "2", nullptr, 0},
 };
 
 void sleep_ms(long ms) {
@@ -327,7 +331,7 @@ size_t expected_matrix_body(uint32_t n, uint64_t seed, char* out) {
     return length;
 }
 
-bool check_http(uint16_t port) {
+bool check_http(uint16_t port, uint64_t& refused) {
     int fd = connect_to(port);
     if (fd < 0) return false;
     char* buffer = static_cast<char*>(user::malloc(ClientBufferBytes));
@@ -359,7 +363,11 @@ bool check_http(uint16_t port) {
         bool closes = true;
         const int status = read_http_response(fd, buffer, held, body, length, closes);
         if (status != 200 || closes || length < 9 || __builtin_memcmp(body, "tcpserver", 9) != 0) ok = false, failure = "GET /";
-        else drop(buffer, held, static_cast<size_t>(body + length - buffer));
+        const char* field = nullptr;
+        for (const char* q = body; ok && q + 20 <= body + length; ++q)
+            if (__builtin_memcmp(q, "refused submissions ", 20) == 0) field = q + 20;
+        if (ok && (field == nullptr || !read_number(field, body + length, refused))) ok = false, failure = "GET / counters";
+        if (ok) drop(buffer, held, static_cast<size_t>(body + length - buffer));
     }
     const char* missing = "GET /nothing HTTP/1.1\r\nConnection: close\r\n\r\n";
     if (ok && user::write_all(fd, missing, static_cast<long>(__builtin_strlen(missing))) < 0) ok = false, failure = "write";
@@ -398,19 +406,24 @@ int run_selftest() {
         argv[argc++] = "--port";
         argv[argc++] = port_text;
         argv[argc] = nullptr;
-        long pid = user::spawn("bin/tcpserver", argv);
+        long pid = user::spawn(run.program, argv);
         if (pid <= 0) {
             user::println("tcpserver: selftest: cannot start bin/tcpserver: {}", pid);
             return 1;
         }
         bool ok = check_matrix_clients(port, run.levels);
         ok = check_errors(port) && ok;
-        ok = check_http(port) && ok;
+        uint64_t refused = 0;
+        ok = check_http(port, refused) && ok;
+        if (run.program[13] == '-') {
+            user::println("tcpserver: selftest: {} submissions refused and retried", refused);
+            ok = ok && refused > 0;
+        }
         user::kill(pid, 9);
         int status = 0;
         user::wait4(pid, &status, 0);
-        user::println("tcpserver: selftest {} parts {}{}{} {}", run.model, run.parts, run.priorities ? " priorities " : "",
-                      run.priorities ? run.priorities : "", ok ? "ok" : "FAILED");
+        user::println("tcpserver: selftest {} parts {}{}{}{} {}", run.model, run.parts, run.priorities ? " priorities " : "",
+                      run.priorities ? run.priorities : "", run.program[13] == '-' ? " fewslots" : "", ok ? "ok" : "FAILED");
         all = all && ok;
     }
     user::println("tcpserver: selftest {}", all ? "ok" : "FAILED");

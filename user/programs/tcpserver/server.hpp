@@ -10,6 +10,11 @@
 #include "user/lib/runtime.hpp"
 #include "user/programs/tcpserver/protocol.hpp"
 
+// The process's asynchronous call slots (main.cpp); bin/tcpserver-fewslots is built with 4.
+#ifndef TCPSERVER_CALL_SLOTS
+#define TCPSERVER_CALL_SLOTS 1024
+#endif
+
 namespace tcpserver {
 
 enum class Model : uint8_t { Thread, Coroutine };
@@ -25,6 +30,7 @@ struct Config {
 extern Config config;
 extern std::atomic<uint64_t> connections_accepted;
 extern std::atomic<uint64_t> requests_served;
+extern std::atomic<uint64_t> submissions_refused;
 
 const char* model_name(Model model);
 StatusCounters status_counters();
