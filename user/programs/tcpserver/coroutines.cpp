@@ -28,8 +28,10 @@ using user::Task;
 
 namespace {
 
+// Level 0 (and every connection without --priorities) at the default priority, so that the process
+// publishes the default while it serves them, like any other process; higher levels below it.
 constexpr uint32_t AcceptPriority = user::DefaultPriority;
-constexpr uint32_t ConnectionPriority = user::DefaultPriority + 1; // + level
+constexpr uint32_t ConnectionPriority = user::DefaultPriority; // + level
 
 // ---- Refused submissions ----
 //

@@ -111,6 +111,7 @@ user::Task<int> async_main(user::Runtime& runtime, int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const char* option = argv[i];
         if (equal(option, "--selftest")) co_return run_selftest();
+        if (equal(option, "--count")) co_return run_instruction_counts();
         if (i + 1 >= argc) co_return usage();
         const char* value = argv[++i];
         uint32_t number = 0;

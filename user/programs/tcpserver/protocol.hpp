@@ -1,6 +1,7 @@
 // The TcpServer's protocol (docs/experiments.md, "The server"): line framing, requests parsed
 // without trusting a byte of them, the product A×A, replies; and HTTP/1.1 on the same connection
-// type. Pure logic over memory: no system call here but the allocations of the buffers.
+// type. Pure logic over memory: no system call here but the allocations of the buffers
+// (user::malloc), so the host tests (tests/user/tcpserver/) compile it natively under ASan and UBSan.
 //
 //     request  <id> <n> <a_1> ... <a_{n*n}>\n      id a decimal uint64, n 1..64, a_i 0..99
 //     reply    <id> <level> <c_1> ... <c_{n*n}>\n  C = A×A, 64-bit, row by row
@@ -9,8 +10,6 @@
 // A connection whose first bytes are "GET " speaks HTTP/1.1 instead (keep-alive, `Connection:
 // close` honoured): GET /matrix?n=N[&seed=S], GET /, anything else 404.
 #pragma once
-
-#include "user/lib/syscall.hpp" // first: <cerrno> would turn its Errno names into macros
 
 #include <cstddef>
 #include <cstdint>

@@ -386,7 +386,107 @@ bool check_http(uint16_t port, uint64_t& refused) {
     return ok;
 }
 
+uint64_t instructions_retired() {
+    uint64_t value;
+    asm volatile("rdinstret %0" : "=r"(value));
+    return value;
+}
+
+// Sequential round trips of one request of size n on fd: the instructions retired per round trip
+// (on one hart under -icount: everything the hart ran, client, kernel and server alike), or 0 if a
+// reply was wrong.
+uint64_t count_round_trips(int fd, uint32_t n, uint32_t count, char* text, char* buffer) {
+    Request request;
+    request.n = n;
+    Random random{12345};
+    for (uint32_t i = 0; i < n * n; ++i) request.a[i] = static_cast<uint8_t>(random.next() % 100);
+    uint64_t total = 0;
+    for (uint32_t round = 0; round < count; ++round) {
+        request.id = round + 1;
+        const size_t length = format_request(request, text);
+        size_t held = 0;
+        const uint64_t start = instructions_retired();
+        if (user::write_all(fd, text, static_cast<long>(length)) != static_cast<long>(length)) return 0;
+        if (read_lines(fd, buffer, held, 1) <= 0) return 0;
+        total += instructions_retired() - start;
+        if (!check_reply(request, 0, buffer, buffer + held - 1)) return 0;
+    }
+    return total / count;
+}
+
 } // namespace
+
+// tcpserver --count: instructions of one request's round trip per model, n = 1 and 20 (run on one
+// hart with -icount, docs/experiments.md "Where a request's time goes").
+int run_instruction_counts() {
+    char* text = static_cast<char*>(user::malloc(8192));
+    char* buffer = static_cast<char*>(user::malloc(ClientBufferBytes));
+    if (text == nullptr || buffer == nullptr) return 1;
+    // The server's own work on one request, here in the client's process with the same code:
+    // parsing, the product, formatting the reply.
+    for (uint32_t n : {1u, 20u}) {
+        Request request;
+        request.n = n;
+        request.id = 1;
+        Random random{12345};
+        for (uint32_t i = 0; i < n * n; ++i) request.a[i] = static_cast<uint8_t>(random.next() % 100);
+        const size_t length = format_request(request, text);
+        Session session;
+        Buffer input, output;
+        Job job;
+        uint64_t parse = 0, product = 0, format = 0;
+        constexpr uint32_t Rounds = 100;
+        for (uint32_t round = 0; round <= Rounds; ++round) {
+            if (!input.reserve(length)) return 1;
+            __builtin_memcpy(input.tail(), text, length);
+            input.produced(length);
+            output.clear();
+            const uint64_t t0 = instructions_retired();
+            parse_next(session, input, job);
+            const uint64_t t1 = instructions_retired();
+            compute(job);
+            const uint64_t t2 = instructions_retired();
+            format_reply(job, 0, StatusCounters{}, output);
+            const uint64_t t3 = instructions_retired();
+            if (round == 0) continue; // the first grows the buffers
+            parse += t1 - t0;
+            product += t2 - t1;
+            format += t3 - t2;
+        }
+        user::println("tcpserver: instructions n {} parse {} product {} format {}", n, parse / Rounds, product / Rounds,
+                      format / Rounds);
+    }
+    uint16_t port = 7200;
+    bool all = true;
+    for (const Run& run : runs) {
+        if (run.priorities || run.program[13] == '-' || (run.threads && run.threads[0] != '2')) continue;
+        char port_text[8];
+        port_text[format_decimal(++port, port_text)] = 0;
+        // One poll thread: the measurement runs on one hart.
+        const char* argv[] = {"tcpserver", "--model", run.model, "--parts", run.parts, "--port", port_text,
+                              run.threads ? "--threads" : nullptr, "1", nullptr};
+        long pid = user::spawn(run.program, argv);
+        if (pid <= 0) return 1;
+        int fd = connect_to(port);
+        if (fd < 0) return 1;
+        int one = 1;
+        user::setsockopt(fd, abi::ProtocolTcp, abi::TcpNoDelay, &one, sizeof(one));
+        count_round_trips(fd, 20, 20, text, buffer); // warm: buffers grown, pages touched
+        for (uint32_t n : {1u, 20u}) {
+            const uint64_t per_request = count_round_trips(fd, n, 200, text, buffer);
+            user::println("tcpserver: instructions model {} parts {} n {} per request {}", run.model, run.parts, n,
+                          per_request);
+            all = all && per_request != 0;
+        }
+        user::close(fd);
+        user::kill(pid, 9);
+        int status = 0;
+        user::wait4(pid, &status, 0);
+    }
+    user::free(text);
+    user::free(buffer);
+    return all ? 0 : 1;
+}
 
 int run_selftest() {
     bool all = true;

@@ -81,5 +81,7 @@ user::Task<int> run_coroutine_model(user::Runtime& runtime, int listener);
 
 // The guest-internal test (tcpserver --selftest): a client of every model over 127.0.0.1.
 int run_selftest();
+// tcpserver --count: instructions retired per request round trip, per model (selftest.cpp).
+int run_instruction_counts();
 
 } // namespace tcpserver
