@@ -8,8 +8,8 @@
 //
 // Call slots: every connection waits in the kernel in an asynchronous read, each holding one of
 // the process's call slots, and the kernel refuses a submission (-EAGAIN) beyond the process's
-// share of the work executor (512 calls, docs/reliability.md). A refused coroutine waits here, in
-// user space, until a call of this process completes, then submits again (retry_call).
+// share of the work executor (512 calls, docs/reliability.md). Reads are limited here below that,
+// and a refused coroutine waits in user space for its turn (retry_call).
 #include "user/lib/async.hpp"
 #include "user/lib/format.hpp"
 #include "user/lib/malloc.hpp"
@@ -35,26 +35,41 @@ constexpr uint32_t ConnectionPriority = user::DefaultPriority; // + level
 
 // ---- Refused submissions ----
 //
-// A refused coroutine queues itself (FIFO) and submits once more; each call of the process that
-// completes while some are queued takes the first one out of the queue and sets its event, so one
-// completion lets one refused coroutine try again (no herd). Queue entries and their events are
-// static, never freed, so a completer setting an event cannot touch freed memory; a coroutine woken
-// by a late set from an earlier round checks under the lock whether it was really taken out.
+// Calls that wait for the peer (read, accept) may hold at most ReadLimit of the process's calls in
+// flight (a permit each), so that writes always find a slot: were every slot a read waiting for a
+// client that waits for its reply, the replies' writes could never be submitted (with --parts 3,
+// where a connection's read and write are in flight at once). The kernel's limit is the smaller of
+// the process's call slots and its share of the work executor (512, docs/reliability.md).
+//
+// A coroutine that finds no permit waits in one FIFO (permit_waiters), woken one at a time as reads
+// end; a submission the kernel refuses (-EAGAIN) waits in another (slot_waiters), woken one at a
+// time as calls of the process complete. Two queues because the two resources free up separately:
+// a wake-up for a free slot must not go to a reader that still has no permit. Entries and their
+// events are static, never freed, so a waker setting an event cannot touch freed memory; a
+// coroutine woken by a late set from an earlier round checks under the lock whether it was really
+// taken out, and one taken out for nothing passes its turn on.
+
+constexpr uint32_t CallLimit = TCPSERVER_CALL_SLOTS < 512 ? TCPSERVER_CALL_SLOTS : 512;
+constexpr uint32_t ReadLimit = CallLimit - (CallLimit / 8 > 0 ? CallLimit / 8 : 1);
 
 constexpr uint32_t StallCapacity = 4096 + 64; // every coroutine there can be (main.cpp), and some
 constexpr uint32_t NoStall = ~0u;
 
 struct Stall {
     vdso::Event event;
-    uint32_t next = NoStall; // in the queue or in the free list
+    uint32_t next = NoStall; // in a queue or in the free list
     bool queued = false;
+};
+struct StallQueue {
+    uint32_t head = NoStall, tail = NoStall;
+    std::atomic<uint32_t> count{0};
 };
 Stall stalls[StallCapacity];
 vdso::SpinLock stall_lock; // guards the lists and `queued`
 uint32_t stall_free = 0;   // the free list (built on first use)
 bool stall_free_built = false;
-uint32_t stall_head = NoStall, stall_tail = NoStall;
-std::atomic<uint32_t> stalled{0}; // entries in the queue
+StallQueue permit_waiters, slot_waiters;
+std::atomic<uint32_t> reads_in_flight{0};
 
 uint32_t take_stall() {
     vdso::ScopedLock guard(stall_lock);
@@ -73,34 +88,34 @@ void give_back_stall(uint32_t index) {
     stall_free = index;
 }
 
-void enqueue_stall(uint32_t index) {
+void enqueue(StallQueue& queue, uint32_t index) {
     vdso::ScopedLock guard(stall_lock);
     Stall& stall = stalls[index];
     stall.event.reset();
     stall.queued = true;
     stall.next = NoStall;
-    if (stall_tail == NoStall) stall_head = index;
-    else stalls[stall_tail].next = index;
-    stall_tail = index;
-    stalled.fetch_add(1, std::memory_order_seq_cst);
+    if (queue.tail == NoStall) queue.head = index;
+    else stalls[queue.tail].next = index;
+    queue.tail = index;
+    queue.count.fetch_add(1, std::memory_order_seq_cst);
 }
 
-// Takes `index` out of the queue if it is still there; false if a completer took it out first.
-bool dequeue_stall(uint32_t index) {
+// Takes `index` out of `queue` if it is still there; false if a waker took it out first.
+bool dequeue(StallQueue& queue, uint32_t index) {
     vdso::ScopedLock guard(stall_lock);
     if (!stalls[index].queued) return false;
     uint32_t previous = NoStall;
-    for (uint32_t at = stall_head; at != index; at = stalls[at].next) previous = at;
-    if (previous == NoStall) stall_head = stalls[index].next;
+    for (uint32_t at = queue.head; at != index; at = stalls[at].next) previous = at;
+    if (previous == NoStall) queue.head = stalls[index].next;
     else stalls[previous].next = stalls[index].next;
-    if (stall_tail == index) stall_tail = previous;
+    if (queue.tail == index) queue.tail = previous;
     stalls[index].queued = false;
-    stalled.fetch_sub(1, std::memory_order_seq_cst);
+    queue.count.fetch_sub(1, std::memory_order_seq_cst);
     return true;
 }
 
-// Whether `index` is still queued; if so its event is reset under the lock, so that the completer
-// that takes it out later (under the lock, then sets) is seen by the next wait.
+// Whether `index` is still queued; if so its event is reset under the lock, so that the waker that
+// takes it out later (under the lock, then sets) is seen by the next wait.
 bool still_queued(uint32_t index) {
     vdso::ScopedLock guard(stall_lock);
     if (!stalls[index].queued) return false;
@@ -108,34 +123,26 @@ bool still_queued(uint32_t index) {
     return true;
 }
 
-// A call of this process completed: let the first refused coroutine try again.
-[[gnu::noinline]] void release_stalled() {
+// Wakes the first coroutine of `queue`, if any.
+[[gnu::noinline]] void wake_first(StallQueue& queue) {
     uint32_t index;
     {
         vdso::ScopedLock guard(stall_lock);
-        index = stall_head;
+        index = queue.head;
         if (index == NoStall) return;
-        stall_head = stalls[index].next;
-        if (stall_head == NoStall) stall_tail = NoStall;
+        queue.head = stalls[index].next;
+        if (queue.head == NoStall) queue.tail = NoStall;
         stalls[index].queued = false;
-        stalled.fetch_sub(1, std::memory_order_seq_cst);
+        queue.count.fetch_sub(1, std::memory_order_seq_cst);
     }
     stalls[index].event.set();
 }
 
+// A call of this process completed: a refused submission may try again.
 inline void note_completion() {
-    if (stalled.load(std::memory_order_seq_cst) != 0) [[unlikely]]
-        release_stalled();
+    if (slot_waiters.count.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+        wake_first(slot_waiters);
 }
-
-// Calls that wait for the peer (read, accept) may hold at most ReadLimit of the process's calls in
-// flight, so that writes always find a slot: were every slot a read waiting for a client that waits
-// for its reply, the replies' writes could never be submitted (with --parts 3, where a connection's
-// read and write are in flight at once). The kernel's limit is the smaller of the process's call
-// slots and its share of the work executor (512, docs/reliability.md).
-constexpr uint32_t CallLimit = TCPSERVER_CALL_SLOTS < 512 ? TCPSERVER_CALL_SLOTS : 512;
-constexpr uint32_t ReadLimit = CallLimit - (CallLimit / 8 > 0 ? CallLimit / 8 : 1);
-std::atomic<uint32_t> reads_in_flight{0};
 
 inline bool waits_for_peer(long number) { return number == abi::Read || number == abi::Accept; }
 
@@ -145,55 +152,76 @@ inline bool take_read_permit() {
     return false;
 }
 
-// One submission: -EAGAIN without a system call when a read finds no permit.
-#define TCPSERVER_SUBMIT(result, number, fd, buffer, length)                                                        \
-    do {                                                                                                              \
-        if (!waits_for_peer(number)) {                                                                                \
-            result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);                                   \
-        } else if (take_read_permit()) {                                                                              \
-            result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);                                   \
-            reads_in_flight.fetch_sub(1, std::memory_order_seq_cst);                                                  \
-        } else {                                                                                                      \
-            result = -EAGAIN;                                                                                         \
-        }                                                                                                             \
-    } while (0)
+inline void release_read_permit() {
+    reads_in_flight.fetch_sub(1, std::memory_order_seq_cst);
+    if (permit_waiters.count.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+        wake_first(permit_waiters);
+}
 
-// Submits `number` until it is accepted (by the permit and by the kernel); the call's result.
+// Waits in `queue` until woken (a woken coroutine that finds itself still queued waits again).
+#define TCPSERVER_WAIT_TURN(index) \
+    do co_await stalls[index].event.wait(); \
+    while (still_queued(index))
+
+// Submits `number` until it is accepted (a permit for reads and accepts, then the kernel); the
+// call's result. Called after a refusal, holding no permit.
 Task<long> retry_call(Runtime& runtime, long number, int fd, void* buffer, size_t length) {
     submissions_refused.fetch_add(1, std::memory_order_relaxed);
     const uint32_t me = take_stall();
+    const bool read = waits_for_peer(number);
     for (;;) {
-        long result;
         if (me == NoStall) { // more refused coroutines than entries: poll (cannot happen with main.cpp's counts)
             co_await user::yield_now();
-            TCPSERVER_SUBMIT(result, number, fd, buffer, length);
-            if (result != -EAGAIN) co_return result;
+            if (read && !take_read_permit()) continue;
+            long result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);
+            if (read) release_read_permit();
+            if (result != -EAGAIN) {
+                note_completion();
+                co_return result;
+            }
             continue;
         }
-        // Queued before the new submission: a call that completes after the refusal finds it.
-        enqueue_stall(me);
-        TCPSERVER_SUBMIT(result, number, fd, buffer, length);
+        if (read) {
+            // Queued before trying: a permit released after the failed try finds this entry.
+            for (;;) {
+                enqueue(permit_waiters, me);
+                if (take_read_permit()) {
+                    if (!dequeue(permit_waiters, me)) wake_first(permit_waiters); // woken for nothing: pass it on
+                    break;
+                }
+                TCPSERVER_WAIT_TURN(me);
+            }
+        }
+        enqueue(slot_waiters, me);
+        long result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);
+        if (read) release_read_permit();
         if (result != -EAGAIN) {
-            if (!dequeue_stall(me)) note_completion(); // taken out for nothing: pass the turn on
+            if (!dequeue(slot_waiters, me)) note_completion(); // woken for nothing: pass it on
             give_back_stall(me);
             note_completion();
             co_return result;
         }
-        if (user::async_calls_in_flight(runtime) == 0 && dequeue_stall(me)) {
+        if (user::async_calls_in_flight(runtime) == 0 && dequeue(slot_waiters, me)) {
             // Refused with nothing of ours in flight (the system's executor is full): no completion
             // of this process will come to wake it, so try again later.
             co_await user::yield_now();
             continue;
         }
-        do co_await stalls[me].event.wait();
-        while (still_queued(me));
+        TCPSERVER_WAIT_TURN(me);
     }
 }
 
-// `result = co_await async_<call>(fd, buffer, length)`, resubmitted while refused.
+// `result = co_await async_<call>(fd, buffer, length)`: a permit first for reads and accepts; when
+// there is none or the kernel refuses, retry_call waits and submits again.
 #define TCPSERVER_ASYNC(result, runtime, number, fd, buffer, length)                                                 \
     do {                                                                                                              \
-        TCPSERVER_SUBMIT(result, number, fd, buffer, length);                                                         \
+        const bool read_ = waits_for_peer(number);                                                                    \
+        if (read_ && !take_read_permit()) {                                                                           \
+            result = -EAGAIN;                                                                                         \
+        } else {                                                                                                      \
+            result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);                                   \
+            if (read_) release_read_permit();                                                                         \
+        }                                                                                                             \
         if (result == -EAGAIN) [[unlikely]] {                                                                         \
             Result<long> retried = co_await retry_call(runtime, number, fd, const_cast<char*>(buffer), length);       \
             result = retried ? *retried : -ENOMEM;                                                                    \
