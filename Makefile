@@ -7,6 +7,8 @@
 #   make bench                                                      in-guest benchmarks (QEMU, -icount)
 #   make bench-host                                                 host benchmarks of the executor
 #   make bench-net                                                  network figures from the host (wall clock)
+#   make experiment [QUICK=1]                                       the TcpServer experiment (QEMU + tools/tcpclient):
+#                                                                   build/results/tcpserver-*, docs/experiments.md
 #   make clean
 
 BUILD    ?= build
@@ -15,9 +17,10 @@ SMP      ?=
 BOOTARGS ?=
 HOSTFWD  ?= tcp:127.0.0.1:6201-:80
 NET      ?= 1
+QUICK    ?= 0
 JOBS     ?= $(shell nproc)
 
-.PHONY: all setup configure build run debug test bench bench-host bench-net clean
+.PHONY: all setup configure build run debug test bench bench-host bench-net experiment clean
 
 all: build
 
@@ -56,6 +59,11 @@ bench-net: configure
 
 bench-host: build
 	@cmake --build $(BUILD) --target bench-host
+
+# Boots QEMU virt per model and vCPU count, runs bin/tcpserver at the shell and drives it from the host
+# with build/tools/tcpclient through a forwarded 127.0.0.1 port (scripts/experiment). QUICK=1: minutes.
+experiment: build
+	@scripts/experiment $(BUILD) $(if $(filter 1,$(QUICK)),--quick)
 
 clean:
 	rm -rf $(BUILD)
