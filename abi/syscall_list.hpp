@@ -110,7 +110,8 @@
       (ring_capacity, calls_in_flight))                                                                             \
     X(1034, async_flush, AsyncFlush, Sync, (), ())                                                                  \
     X(1040, set_memory_limit, SetMemoryLimit, Sync, (size_t bytes), (bytes))                                        \
-    X(1041, memory_usage, MemoryUsage, Sync, (), ())
+    X(1041, memory_usage, MemoryUsage, Sync, (), ())                                                                \
+    X(1042, set_child_memory_limit, SetChildMemoryLimit, Sync, (long pid, size_t bytes), (pid, bytes))
 
 namespace cokernel::abi {
 

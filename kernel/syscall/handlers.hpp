@@ -113,5 +113,6 @@ long sys_async_flush(Thread& thread, SyscallArguments arguments);
 // kernel/proc/memory_limit.cpp
 long sys_set_memory_limit(Thread& thread, SyscallArguments arguments);
 long sys_memory_usage(Thread& thread, SyscallArguments arguments);
+long sys_set_child_memory_limit(Thread& thread, SyscallArguments arguments);
 
 } // namespace kernel::proc
