@@ -733,6 +733,18 @@ void memory() {
     status = -1;
     expect("wait4 of the reader", user::wait4(reader_pid, &status, 0), reader_pid);
     expect("memory_usage back to its figure once the pipe is freed", user::memory_usage(), usage);
+    // A socket's record is charged the same way (when the kernel has a network).
+    const int socket_types[] = {1, 2};  // SOCK_STREAM, SOCK_DGRAM
+    for (int type : socket_types) {
+        long fd = user::socket(2, type);  // AF_INET
+        if (fd == -user::ENETDOWN) break;
+        expect("socket", fd >= 0, 1);
+        if (fd < 0) break;
+        long grown = user::memory_usage() - usage;
+        expect("memory_usage counts the socket's record (a heap block)", grown > 0 && grown <= 4096, 1);
+        user::close(fd);
+        expect("memory_usage back to its figure once the socket is freed", user::memory_usage(), usage);
+    }
     expect("memory_usage back to its figure after the hogs", usage, usage_before);
 }
 
@@ -794,7 +806,7 @@ void reserve() {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race|kill-waits|async-share\n");
+        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race|kill-waits|async-share|memory|reserve\n");
         return 2;
     }
     const char* which = argv[1];
