@@ -23,6 +23,9 @@ namespace {
 
 uint64_t default_limit = 0;
 size_t reserve = 0;
+// Constants of the build, computed once (init_memory_limits): every mmap, brk and clone adds them up.
+uint64_t thread_bytes = 0;
+uint64_t record_bytes = 0;
 
 // memlimit=BYTES with an optional K, M or G; false if it is not that.
 bool parse_bytes(std::string_view text, uint64_t& bytes) {
@@ -51,6 +54,9 @@ bool parse_bytes(std::string_view text, uint64_t& bytes) {
 } // namespace
 
 void init_memory_limits(std::string_view bootargs) {
+    thread_bytes = KernelStackFrames * mm::PageSize +
+                   mm::Heap::block_size_of(mm::Heap::size_class_for(sizeof(Thread), alignof(Thread)));
+    record_bytes = heap_bytes_of<Process>() + heap_bytes_of<MemoryAccount>();
     size_t total = mm::frames().total_frames();
     // The reserve: 1/32 of RAM (8 MiB of 256 MiB), at least 1 MiB. Enough for init to spawn the shell
     // again and for the kernel's own work (bottom halves, the network) while every other process
@@ -77,12 +83,8 @@ bool may_use_memory_reserve() {
     return thread == nullptr || thread->process == nullptr || thread->process->may_use_reserve;
 }
 
-uint64_t thread_memory_bytes() {
-    uint64_t record = mm::Heap::block_size_of(mm::Heap::size_class_for(sizeof(Thread), alignof(Thread)));
-    return KernelStackFrames * mm::PageSize + record;
-}
-
-uint64_t process_record_bytes() { return heap_bytes_of<Process>() + heap_bytes_of<MemoryAccount>(); }
+uint64_t thread_memory_bytes() { return thread_bytes; }
+uint64_t process_record_bytes() { return record_bytes; }
 
 uint64_t memory_usage(const Process& process) {
     const AddressSpace& space = process.address_space;
