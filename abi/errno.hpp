@@ -23,6 +23,7 @@
     X(EEXIST, 17, Exists, "file exists")                                       \
     X(ENODEV, 19, NoDevice, "no such device")                                  \
     X(EINVAL, 22, Invalid, "invalid argument")                                 \
+    X(ENFILE, 23, TooManyFilesInSystem, "too many open files in system")       \
     X(EMFILE, 24, TooManyFiles, "too many open files")                         \
     X(ENOTTY, 25, NotTerminal, "inappropriate ioctl for device")               \
     X(EPIPE, 32, BrokenPipe, "broken pipe")                                    \

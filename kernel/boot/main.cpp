@@ -19,6 +19,7 @@
 #include "kernel/net/virtio_devices.hpp"
 #include "kernel/monitor/monitor.hpp"
 #include "kernel/net/stack.hpp"
+#include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/rt/runtime.hpp"
 #include "kernel/sched/fp_state.hpp"
@@ -157,6 +158,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
     // The network stack (lwIP), on the devices the drivers registered just above; `net=off` leaves
     // it out.
     net::init_network(platform.bootargs);
+    proc::init_memory_limits(platform.bootargs);  // the default limit and the reserve, before any process
     if (!proc::init_archive()) println("no initial archive: user programs cannot run");
 
     BootArgs args(platform.bootargs);

@@ -5,6 +5,7 @@
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/irq_lock.hpp"
 #include "kernel/lib/byte_ring.hpp"
+#include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/proc/thread.hpp"
 #include "kernel/sched/scheduler.hpp"
@@ -51,6 +52,9 @@ private:
     bool reader_open_ = true;
     bool writer_open_ = true;
     ByteRing<PipeCapacity> ring_;  // the bytes in the pipe
+
+public:
+    MemoryCharge charge;  // on its creator's account, released when the pipe is freed
 };
 
 // Every pipe (pipe_count: tests check that none leaks). A waiter in a pipe is registered with its
@@ -145,9 +149,15 @@ void PipeEnd::last_reference_dropped() { pipe_.end_closed(is_read_end_); }
 
 } // namespace
 
-Result<PipeEnds> create_pipe() {
+uint64_t pipe_memory_bytes() { return heap_bytes_of<Pipe>(); }
+
+Result<PipeEnds> create_pipe(Process& owner) {
     Pipe* pipe = new (std::nothrow) Pipe;
     if (!pipe) return Error::NoMemory;
+    if (!pipe->charge.take(owner, heap_bytes_of<Pipe>())) {
+        delete pipe;
+        return Error::NoMemory;
+    }
     pipe->read_end.acquire();
     pipe->write_end.acquire();
     {

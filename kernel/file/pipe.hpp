@@ -16,12 +16,15 @@ namespace kernel::proc {
 
 constexpr size_t PipeCapacity = 4096;
 
-// A new pipe's two ends, with one reference each (for the caller's descriptors). NoMemory.
+// A new pipe's two ends, with one reference each (for the caller's descriptors). The pipe (its record
+// and buffer, pipe_memory_bytes()) is charged to `owner`'s memory account until it is freed, whoever
+// holds its ends by then (memory_limit.hpp). NoMemory, also when the charge would pass owner's limit.
 struct PipeEnds {
     File* read_end;
     File* write_end;
 };
-Result<PipeEnds> create_pipe();
+Result<PipeEnds> create_pipe(Process& owner);
+uint64_t pipe_memory_bytes();
 
 // Pipes that exist (not yet freed): for tests that check nothing leaks.
 size_t pipe_count();

@@ -130,6 +130,7 @@ err_t on_accept(void* argument, tcp_pcb* pcb, err_t error) {
         socket->call_threads.store(threads, std::memory_order_release);
         socket->threaded.store(true, std::memory_order_relaxed);
     }
+    socket->charge.take_alike(listener->charge, heap_bytes_of<Socket>());  // bounded by the backlog
     socket->no_delay = listener->no_delay;
     socket->attach(pcb);
     socket->state = Socket::State::Connected;
@@ -725,10 +726,15 @@ long Socket::shutdown(int how) {
     return 0;
 }
 
-Result<File*> create_socket(SocketType type, bool nonblocking) {
+Result<File*> create_socket(Process& owner, SocketType type, bool nonblocking) {
     if (!net::network_enabled()) return Error::Unsupported;
     auto* socket = new (std::nothrow) Socket(type, nonblocking);
     if (!socket) return Error::NoMemory;
+    if (!socket->charge.take(owner, heap_bytes_of<Socket>())) {
+        socket->acquire();
+        socket->release();  // unlisted and freed, as any socket
+        return Error::NoMemory;
+    }
     bool made;
     bool threads_missing = false;
     {

@@ -20,6 +20,7 @@
 #include "abi/result.hpp"
 #include "abi/socket.hpp"
 #include "kernel/file/file.hpp"
+#include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/thread.hpp"
 
 struct tcp_pcb;
@@ -32,10 +33,12 @@ class Call;
 class CallThreads;
 struct CallMemory;
 
-// A new socket with one reference (for the caller's descriptor): NoMemory, or NotFound when lwIP has
-// no protocol control block left (the caller's -ENOBUFS).
+// A new socket with one reference (for the caller's descriptor): NoMemory (also when its record
+// would pass `owner`'s memory limit: it is charged to owner's account until freed, as are the
+// connections accepted on it; memory_limit.hpp), or NotFound when lwIP has no protocol control block
+// left (the caller's -ENOBUFS).
 enum class SocketType : uint8_t { Stream, Datagram };
-Result<File*> create_socket(SocketType type, bool nonblocking);
+Result<File*> create_socket(Process& owner, SocketType type, bool nonblocking);
 
 // Sockets that exist (not yet freed): for tests that check nothing leaks.
 size_t socket_count();
@@ -118,6 +121,7 @@ public:
     uint8_t last_priority = 0;   // CK_LAST_PRIORITY: the priority its latest finished wait ran for
     Socket* previous = nullptr;  // the list of every socket (sockets_lock)
     Socket* next = nullptr;
+    MemoryCharge charge;         // the record, on its creator's account (or its listener's)
 
 private:
     void last_reference_dropped() override;

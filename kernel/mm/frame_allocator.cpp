@@ -117,8 +117,25 @@ void FrameAllocator::mark_allocated(size_t index, size_t frames) {
     free_frames_ -= frames;
 }
 
+bool FrameAllocator::may_take(size_t frames) const {
+    if (frames <= free_frames_ && free_frames_ - frames >= reserve_frames_) return true;
+    return may_use_reserve_ == nullptr || may_use_reserve_();
+}
+
+void FrameAllocator::set_reserve(size_t frames, bool (*may_use_reserve)()) {
+    ScopedLock guard(lock_);
+    reserve_frames_ = frames;
+    may_use_reserve_ = may_use_reserve;
+}
+
+size_t FrameAllocator::reserve_frames() const {
+    ScopedLock guard(lock_);
+    return reserve_frames_;
+}
+
 Result<PhysicalAddress> FrameAllocator::allocate() {
     ScopedLock guard(lock_);
+    if (!may_take(1)) return Error::NoMemory;
     size_t words = free_.word_count();
     for (size_t word = search_hint_word_; word < words; ++word) {
         uint64_t bits = free_.word(word);
@@ -158,7 +175,7 @@ size_t FrameAllocator::find_free_run(size_t from, size_t frames, size_t align_fr
 Result<PhysicalAddress> FrameAllocator::allocate_contiguous(size_t frames, size_t align_frames) {
     if (frames == 0 || !is_power_of_two(align_frames)) return Error::InvalidArgument;
     ScopedLock guard(lock_);
-    if (frames > free_frames_) return Error::NoMemory;
+    if (frames > free_frames_ || !may_take(frames)) return Error::NoMemory;
     size_t index = find_free_run(search_hint_word_ * BitsPerWord, frames, align_frames);
     if (index == span_frames_) return Error::NoMemory;
     mark_allocated(index, frames);

@@ -13,6 +13,10 @@
 // (allocate_zeroed() zeroes through the map). Freeing a frame that is out of range, unaligned, not
 // managed or not allocated is rejected with InvalidArgument and leaves the state untouched.
 //
+// The reserve: with set_reserve(frames, may_use_reserve), an allocation that would leave fewer than
+// `frames` free frames succeeds only if may_use_reserve() (asked under lock_, only then) says the
+// caller may take them (kernel/proc/memory_limit.hpp says who). No reserve by default.
+//
 // Thread-safe: every public member function takes lock_.
 #pragma once
 
@@ -48,6 +52,9 @@ public:
     // otherwise nothing changes and the result is InvalidArgument.
     Result<void> free(PhysicalAddress address, size_t frames = 1);
 
+    void set_reserve(size_t frames, bool (*may_use_reserve)());
+    size_t reserve_frames() const;
+
     size_t free_frames() const;
     size_t total_frames() const;
     // True if the frame holding `address` is managed and currently allocated.
@@ -68,6 +75,8 @@ private:
     // align_frames; span_frames_ when there is none. lock_ must be held.
     size_t find_free_run(size_t from, size_t frames, size_t align_frames) const;
     void mark_allocated(size_t index, size_t frames);
+    // Whether `frames` may be taken now, the reserve considered. lock_ must be held.
+    bool may_take(size_t frames) const;
 
     mutable SpinLock lock_;
     // lock_ must be held when using these:
@@ -80,6 +89,8 @@ private:
     size_t free_frames_ = 0;
     // Every word of free_ below this index is zero, so single-frame searches start here.
     size_t search_hint_word_ = 0;
+    size_t reserve_frames_ = 0;
+    bool (*may_use_reserve_)() = nullptr;
     PhysicalRange metadata_{};
 };
 

@@ -240,4 +240,12 @@ Heap::Stats Heap::stats() const {
     return stats_;
 }
 
+size_t Heap::footprint(size_t size, size_t alignment) {
+    if (size == 0) size = 1;
+    size_t size_class = size_class_for(size, alignment);
+    if (size_class < SizeClassCount) return block_size_of(size_class);
+    size_t data_offset = align_up(sizeof(LargeChunk), alignment > SmallestBlock ? alignment : SmallestBlock);
+    return align_up(data_offset + size, PageSize);
+}
+
 } // namespace kernel::mm

@@ -72,6 +72,9 @@ public:
     // Size class index for a request, or SizeClassCount when it must be a large allocation.
     static size_t size_class_for(size_t size, size_t alignment);
     static constexpr size_t block_size_of(size_t size_class) { return SmallestBlock << size_class; }
+    // What allocate(size, alignment) takes from the heap: its block, or a large allocation's frames
+    // (what the memory limit charges for a kernel object, kernel/proc/memory_limit.hpp).
+    static size_t footprint(size_t size, size_t alignment = 16);
 
 private:
     struct FreeBlock;

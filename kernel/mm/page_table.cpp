@@ -100,6 +100,7 @@ Result<void> PageTable::map_leaf(uint64_t va, PhysicalAddress pa, unsigned level
         if (!is_valid(entry)) {
             Result<PhysicalAddress> child = frames_->allocate_zeroed();
             if (!child) return Error::NoMemory;
+            count_table_pages(1);
             entry = entry_for(*child, pte::Valid);
         } else if (is_leaf(entry)) {
             return Error::AlreadyExists;
@@ -129,6 +130,7 @@ void PageTable::clear_range(uint64_t* table, unsigned level, uint64_t first, uin
             if (!kept && is_empty(child)) {
                 Result<void> released = frames_->free(address_in(entry), 1);
                 (void)released;  // a table page of this tree is always an allocated frame
+                count_table_pages(-1);
                 entry = 0;
             }
         }
@@ -190,6 +192,7 @@ Result<uint64_t*> PageTable::level0_table(uint64_t va, bool make, bool mark_kept
             if (!make) return Error::NotFound;
             Result<PhysicalAddress> child = frames_->allocate_zeroed();
             if (!child) return Error::NoMemory;
+            count_table_pages(1);
             entry = entry_for(*child, pte::Valid);
         } else if (is_leaf(entry)) {
             return Error::AlreadyExists;
@@ -252,6 +255,7 @@ Result<void> PageTable::populate_kernel_half() {
         }
         root[index] = entry_for(*table, pte::Valid);
         created[index - FirstKernelEntry] = true;
+        count_table_pages(1);
     }
     return success();
 }
@@ -265,6 +269,7 @@ void PageTable::free_subtree(PhysicalAddress table, unsigned level) {
     }
     Result<void> released = frames_->free(table, 1);
     (void)released;  // a table page of this tree is always an allocated frame
+    count_table_pages(-1);
 }
 
 void PageTable::destroy() {

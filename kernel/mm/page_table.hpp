@@ -114,10 +114,14 @@ public:
 
     // Frees every table page this tree owns, root included; the mapped frames are not touched.
     void destroy();
+    // The table pages this tree owns now, root included (not the kernel half it borrowed): what a
+    // process's memory usage counts for its tables. Read without the tree's lock (relaxed).
+    size_t table_pages() const { return __atomic_load_n(&table_pages_, __ATOMIC_RELAXED); }
 
 private:
     PageTable(FrameAllocator& frames, PhysicalMap map, PhysicalAddress root)
-        : frames_(&frames), map_(map), root_(root) {}
+        : frames_(&frames), map_(map), root_(root), table_pages_(1) {}
+    void count_table_pages(long change) { __atomic_fetch_add(&table_pages_, static_cast<size_t>(change), __ATOMIC_RELAXED); }
 
     uint64_t* table_at(PhysicalAddress table) const { return map_.to_virtual<uint64_t>(table); }
     // InvalidArgument unless [va, va + size) is non-empty, aligned, canonical, in one half, and ours to change.
@@ -138,6 +142,7 @@ private:
     PhysicalMap map_{};
     PhysicalAddress root_ = 0;
     bool kernel_half_borrowed_ = false;
+    size_t table_pages_ = 0;
 };
 
 } // namespace kernel::mm

@@ -13,6 +13,7 @@
 #include "kernel/file/socket.hpp"
 #include "kernel/lib/random.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/memory_limit.hpp"
 #include "kernel/sched/fp_state.hpp"
 #include "kernel/sched/kernel_thread.hpp"
 #include "kernel/sched/scheduler.hpp"
@@ -229,6 +230,13 @@ Result<ProgramImage> load_program(AddressSpace& space, const char* path, const P
     return ProgramImage{plan->entry, *sp};
 }
 
+// Frees a process record and drops its reference to its memory account (which objects charged to
+// it may keep a while longer).
+void free_record(Process& process) {
+    drop_memory_account(process.account);
+    delete &process;
+}
+
 mm::KernelStack kernel_stack_of(const Thread& thread) { return mm::kernel_stack_of_slot(thread.kernel_stack_bottom); }
 
 // Frees a thread that never ran (spawn failing after the thread was made).
@@ -313,15 +321,20 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
                        const SpawnOptions& options) {
     Process* process = new (std::nothrow) Process;
     if (!process) return Error::NoMemory;
+    process->account = new_memory_account();
+    if (!process->account) {
+        delete process;
+        return Error::NoMemory;
+    }
     auto image = load_program(process->address_space, path, {arguments, argument_count}, options.environment);
     if (!image) {
-        delete process;
+        free_record(*process);
         return image.error();
     }
     auto fail = [&](Error error) -> Result<Process*> {
         process->files.close_all();
         process->address_space.destroy();
-        delete process;
+        free_record(*process);
         return error;
     };
     // a0 = 0 at entry: the psABI's "function to register with atexit" (none; glibc calls it if not 0).
@@ -342,6 +355,8 @@ Result<Process*> spawn(const char* path, const char* const* arguments, size_t ar
     if (options.spawned_pid) *options.spawned_pid = process->pid;
     process->is_init = options.init;
     process->may_power_off = options.init || options.may_power_off;
+    process->may_use_reserve = options.init || options.may_use_reserve;
+    process->memory_limit = options.memory_limit != 0 ? options.memory_limit : default_memory_limit();
     {
         ScopedLock guard(table_lock);
         uint32_t slot = 0;
@@ -483,7 +498,7 @@ void release_record(Process& process) {
         ScopedLock guard(table_lock);
         slots[process.slot] = nullptr;
     }
-    delete &process;
+    free_record(process);
 }
 
 void drop_reference(Process& process) {

@@ -42,6 +42,8 @@ struct SpawnOptions {
     ProgramStrings environment;      // envp of the new program (none by default)
     bool init = false;               // the boot's init: not killable by others, may power off
     bool may_power_off = false;      // reboot(POWER_OFF) allowed (init hands it to what it spawns)
+    bool may_use_reserve = false;    // may take the memory reserve (init hands it to what it spawns)
+    uint64_t memory_limit = 0;       // bytes; 0: the default limit (memory_limit.hpp)
     // Set to the child's pid before it can run: a caller whose other threads may reap the child at
     // once (sys_spawn) reads the pid here, never through the returned record.
     uint32_t* spawned_pid = nullptr;

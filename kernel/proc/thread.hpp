@@ -46,6 +46,7 @@ enum class ProcessState : uint8_t { Alive, Exited };
 struct Process;
 struct Thread;
 struct AsyncCalls;
+struct MemoryAccount;
 
 // Threads waiting for something (console input, a child's exit, time). The waiter's condition is
 // guarded by `lock`; a thread sleeps with the lock held and the scheduler releases it only once the
@@ -178,7 +179,11 @@ struct Process {
     // itself (the shell), nobody further down. Both set at spawn, never changed.
     bool is_init = false;
     bool may_power_off = false;
+    // May take frames of the memory reserve: init and the processes init spawns itself, as for
+    // powering off (memory_limit.hpp). Set at spawn, never changed.
+    bool may_use_reserve = false;
     uint64_t memory_limit = 0;           // bytes; 0: none (memory_limit.hpp)
+    MemoryAccount* account = nullptr;    // what the kernel holds for it beyond pages and threads (memory_limit.hpp)
     Process* next = nullptr;             // process table link (process table lock)
     FileTable files;                     // descriptors; emptied when the last thread has exited
     // What keeps the process's memory and files alive: one hold for its threads together (dropped

@@ -4,6 +4,7 @@
 // heap must be back to their figures.
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/mm/memory.hpp"
+#include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/selftest/selftest.hpp"
@@ -48,6 +49,48 @@ bool table_back_to_within(size_t figure, uint64_t milliseconds) {
     return true;
 }
 
+// bin/hostile map-reserve (maps 4 MiB, more than is free beyond the reserve) as a process that may or may not use the reserve; its status.
+int map_in_reserve(bool may_use_reserve) {
+    const char* arguments[] = {"bin/hostile", "map-reserve"};
+    proc::SpawnOptions options;
+    options.may_use_reserve = may_use_reserve;  // as init and what init spawns
+    auto process = proc::spawn("bin/hostile", arguments, 2, options);
+    if (!process) return -1;
+    auto status = proc::wait((*process)->pid);
+    return status ? *status : -1;
+}
+
+// While `hostile reserve`'s two hogs hold all the memory they could take: the reserve is left, the
+// kernel and a process that may use the reserve still allocate, any other process cannot. Then the
+// hogs (orphans by now) are killed.
+bool reserve_held() {
+    size_t free = mm::frames().free_frames(), reserve = proc::reserve_frames();
+    println("    with the hogs holding memory: free frames {}, reserve {}", free, reserve);
+    SELFTEST_CHECK(free + 16 >= reserve);    // only the kernel's own work took any of it
+    // The hogs took everything else; what is free beyond the reserve came back when `hostile
+    // reserve` itself ended (its program and stack: about 340 frames).
+    SELFTEST_CHECK(free <= reserve + 512);
+    void* block = mm::heap().allocate(256 * 1024);
+    SELFTEST_CHECK(block != nullptr);        // the kernel's own allocation
+    mm::heap().free(block);
+    SELFTEST_CHECK(map_in_reserve(true) == 0);
+    SELFTEST_CHECK(map_in_reserve(false) != 0);
+    struct Hogs {
+        uint32_t pids[8];
+        size_t count = 0;
+    } hogs;
+    proc::for_each_process(
+        [](const proc::Process& p, void* context) {
+            auto& found = *static_cast<Hogs*>(context);
+            if (p.state == proc::ProcessState::Alive && __builtin_memcmp(p.name, "hostile", 8) == 0 && found.count < 8)
+                found.pids[found.count++] = p.pid;
+        },
+        &hogs);
+    SELFTEST_CHECK(hogs.count >= 2);  // the two hogs (and any orphan of an earlier case still ending)
+    for (size_t i = 0; i < hogs.count; ++i) SELFTEST_CHECK(proc::kill(hogs.pids[i]));
+    return true;
+}
+
 } // namespace
 
 bool selftest_reliability() {
@@ -63,6 +106,9 @@ bool selftest_reliability() {
     SELFTEST_CHECK(hostile_case("kill-race"));
     SELFTEST_CHECK(hostile_case("kill-waits"));
     SELFTEST_CHECK(hostile_case("async-share"));
+    SELFTEST_CHECK(hostile_case("memory"));
+    SELFTEST_CHECK(hostile_case("reserve"));
+    SELFTEST_CHECK(reserve_held());
 
     SELFTEST_CHECK(table_back_to_within(processes_before, 2000));
     SELFTEST_CHECK(hostile_case("exit"));  // spawn still works

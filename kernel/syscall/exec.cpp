@@ -82,6 +82,9 @@ long sys_spawn(Thread& thread, SyscallArguments a) {
     options.priority_cap = thread.process->priority_cap;
     options.inherit_files = &thread.process->files;
     options.may_power_off = thread.process->is_init;  // init designates what it starts (the shell)
+    options.may_use_reserve = thread.process->is_init;
+    // The child starts with its parent's memory limit (never more: memory_limit.hpp).
+    options.memory_limit = __atomic_load_n(&thread.process->memory_limit, __ATOMIC_RELAXED);
     uint32_t pid = 0;
     options.spawned_pid = &pid;  // the record may be reaped by a sibling thread before spawn returns
     auto child = spawn(request.path, request.arguments.items, request.arguments.count, options);

@@ -113,6 +113,7 @@ long sys_async_flush(Thread& thread, SyscallArguments arguments);
 // kernel/proc/memory_limit.cpp
 long sys_set_memory_limit(Thread& thread, SyscallArguments arguments);
 long sys_memory_usage(Thread& thread, SyscallArguments arguments);
+long sys_set_child_memory_limit(Thread& thread, SyscallArguments arguments);
 // kernel/syscall/usage.cpp
 long sys_kernel_usage(Thread& thread, SyscallArguments arguments);
 

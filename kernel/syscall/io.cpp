@@ -64,8 +64,8 @@ long sys_pipe2(Thread& thread, SyscallArguments a) {
     const AddressSpace& space = thread.process->address_space;
     int fds[2];
     if (!space.check_user_range(user_fds, sizeof(fds), Access::Write)) return -Errno::Fault;
-    auto pipe = create_pipe();
-    if (!pipe) return -Errno::NoMemory;
+    auto pipe = create_pipe(*thread.process);
+    if (!pipe) return -Errno::TooManyFilesInSystem;  // no memory, or past the limit: Linux's -ENFILE
     FileTable& files = thread.process->files;
     bool close_on_exec = flags & OpenCloseOnExec;
     auto read_fd = files.install(*pipe->read_end, close_on_exec);

@@ -51,23 +51,37 @@ long sys_getppid(Thread& thread, SyscallArguments) { return thread.process->pare
 // ignored: no robust futex is released at thread exit (docs/syscalls.md).
 long sys_set_robust_list(Thread&, SyscallArguments a) { return a[1] == 24 ? 0 : -Errno::Invalid; }
 
-// prlimit64(pid, resource, new, old): reads the limits the kernel has (all fixed); setting one fails
-// with -EPERM unless it asks for what is already so.
+// prlimit64(pid, resource, new, old): reads the limits the kernel has; RLIMIT_DATA and RLIMIT_AS are
+// both the memory limit (memory_limit.hpp; soft and hard alike), which a process may lower: the soft
+// value asked for becomes the limit, if the hard one does not rise above it (-EPERM). Setting any
+// other limit fails with -EPERM unless it asks for what is already so.
 long sys_prlimit64(Thread& thread, SyscallArguments a) {
     uint64_t pid = a[0], resource = a[1], new_limit = a[2], old_limit = a[3];
     if (pid != 0 && pid != thread.process->pid) return -Errno::NoProcess;
     constexpr uint64_t Infinity = ~uint64_t{0};
-    constexpr uint64_t ResourceStack = 3, ResourceOpenFiles = 7, ResourceCount = 16;
+    constexpr uint64_t ResourceData = 2, ResourceStack = 3, ResourceOpenFiles = 7, ResourceAddressSpace = 9,
+                       ResourceCount = 16;
     if (resource >= ResourceCount) return -Errno::Invalid;
+    Process& process = *thread.process;
+    bool memory = resource == ResourceData || resource == ResourceAddressSpace;
     uint64_t value[2] = {Infinity, Infinity};
     if (resource == ResourceStack) value[0] = value[1] = UserStackSize;
     if (resource == ResourceOpenFiles) value[0] = value[1] = FileTable::Capacity;
-    const AddressSpace& space = thread.process->address_space;
+    if (memory) {
+        uint64_t limit = __atomic_load_n(&process.memory_limit, __ATOMIC_RELAXED);
+        if (limit != 0) value[0] = value[1] = limit;
+    }
+    const AddressSpace& space = process.address_space;
     if (new_limit) {
         uint64_t wanted[2];
         if (!space.copy_from_user(wanted, new_limit, sizeof(wanted))) return -Errno::Fault;
         if (wanted[0] > wanted[1]) return -Errno::Invalid;
-        if (wanted[0] != value[0] || wanted[1] != value[1]) return -Errno::NotPermitted;
+        if (memory) {
+            if (wanted[1] > value[1] || wanted[0] == 0) return -Errno::NotPermitted;
+            if (wanted[0] != Infinity) __atomic_store_n(&process.memory_limit, wanted[0], __ATOMIC_RELAXED);
+        } else if (wanted[0] != value[0] || wanted[1] != value[1]) {
+            return -Errno::NotPermitted;
+        }
     }
     if (old_limit && !space.copy_to_user(old_limit, value, sizeof(value))) return -Errno::Fault;
     return 0;

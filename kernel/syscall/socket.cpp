@@ -83,7 +83,7 @@ long sys_socket(Thread& thread, SyscallArguments a) {
     else if (type == abi::SocketDatagram && (protocol == 0 || protocol == abi::ProtocolUdp)) kind = SocketType::Datagram;
     else if (type == abi::SocketStream || type == abi::SocketDatagram) return -Errno::ProtocolNotSupported;
     else return -Errno::Invalid;
-    auto made = create_socket(kind, flags & abi::SocketNonBlocking);
+    auto made = create_socket(*thread.process, kind, flags & abi::SocketNonBlocking);
     if (!made) {
         if (made.error() == Error::Unsupported) return -Errno::NetworkDown;
         return made.error() == Error::NotFound ? -Errno::NoBuffers : -Errno::NoMemory;

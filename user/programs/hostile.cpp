@@ -19,6 +19,14 @@
 //   hostile block KIND READY   the child: writes a byte to fd READY, then blocks in KIND
 //   hostile async-share 4 greedy children take their share (512) of the work executor; a modest
 //                       one still gets its 64 calls; ring and slots count in the memory limit
+//   hostile memory      with no explicit limit, an mmap hog stops at the default limit (the others
+//                       unaffected), a thread hog at the limit its parent set, a pipe hog at its
+//                       descriptors; who may set a limit; pipes charged to their creator
+//   hostile hog KIND GO REPORT [hold]   the child: takes all the memory KIND (mmap, threads, pipes)
+//                       allows once GO has a byte, reports on REPORT, exits at the next (or is killed)
+//   hostile raise-limit the child that tries to raise its own limit; its pipes past it: -ENFILE
+//   hostile reserve     two hogs take all they can and hold it: the second stops at the reserve
+//   hostile map-reserve maps and touches 4 MiB (the self-test runs it while the hogs hold the memory)
 //   hostile async-modest READY   the modest child (bin/asyncgreedy greedy READY: a greedy one):
 //                       submits reads that wait until refused, writes the count on READY, waits to be killed
 #include "user/lib/print.hpp"
@@ -514,11 +522,291 @@ void async_share() {
     user::close(ready[1]);
 }
 
+// --- memory: the default limit, the parent's say, charged pipes (docs/reliability.md) -----------
+
+constexpr long Page = 4096;
+constexpr long PipeBytes = 2 * Page;  // a pipe's record and buffer: one heap block of two frames
+constexpr long RlimitAddressSpace = 9;
+constexpr long Unlimited = -1;
+
+long memory_limit() {
+    long limit[2] = {0, 0};
+    long got = user::prlimit64(0, RlimitAddressSpace, nullptr, limit);
+    return got < 0 ? got : limit[0];
+}
+
+// What a hog reports on its report pipe once it has taken all it could.
+struct HogReport {
+    long taken;   // mmap: bytes mapped; threads: threads made; pipes: pipes made
+    long error;   // the call that stopped it
+    long usage;   // memory_usage() then
+    long limit;   // its limit then (prlimit64 RLIMIT_AS)
+};
+
+int park_word = 0;
+int parked_tid = 0;
+int park(void*) {
+    for (;;) user::futex_wait(&park_word, 0);
+}
+
+// The child: waits for a byte on `go`, takes all the memory KIND allows (mmap, threads, pipes),
+// reports, then waits for a second byte and exits 0 (or, `hold`, waits to be killed).
+int hog(const char* kind, int go, int report, bool hold) {
+    char byte;
+    if (user::read(go, &byte, 1) != 1) return 10;
+    HogReport r{0, 0, 0, memory_limit()};
+    if (same(kind, "mmap")) {
+        // Large requests first, halved on each refusal down to one page: the usage ends within a
+        // page (and the tables of the last request) of where it was stopped.
+        for (long chunk = 16l << 20; chunk >= Page;) {
+            long got = user::mmap(0, chunk, user::PROT_READ | user::PROT_WRITE, user::MAP_PRIVATE | user::MAP_ANONYMOUS);
+            if (got < 0) {
+                r.error = got;
+                chunk /= 2;
+            } else {
+                r.taken += chunk;
+            }
+        }
+    } else if (same(kind, "threads")) {
+        for (;;) {
+            long stack = user::mmap(0, Page, user::PROT_READ | user::PROT_WRITE, user::MAP_PRIVATE | user::MAP_ANONYMOUS);
+            if (stack < 0) {
+                r.error = stack;
+                break;
+            }
+            long tid = user::spawn_thread(park, nullptr, reinterpret_cast<void*>(stack + Page), &parked_tid);
+            if (tid <= 0) {
+                r.error = tid;
+                user::munmap(stack, Page);
+                break;
+            }
+            ++r.taken;
+        }
+    } else if (same(kind, "pipes")) {
+        for (;;) {
+            int ends[2];
+            long got = user::pipe2(ends);
+            if (got != 0) {
+                r.error = got;
+                break;
+            }
+            ++r.taken;
+        }
+    }
+    r.usage = user::memory_usage();
+    if (user::write(report, &r, sizeof(r)) != sizeof(r)) return 11;
+    if (hold) {
+        for (;;) user::futex_wait(&park_word, 0);
+    }
+    if (user::read(go, &byte, 1) != 1) return 12;
+    return 0;
+}
+
+struct Hog {
+    long pid = -1;
+    int go[2] = {-1, -1};
+    int report[2] = {-1, -1};
+    HogReport result{};
+
+    // Spawns `hostile hog KIND GO REPORT [hold]`; it waits for go().
+    bool spawn(const char* kind, bool hold = false) {
+        if (user::pipe2(go) != 0 || user::pipe2(report) != 0) return false;
+        char go_text[24], report_text[24];
+        const char* child[] = {"bin/hostile", "hog", kind, decimal(go[0], go_text), decimal(report[1], report_text),
+                               hold ? "hold" : nullptr, nullptr};
+        pid = user::spawn("bin/hostile", child);
+        return pid > 0;
+    }
+    // Lets it take memory; waits for its report.
+    bool run() {
+        char byte = 'g';
+        if (user::write(go[1], &byte, 1) != 1) return false;
+        return user::read(report[0], &result, sizeof(result)) == sizeof(result);
+    }
+    // Lets it exit; its status.
+    int finish() {
+        char byte = 'x';
+        (void)user::write(go[1], &byte, 1);
+        int status = -1;
+        expect("wait4 of a hog", user::wait4(pid, &status, 0), pid);
+        close_pipes();
+        return status;
+    }
+    void close_pipes() {
+        const int fds[] = {go[0], go[1], report[0], report[1]};
+        for (int fd : fds)
+            if (fd >= 0) user::close(fd);
+    }
+};
+
+void say_report(const char* what, const HogReport& r) {
+    user::say("hostile memory: ", what, ": took ", r.taken, ", stopped by ", r.error, ", usage ", r.usage, " of ",
+              r.limit, "\n");
+}
+
+void memory() {
+    const long limit = memory_limit();
+    expect("a process the kernel started has the default limit (not unlimited)", limit > 0 && limit != Unlimited, 1);
+    const long usage_before = user::memory_usage();
+
+    // mmap until refused, with no explicit limit: it stops at the default (inherited) limit.
+    Hog mapper;
+    expect("spawn of an mmap hog", mapper.spawn("mmap"), 1);
+    expect("the mmap hog's report", mapper.run(), 1);
+    say_report("mmap, default limit", mapper.result);
+    expect("the hog inherited its parent's limit", mapper.result.limit, limit);
+    expect("the hog's mmap past its limit", mapper.result.error, -user::ENOMEM);
+    expect("the hog stopped within a page of its limit",
+           mapper.result.usage + Page > limit && mapper.result.usage <= limit + 16 * Page, 1);
+    // Meanwhile the others are unaffected: this process still maps memory and spawns.
+    long four = user::mmap(0, 4l << 20, user::PROT_READ | user::PROT_WRITE, user::MAP_PRIVATE | user::MAP_ANONYMOUS);
+    expect("mmap of 4 MiB beside the hog", four > 0, 1);
+    if (four > 0) {
+        static_cast<volatile char*>(reinterpret_cast<char*>(four))[(4l << 20) - 1] = 1;
+        expect("munmap", user::munmap(four, 4l << 20), 0);
+    }
+    long quiet = user::spawn("bin/hostile", quiet_child);
+    int status = -1;
+    expect("wait4 of a child spawned beside the hog", user::wait4(quiet, &status, 0), quiet);
+    expect("its status", status, 0);
+    expect("the mmap hog's status", mapper.finish(), 0);
+
+    // Threads until refused, under a limit the parent sets (lower than its own).
+    Hog threads;
+    expect("spawn of a thread hog", threads.spawn("threads"), 1);
+    // 4 MiB: 124 threads, so that every kernel stack stays in the first 256 slots of the stack
+    // area, whose tables are made at boot (a later slot's table is kept: the self-test's free-frame
+    // figure would change by one).
+    constexpr long ThreadLimit = 4l << 20;
+    expect("set_child_memory_limit of a child", user::set_child_memory_limit(threads.pid, ThreadLimit), 0);
+    expect("the thread hog's report", threads.run(), 1);
+    say_report("threads, limit set by the parent", threads.result);
+    expect("the limit the parent set", threads.result.limit, ThreadLimit);
+    expect("the thread hog stopped with -ENOMEM", threads.result.error, -user::ENOMEM);
+    expect("the thread hog made over a hundred threads", threads.result.taken > 100, 1);
+    expect("the thread hog's usage within its limit", threads.result.usage <= ThreadLimit + 16 * Page, 1);
+    expect("the thread hog's status", threads.finish(), 0);
+
+    // Pipes until refused, with no explicit limit: the descriptor table (1,024) stops it first.
+    Hog pipes;
+    expect("spawn of a pipe hog", pipes.spawn("pipes"), 1);
+    expect("the pipe hog's report", pipes.run(), 1);
+    say_report("pipes, default limit", pipes.result);
+    expect("the pipe hog stopped with -EMFILE", pipes.result.error, -user::EMFILE);
+    expect("the pipe hog's pipes", pipes.result.taken > 500, 1);
+    expect("the pipe hog's status", pipes.finish(), 0);
+
+    // Who may set a limit: a parent, within its own; its child cannot raise it.
+    expect("set_child_memory_limit of a reaped child", user::set_child_memory_limit(mapper.pid, limit), -user::ESRCH);
+    Hog child;
+    expect("spawn of a limit child", child.spawn("none"), 1);
+    expect("set_child_memory_limit above the parent's own", user::set_child_memory_limit(child.pid, limit + Page),
+           -user::EPERM);
+    expect("set_child_memory_limit(0)", user::set_child_memory_limit(child.pid, 0), -user::EINVAL);
+    expect("set_child_memory_limit of oneself (not one's child)", user::set_child_memory_limit(user::getpid(), Page),
+           -user::EPERM);
+    expect("set_child_memory_limit of a child, lower", user::set_child_memory_limit(child.pid, limit / 2), 0);
+    expect("set_child_memory_limit of a child, back up to one's own", user::set_child_memory_limit(child.pid, limit), 0);
+    expect("set_child_memory_limit of a child, lower again", user::set_child_memory_limit(child.pid, limit / 4), 0);
+    expect("the limit child's report", child.run(), 1);
+    expect("the limit child sees the limit its parent set", child.result.limit, limit / 4);
+    expect("the limit child's status", child.finish(), 0);
+    const char* raiser[] = {"bin/hostile", "raise-limit", nullptr};
+    long pid = user::spawn("bin/hostile", raiser);
+    status = -1;
+    expect("wait4 of raise-limit", user::wait4(pid, &status, 0), pid);
+    expect("raise-limit's status (it cannot raise its limit)", status, 0);
+
+    // Pipes are charged to their creator: visible in memory_usage, until the pipe is freed, even
+    // when its ends went to a child; past the limit pipe2 gives -ENFILE.
+    const long usage = user::memory_usage();
+    int ends[2];
+    expect("pipe2", user::pipe2(ends), 0);
+    expect("memory_usage counts the pipe", user::memory_usage() - usage, PipeBytes);
+    char in[24], out[24];
+    const char* reader[] = {"bin/hostile", "eof", decimal(ends[0], in), decimal(ends[1], out), nullptr};
+    long reader_pid = user::spawn("bin/hostile", reader);
+    expect("spawn of a reader holding the pipe", reader_pid > 0, 1);
+    user::close(ends[0]);
+    expect("the pipe stays charged while the child holds it", user::memory_usage() - usage, PipeBytes);
+    user::close(ends[1]);  // the reader sees end of file and exits
+    status = -1;
+    expect("wait4 of the reader", user::wait4(reader_pid, &status, 0), reader_pid);
+    expect("memory_usage back to its figure once the pipe is freed", user::memory_usage(), usage);
+    // A socket's record is charged the same way (when the kernel has a network).
+    const int socket_types[] = {1, 2};  // SOCK_STREAM, SOCK_DGRAM
+    for (int type : socket_types) {
+        long fd = user::socket(2, type);  // AF_INET
+        if (fd == -user::ENETDOWN) break;
+        expect("socket", fd >= 0, 1);
+        if (fd < 0) break;
+        long grown = user::memory_usage() - usage;
+        expect("memory_usage counts the socket's record (a heap block)", grown > 0 && grown <= 4096, 1);
+        user::close(fd);
+        expect("memory_usage back to its figure once the socket is freed", user::memory_usage(), usage);
+    }
+    expect("memory_usage back to its figure after the hogs", usage, usage_before);
+}
+
+// A child that tries to raise its own limit every way it can.
+int raise_limit() {
+    const long limit = memory_limit();
+    expect("set_memory_limit above the limit", user::set_memory_limit(limit + Page), -user::EPERM);
+    long higher[2] = {limit + Page, limit + Page};
+    expect("prlimit64 RLIMIT_AS above the limit", user::prlimit64(0, RlimitAddressSpace, higher, nullptr), -user::EPERM);
+    long unlimited[2] = {Unlimited, Unlimited};
+    expect("prlimit64 RLIMIT_AS unlimited", user::prlimit64(0, RlimitAddressSpace, unlimited, nullptr), -user::EPERM);
+    expect("set_child_memory_limit of its parent", user::set_child_memory_limit(user::getppid(), limit + Page),
+           -user::EPERM);
+    long lower[2] = {limit - 64 * Page, limit - 64 * Page};
+    expect("prlimit64 RLIMIT_AS lower", user::prlimit64(0, RlimitAddressSpace, lower, nullptr), 0);
+    expect("the lowered limit", memory_limit(), limit - 64 * Page);
+    expect("set_memory_limit back up", user::set_memory_limit(limit), -user::EPERM);
+    // Its own limit bounds its pipes: two fit, the third gives -ENFILE, and nothing is lost.
+    const long usage = user::memory_usage();
+    expect("set_memory_limit to room for two pipes", user::set_memory_limit(usage + 2 * PipeBytes + Page), 0);
+    int a[2], b[2], c[2];
+    expect("pipe2 within the limit", user::pipe2(a), 0);
+    expect("pipe2 within the limit", user::pipe2(b), 0);
+    expect("pipe2 past the limit", user::pipe2(c), -user::ENFILE);
+    expect("memory_usage with two pipes", user::memory_usage(), usage + 2 * PipeBytes);
+    const int fds[] = {a[0], a[1], b[0], b[1]};
+    for (int fd : fds) user::close(fd);
+    expect("memory_usage after closing them", user::memory_usage(), usage);
+    expect("pipe2 again after closing", user::pipe2(c), 0);
+    return failures == 0 ? 0 : 1;
+}
+
+// --- reserve: processes that take everything leave the reserve ---------------------------------
+
+// Two hogs with the default limit (half of RAM each) hold what they took until killed: the first
+// stops at its limit, the second at the reserve, short of its limit; this process cannot take the
+// reserve either. It exits leaving them: the self-test checks the reserve, spawns as init would,
+// then kills them.
+void reserve() {
+    Hog first, second;
+    expect("spawn of the first hog", first.spawn("mmap", true), 1);
+    expect("the first hog's report", first.run(), 1);
+    say_report("reserve, first hog", first.result);
+    expect("the first hog stopped at its limit", first.result.usage + Page > first.result.limit, 1);
+    expect("spawn of the second hog", second.spawn("mmap", true), 1);
+    expect("the second hog's report", second.run(), 1);
+    say_report("reserve, second hog", second.result);
+    expect("the second hog's mmap past the free memory", second.result.error, -user::ENOMEM);
+    expect("the second hog stopped by the reserve, short of its limit",
+           second.result.usage < second.result.limit - (1l << 20), 1);
+    expect("mmap of 64 KiB in the reserve by a process that is not init's",
+           user::mmap(0, 16 * Page, user::PROT_READ | user::PROT_WRITE, user::MAP_PRIVATE | user::MAP_ANONYMOUS),
+           -user::ENOMEM);
+    first.close_pipes();
+    second.close_pipes();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race|kill-waits|async-share\n");
+        user::print("usage: hostile wait-race|orphans|mm-race|authority|kill-race|kill-waits|async-share|memory|reserve\n");
         return 2;
     }
     const char* which = argv[1];
@@ -532,6 +820,16 @@ int main(int argc, char** argv) {
         return eof(static_cast<int>(user::parse_decimal(argv[2])), static_cast<int>(user::parse_decimal(argv[3])));
     if (same(which, "async-modest") && argc > 2) return hostile::async_submitter(static_cast<int>(user::parse_decimal(argv[2])), 64);
     if (same(which, "mm-race-child")) return mm_race_child();
+    if (same(which, "hog") && argc > 4)
+        return hog(argv[2], static_cast<int>(user::parse_decimal(argv[3])), static_cast<int>(user::parse_decimal(argv[4])),
+                   argc > 5 && same(argv[5], "hold"));
+    if (same(which, "raise-limit")) return raise_limit();
+    if (same(which, "map-reserve")) {  // maps, touches and unmaps 4 MiB: 0 if it could
+        long got = user::mmap(0, 4l << 20, user::PROT_READ | user::PROT_WRITE, user::MAP_PRIVATE | user::MAP_ANONYMOUS);
+        if (got < 0) return 1;
+        static_cast<volatile char*>(reinterpret_cast<char*>(got))[(4l << 20) - 1] = 1;
+        return user::munmap(got, 4l << 20) == 0 ? 0 : 2;
+    }
     if (same(which, "orphan-parent")) {
         orphan_parent(argc > 2 ? user::parse_decimal(argv[2]) : 1);
         return failures == 0 ? 0 : 1;
@@ -543,6 +841,8 @@ int main(int argc, char** argv) {
     else if (same(which, "kill-race")) kill_race();
     else if (same(which, "kill-waits")) kill_waits();
     else if (same(which, "async-share")) async_share();
+    else if (same(which, "memory")) memory();
+    else if (same(which, "reserve")) reserve();
     else {
         user::say("hostile: unknown case ", which, "\n");
         return 2;

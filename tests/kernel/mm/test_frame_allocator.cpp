@@ -267,3 +267,39 @@ TEST_CASE("frame allocator survives ranges at the top of the address space") {
     REQUIRE(frames.init(ram, 1, reserved, 1, memory.map()));
     CHECK(frames.total_frames() == 255);
 }
+
+namespace {
+bool reserve_allowed = false;
+bool may_use_reserve_for_test() { return reserve_allowed; }
+} // namespace
+
+TEST_CASE("frame allocator keeps its reserve for those the hook lets in") {
+    FakeMemory memory(4 * MiB);
+    PhysicalRange ram = memory.ram();
+    FrameAllocator frames;
+    REQUIRE(frames.init(&ram, 1, nullptr, 0, memory.map()));
+    constexpr size_t Reserve = 100;
+    frames.set_reserve(Reserve, may_use_reserve_for_test);
+    CHECK(frames.reserve_frames() == Reserve);
+    reserve_allowed = false;
+    std::vector<PhysicalAddress> taken = allocate_all(frames);
+    CHECK(taken.size() == 1023 - Reserve);  // stopped with the reserve left free
+    CHECK(frames.free_frames() == Reserve);
+    CHECK(frames.allocate_contiguous(1).error() == Error::NoMemory);
+    // Freeing a few lets exactly that many be taken again, never the reserve.
+    REQUIRE(frames.free(taken.back()));
+    taken.pop_back();
+    CHECK(frames.allocate_contiguous(2).error() == Error::NoMemory);
+    Result<PhysicalAddress> one = frames.allocate();
+    REQUIRE(one);
+    taken.push_back(*one);
+    CHECK(frames.allocate().error() == Error::NoMemory);
+    // Those the hook lets in take the reserve down to the last frame.
+    reserve_allowed = true;
+    std::vector<PhysicalAddress> reserve = allocate_all(frames);
+    CHECK(reserve.size() == Reserve);
+    CHECK(frames.free_frames() == 0);
+    for (PhysicalAddress frame : reserve) REQUIRE(frames.free(frame));
+    for (PhysicalAddress frame : taken) REQUIRE(frames.free(frame));
+    CHECK(frames.free_frames() == 1023);
+}

@@ -248,3 +248,18 @@ TEST_CASE("heap is safe under concurrent allocate and free") {
     CHECK(fixture.heap.stats().live_allocations == 0);
     CHECK(fixture.heap.stats().rejected_frees == 0);
 }
+
+TEST_CASE("heap footprint is what an allocation adds to the bytes in use") {
+    HeapFixture fixture;
+    Heap& heap = fixture.heap;
+    for (size_t size : {size_t{1}, size_t{16}, size_t{100}, size_t{2048}, size_t{2049}, size_t{4096}, size_t{4200},
+                        size_t{8160}, size_t{8170}, size_t{40000}}) {
+        size_t before = heap.stats().bytes_in_use;
+        void* block = heap.allocate(size);
+        REQUIRE(block != nullptr);
+        CHECK(heap.stats().bytes_in_use - before == Heap::footprint(size));
+        heap.free(block);
+        CHECK(heap.stats().bytes_in_use == before);
+    }
+    CHECK(Heap::footprint(4200) == 2 * PageSize);  // a pipe: its 4 KiB ring and the rest of its record
+}
