@@ -395,7 +395,7 @@ Result<void> AddressSpace::check_user_range_locked(uint64_t va, size_t size, Acc
     return walk_user_range_locked(va, size, access);
 }
 
-Result<void> AddressSpace::walk_user_range_locked(uint64_t va, size_t size, Access access) const {
+[[gnu::noinline]] Result<void> AddressSpace::walk_user_range_locked(uint64_t va, size_t size, Access access) const {
     for (uint64_t page = va & ~(PageSize - 1); page < va + size; page += PageSize) {
         auto translation = table_.translate(page);
         if (!translation) return Error::InvalidArgument;
@@ -425,9 +425,14 @@ Result<void> AddressSpace::copy(uint64_t user_address, void* kernel_buffer, size
             if (left == 0) return success();
         }
     }
-    // The page-table walk, copying through the direct map: for an address space not loaded in satp
-    // here (an image being built, another process's call), the loader's copy_to_user_image, and
-    // whatever faulted above.
+    return copy_by_walk_locked(user_address, kernel_buffer, size, to_user, checked);
+}
+
+// The page-table walk, copying through the direct map: for an address space not loaded in satp here
+// (an image being built, another process's call), the loader's copy_to_user_image, and whatever
+// faulted on the hardware path. Out of line, so that the hardware path saves few registers.
+[[gnu::noinline]] Result<void> AddressSpace::copy_by_walk_locked(uint64_t user_address, void* kernel_buffer, size_t size,
+                                                                 bool to_user, bool checked) const {
     if (checked) {
         if (auto ok = walk_user_range_locked(user_address, size, to_user ? Access::Write : Access::Read); !ok) return ok;
     }

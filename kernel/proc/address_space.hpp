@@ -150,6 +150,8 @@ private:
     // addresses with SUM); does this hart's pending user TLB flush first. Lock held.
     bool loaded_here_locked() const;
     Result<void> copy(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user, bool check_write) const;
+    Result<void> copy_by_walk_locked(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user,
+                                     bool checked) const;
     // Unmaps and frees the frames of the mapped pages in [va, end), flushing this hart's TLB.
     void release_pages(uint64_t va, uint64_t end);
     // Records [base, base + size) (free, checked by the caller), merging it with neighbours of the
