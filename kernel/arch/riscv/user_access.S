@@ -37,8 +37,8 @@
  *
  * Copies size bytes; one of the two is a user address. Returns 0, or the bytes not copied if an
  * access faulted (the bytes before the faulting doubleword or byte are copied). Doublewords when
- * destination and source are equally aligned (bytes up to the boundary first), bytes otherwise: no
- * misaligned access. a3 holds the destination's end throughout, so the count left is a3 - a0 at any
+ * destination and source are equally aligned and size is at least 8 (bytes up to the boundary
+ * first), bytes otherwise: no misaligned access. a3 holds the destination's end throughout, so the count left is a3 - a0 at any
  * instruction, the fixup's answer too.
  */
     .balign 4
@@ -48,6 +48,8 @@ user_access_copy:
     add     a3, a0, a2              /* end of the destination */
     csrs    sstatus, t6
 .Lcopy_begin:
+    li      t0, 8
+    bltu    a2, t0, .Lcopy_bytes    /* less than a doubleword: byte by byte */
     xor     t0, a0, a1
     andi    t0, t0, 7
     bnez    t0, .Lcopy_bytes        /* differently aligned: byte by byte */
