@@ -8,8 +8,9 @@
 // into a read-only page, the vDSO, the priority table or across from a writable into an unmapped or
 // read-only page gives -EFAULT and writes nothing (the bytes stay in the pipe); a read from a
 // PROT_NONE or unmapped page gives -EFAULT; and a race on every hart: one thread maps and unmaps
-// a window while others make large pipe reads into it and copy from it, with a check that no stale
-// write reaches a frame after its munmap (fresh mappings must stay zero).
+// a window while others make large pipe reads into it (single reads, and readv calls of 64 reads
+// spread over all its pages: one long system call of many copies) and copy from it, with a check
+// that no stale write reaches a frame after its munmap (fresh mappings must stay zero).
 #include "user/lib/print.hpp"
 
 namespace {
@@ -224,7 +225,7 @@ int mapper(void*) {
         long got = user::mmap(RaceWindow, RaceWindowPages * PageBytes, user::PROT_READ | user::PROT_WRITE,
                               user::MAP_PRIVATE | user::MAP_ANONYMOUS | user::MAP_FIXED);
         expect("mmap of the race window", got, static_cast<long>(RaceWindow));
-        for (int spin = 0; spin < 200 * (round % 4); ++spin) asm volatile("" ::: "memory");
+        for (int spin = 0; spin < 20000 * (round % 4); ++spin) asm volatile("" ::: "memory");  // the copiers at it
         expect("munmap of the race window", user::munmap(RaceWindow, RaceWindowPages * PageBytes), 0);
         got = user::mmap(FreshWindow, RaceWindowPages * PageBytes, user::PROT_READ | user::PROT_WRITE,
                          user::MAP_PRIVATE | user::MAP_ANONYMOUS | user::MAP_FIXED);
@@ -255,6 +256,29 @@ int copier(void* argument) {
         size_t length = 1024 + random % (PipeBytes - 1023);
         uintptr_t where = RaceWindow + (random >> 20) % (RaceWindowPages * PageBytes - length);
         expect("copier's write", user::write(ends[1], mine, length), length);
+        if (random & 1) {
+            // One long system call of many copies into every page of the window (readv: one pipe read
+            // per element): an munmap in the middle must stop it (later elements -EFAULT), and no
+            // element may reach a page through a TLB entry left from an earlier one.
+            struct { uint64_t base, length; } vector[PipeBytes / 64];
+            for (size_t i = 0; i < PipeBytes / 64; ++i)
+                vector[i] = {RaceWindow + (i % RaceWindowPages) * PageBytes + (i / RaceWindowPages) * 64, 64};
+            expect("copier's second write", user::write(ends[1], mine, PipeBytes - length), PipeBytes - length);
+            long got = user::readv(ends[0], vector, PipeBytes / 64);
+            if (got < static_cast<long>(PipeBytes)) __atomic_fetch_add(&copies_refused, 1, __ATOMIC_RELAXED);
+            else __atomic_fetch_add(&copies_done, 1, __ATOMIC_RELAXED);
+            long left = static_cast<long>(PipeBytes) - (got > 0 ? got : 0);
+            while (left > 0) {
+                long drained = user::read(ends[0], mine, left);
+                if (drained <= 0) {
+                    expect("drain after readv", drained, 1);
+                    break;
+                }
+                left -= drained;
+            }
+            for (size_t i = 0; i < PipeBytes; ++i) mine[i] = pattern(i, static_cast<unsigned>(index)) | 0x80;
+            continue;
+        }
         long got = user::read(ends[0], reinterpret_cast<void*>(where), length);  // into the window
         if (got == -user::EFAULT) {
             __atomic_fetch_add(&copies_refused, 1, __ATOMIC_RELAXED);
