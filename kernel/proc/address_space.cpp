@@ -4,6 +4,7 @@
 
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
+#include "kernel/arch/riscv/user_access.hpp"
 #include "kernel/exec/elf.hpp"
 #include "kernel/mm/memory.hpp"
 
@@ -362,9 +363,39 @@ Result<void> AddressSpace::check_user_range(uint64_t va, size_t size, Access acc
     return check_user_range_locked(va, size, access);
 }
 
+// The hardware path (docs/architecture.md, "User memory access"). Why it never reaches a freed
+// frame, nor one of another address space:
+//   * satp holds a process's table only while a thread of that process runs on this hart: the
+//     scheduler loads it, with a full sfence.vma, when it switches to the thread (and execve when it
+//     installs the new table), and loads the kernel's table when the thread gives the hart back. So
+//     satp == this table means this hart runs a thread of ours, and every TLB entry this hart holds
+//     for user addresses was loaded from this table since that flush.
+//   * Every change that removes or downgrades a mapping (release_pages, protect) happens under
+//     lock_, flushes this hart's entries for the page (sfence.vma) and, when threads may run on
+//     other harts, raises a flush request on every hart (flush_user_tlb_on_all_harts) before the
+//     frames are freed and the lock released. A hart in the kernel is not waited for; here, under
+//     lock_ (taken after that release), its request is seen and done (flush_pending_user_tlb) before
+//     the first access. Under lock_ nothing is unmapped until the access is over.
+//   * A kernel coroutine finishing a call of ours on another process's thread or in a scheduler
+//     loop sees another satp and takes the page-table walk below (through the direct map).
+bool AddressSpace::loaded_here_locked() const {
+    if (riscv::read_satp() != table_.satp()) return false;
+    flush_pending_user_tlb();
+    return true;
+}
+
 Result<void> AddressSpace::check_user_range_locked(uint64_t va, size_t size, Access access) const {
     if (size == 0) return success();
     if (va + size < va || va + size > UserSpaceEnd) return Error::InvalidArgument;
+    // The MMU checks U and the permission of every page; a fault (or a page refused for any other
+    // reason, spurious ones included) leaves the answer to the walk of the page table.
+    if (loaded_here_locked() &&
+        user_access_probe(va & ~(PageSize - 1), (va + size - 1) & ~(PageSize - 1), access == Access::Write) == 0)
+        return success();
+    return walk_user_range_locked(va, size, access);
+}
+
+[[gnu::noinline]] Result<void> AddressSpace::walk_user_range_locked(uint64_t va, size_t size, Access access) const {
     for (uint64_t page = va & ~(PageSize - 1); page < va + size; page += PageSize) {
         auto translation = table_.translate(page);
         if (!translation) return Error::InvalidArgument;
@@ -378,8 +409,32 @@ Result<void> AddressSpace::copy(uint64_t user_address, void* kernel_buffer, size
                                 bool check_write) const {
     // Under the lock from the check to the last byte: no frame of the range is freed meanwhile.
     ScopedLock guard(lock_);
-    if (check_write || !to_user) {
-        if (auto ok = check_user_range_locked(user_address, size, to_user ? Access::Write : Access::Read); !ok) return ok;
+    if (size == 0) return success();
+    if (user_address + size < user_address || user_address + size > UserSpaceEnd) return Error::InvalidArgument;
+    bool checked = check_write || !to_user;
+    if (checked && loaded_here_locked()) {
+        // Through the user address with SUM, the MMU checking every access. All or nothing, as the
+        // walk below: a range within one page faults on its first access or not at all (one page
+        // table entry); a longer one is probed page by page first, and under the lock what passed
+        // the probe stays mapped. A fault anywhere leaves the answer to the walk (the copy repeated
+        // whole, or -EFAULT with nothing written).
+        uint64_t first = user_address & ~(PageSize - 1), last = (user_address + size - 1) & ~(PageSize - 1);
+        if (first == last || user_access_probe(first, last, to_user) == 0) {
+            auto* user = reinterpret_cast<void*>(user_address);
+            size_t left = to_user ? user_access_copy(user, kernel_buffer, size) : user_access_copy(kernel_buffer, user, size);
+            if (left == 0) return success();
+        }
+    }
+    return copy_by_walk_locked(user_address, kernel_buffer, size, to_user, checked);
+}
+
+// The page-table walk, copying through the direct map: for an address space not loaded in satp here
+// (an image being built, another process's call), the loader's copy_to_user_image, and whatever
+// faulted on the hardware path. Out of line, so that the hardware path saves few registers.
+[[gnu::noinline]] Result<void> AddressSpace::copy_by_walk_locked(uint64_t user_address, void* kernel_buffer, size_t size,
+                                                                 bool to_user, bool checked) const {
+    if (checked) {
+        if (auto ok = walk_user_range_locked(user_address, size, to_user ? Access::Write : Access::Read); !ok) return ok;
     }
     auto* bytes = static_cast<unsigned char*>(kernel_buffer);
     while (size > 0) {

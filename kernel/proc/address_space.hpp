@@ -2,9 +2,16 @@
 // user regions it owns.
 //
 // Every user page is a frame of its own, allocated zeroed when its region is mapped and freed when
-// it is unmapped or the address space is destroyed. User memory is read and written by the kernel
-// through the direct map after a page-table lookup that checks the U bit and the permission, so a
-// bad user pointer is an error (-EFAULT for the caller), never a kernel fault.
+// it is unmapped or the address space is destroyed (no demand paging: a page that faults is not
+// there). User memory is read and written by the kernel in one of two ways, with the same answers:
+//   * the address space is the one in this hart's satp (a thread of the process makes the call, or a
+//     call of the process finishes on its way back): through the user addresses themselves with
+//     sstatus.SUM set (kernel/arch/riscv/user_access.S), the MMU checking U and the permission;
+//     a fault resumes at the copy's fixup (the fault-fixup table) instead of stopping the kernel;
+//   * otherwise, and whenever the first way faulted: a walk of the page table that checks U and the
+//     permission of every page, copying through the direct map.
+// Either way a bad user pointer is an error (-EFAULT for the caller), never a kernel fault, and a
+// failed copy writes nothing (docs/architecture.md, "User memory access").
 //
 // Invariants of the region table (regions_[0, region_count_)):
 //   * regions are sorted by base, page-aligned, non-empty and never overlap;
@@ -19,7 +26,8 @@
 // whole: a copy never writes into a frame an munmap has freed, and PageTable::clear_range never
 // frees a table page another thread is filling (issue 14). Unmapped frames are freed only after a
 // user TLB shootdown (flush_user_tlb_on_all_harts, which waits only for harts in user mode, so it is
-// safe under this lock). Lock order: any WaitQueue's lock (a pipe copies under it) -> this lock ->
+// safe under this lock; a hart in the kernel does its flush under this lock before a copy through
+// user addresses: flush_pending_user_tlb). Lock order: any WaitQueue's lock (a pipe copies under it) -> this lock ->
 // the frame allocator's and the heap's. Nothing waits or sleeps under it. user_pages() is one
 // atomic word, read without the lock.
 #pragma once
@@ -98,7 +106,9 @@ public:
     Result<void> set_program_break(uint64_t new_break);
 
     // Copies between kernel memory and user memory. InvalidArgument (the caller's -EFAULT) if any
-    // byte is not mapped user memory with the needed permission; nothing is copied in that case.
+    // byte is not mapped user memory with the needed permission; nothing is copied in that case
+    // (the lock is held from the check to the last byte: another thread's munmap comes before or
+    // after the whole copy). check_user_range: the same check, copying nothing.
     // copy_to_user_image ignores the W bit: the loader fills read-only program segments.
     Result<void> copy_from_user(void* destination, uint64_t source, size_t size) const;
     Result<void> copy_to_user(uint64_t destination, const void* source, size_t size) const;
@@ -134,7 +144,14 @@ private:
     Result<uint64_t> find_free_range_locked(uint64_t size, uint64_t low, uint64_t high) const;
     uint64_t break_limit_locked() const;
     Result<void> check_user_range_locked(uint64_t va, size_t size, Access access) const;
+    // The software check: walks the page table for every page of a range inside the user half.
+    Result<void> walk_user_range_locked(uint64_t va, size_t size, Access access) const;
+    // True if this address space is the one in satp on this hart (then it may be reached through user
+    // addresses with SUM); does this hart's pending user TLB flush first. Lock held.
+    bool loaded_here_locked() const;
     Result<void> copy(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user, bool check_write) const;
+    Result<void> copy_by_walk_locked(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user,
+                                     bool checked) const;
     // Unmaps and frees the frames of the mapped pages in [va, end), flushing this hart's TLB.
     void release_pages(uint64_t va, uint64_t end);
     // Records [base, base + size) (free, checked by the caller), merging it with neighbours of the

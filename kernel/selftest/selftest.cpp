@@ -25,6 +25,7 @@ constexpr SelfTest Tests[] = {
     {"async", selftest_async_calls, false},
     {"uintr", selftest_user_interrupts, false},
     {"bottom-half", selftest_bottom_half, false},
+    {"usercopy", selftest_usercopy, true},        // races on every hart: run by its own tests
     {"reliability", selftest_reliability, true},  // long (races on every hart): run by its own test
     {"net", selftest_network, true},              // long (MiB over TCP): run by its own tests
     {"fp", selftest_fp, false},

@@ -53,6 +53,7 @@ bool selftest_async_calls();
 bool selftest_user_interrupts();
 bool selftest_bottom_half();
 bool selftest_reliability();
+bool selftest_usercopy();
 bool selftest_network();
 bool selftest_fp();
 bool selftest_linux_programs();

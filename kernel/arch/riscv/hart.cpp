@@ -209,4 +209,12 @@ void note_entering_user_mode() {
     }
 }
 
+void flush_pending_user_tlb_slow() {
+    Hart* hart = current_hart();
+    if (hart->user_tlb_flush_pending.exchange(0, std::memory_order_seq_cst)) {
+        riscv::flush_tlb_page_all();
+        hart->tlb_flushes.fetch_add(1, std::memory_order_release);
+    }
+}
+
 } // namespace kernel

@@ -49,7 +49,8 @@ struct Hart {
     const fdt::HartInfo* info = nullptr;
     // User TLB shootdown (flush_user_tlb_on_all_harts): 1 while the hart runs in user mode (from the
     // last step before sret to the first step of the user trap handler); a flush asked of the hart,
-    // done by its FlushTlb IPI or, at the latest, on its next entry to user mode.
+    // done by its FlushTlb IPI or, at the latest, on its next entry to user mode or before the kernel
+    // next reaches user memory through user addresses (flush_pending_user_tlb).
     std::atomic<uint32_t> in_user_mode{0};
     std::atomic<uint32_t> user_tlb_flush_pending{0};
 };
@@ -96,12 +97,19 @@ void send_ipi(Hart& target, IpiReason reason);
 // User TLB shootdown: after it returns, no hart can use a TLB entry of a user mapping removed before
 // the call. This hart flushes; every other hart flushes before it next runs in user mode, and the
 // call waits only for the harts that are in user mode now (they take the FlushTlb IPI at once, their
-// interrupts being on there). A hart in the kernel is not waited for: the kernel never reaches user
-// memory through user addresses (AddressSpace copies through the direct map), so its stale entries
-// are harmless until it returns to user mode, where it flushes first (note_entering_user_mode). So
-// the caller may hold locks that harts in the kernel are spinning on (an AddressSpace's lock).
+// interrupts being on there). A hart in the kernel is not waited for: its stale entries are harmless
+// until it next uses a user address, and it flushes first: on its way to user mode
+// (note_entering_user_mode), and before the kernel itself reaches user memory through user addresses
+// (AddressSpace's copies with SUM, which call flush_pending_user_tlb under the address space's lock,
+// the lock the caller of this function holds while it unmaps: the request is seen). So the caller may
+// hold locks that harts in the kernel are spinning on (an AddressSpace's lock).
 // Safe with interrupts off: while waiting, this hart serves flush requests itself.
 void flush_user_tlb_on_all_harts();
+// Does this hart's pending shootdown request now (sfence.vma of everything), if there is one.
+void flush_pending_user_tlb_slow();
+inline void flush_pending_user_tlb() {
+    if (current_hart()->user_tlb_flush_pending.load(std::memory_order_acquire) != 0) flush_pending_user_tlb_slow();
+}
 // The user-mode bracket of the shootdown: the last step before sret to user mode (interrupts off)
 // and the first step of a trap from user mode.
 void note_entering_user_mode();

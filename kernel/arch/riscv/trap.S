@@ -7,7 +7,10 @@
  *
  * From the kernel: every register and sepc/sstatus/scause/stval go into a TrapFrame pushed on the
  * current kernel stack; trap_handler(TrapFrame*) runs; the frame is restored and sret returns. The
- * handler may change frame->sepc (to skip an instruction) and frame->sstatus.
+ * handler may change frame->sepc (to skip an instruction, or to resume a faulting access to user
+ * memory at its fixup: user_access.S) and frame->sstatus. The handler runs with sstatus.SUM clear
+ * even when the trap interrupted a copy to or from user memory (which runs with SUM set): an
+ * interrupt handler never reaches user pages by accident; sret restores the interrupted SUM.
  *
  * From user mode: the registers go into the thread's UserContext (its TrapFrame, then the kernel sp
  * and tp to use), sscratch becomes 0, and user_trap_handler(UserContext*) runs on the thread's
@@ -30,6 +33,7 @@
 #include "kernel/arch/riscv/trap_constants.h"
 
 #define FRAME_SIZE (36 * 8)
+#define SSTATUS_SUM 0x40000         /* 1 << 18 */
 #define USER_CONTEXT_KERNEL_SP (36 * 8)
 #define USER_CONTEXT_KERNEL_TP (37 * 8)
 
@@ -78,6 +82,8 @@ trap_vector:
     addi    t0, sp, FRAME_SIZE
     sd      t0, 16(sp)
     save_trap_csrs
+    li      t0, SSTATUS_SUM         /* the handler runs without SUM; sret restores it with sstatus */
+    csrc    sstatus, t0
     mv      a0, sp
     call    trap_handler
     ld      t0, 32*8(sp)

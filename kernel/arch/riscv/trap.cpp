@@ -4,6 +4,8 @@
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/arch/riscv/interrupts.hpp"
 #include "kernel/arch/riscv/timer.hpp"
+#include "kernel/arch/riscv/user_access.hpp"
+#include <atomic>
 #include <string_view>
 
 #include "kernel/console/log.hpp"
@@ -11,6 +13,7 @@
 
 extern "C" void trap_vector();
 extern "C" char __text_start[], __text_end[];
+extern "C" const kernel::riscv::UserAccessFixup __user_access_fixups_start[], __user_access_fixups_end[];
 
 namespace kernel::riscv {
 
@@ -67,6 +70,26 @@ void print_backtrace(const TrapFrame& frame) {
 }
 
 } // namespace
+
+namespace {
+std::atomic<uint64_t> user_access_faults{0};
+
+// The faults an access to user memory under SUM can raise (user_access.S).
+bool is_user_access_fault(uint64_t scause) {
+    auto cause = static_cast<ExceptionCause>(scause);
+    return !(scause & CauseInterruptBit) &&
+           (cause == ExceptionCause::LoadPageFault || cause == ExceptionCause::StorePageFault ||
+            cause == ExceptionCause::LoadAccessFault || cause == ExceptionCause::StoreAccessFault);
+}
+} // namespace
+
+uint64_t user_access_fixup(uint64_t pc) {
+    for (const UserAccessFixup* entry = __user_access_fixups_start; entry < __user_access_fixups_end; ++entry)
+        if (pc >= entry->begin && pc < entry->end) return entry->fixup;
+    return 0;
+}
+
+uint64_t user_access_faults_fixed() { return user_access_faults.load(std::memory_order_relaxed); }
 
 namespace {
 void dispatch_interrupt(uint64_t cause) {
@@ -209,6 +232,15 @@ extern "C" void trap_handler(TrapFrame* frame) {
     if (frame->scause & CauseInterruptBit) {
         handle_interrupt(frame->scause);
         return;
+    }
+    // A fault of the kernel's access to user memory (user_access.S): resume at its fixup, which
+    // clears SUM and reports the failure. No other kernel fault is recovered.
+    if (is_user_access_fault(frame->scause)) {
+        if (uint64_t fixup = user_access_fixup(frame->sepc)) {
+            frame->sepc = fixup;
+            user_access_faults.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
     }
     kernel::Hart* hart = kernel::current_hart();
     if (hart && hart->probing) {
