@@ -33,6 +33,31 @@ constexpr long AsyncDrainsAfterReturnBit = 0x20000;
 // level derived from it (docs/network.md, "How priority flows"). The vDSO's arm step always names it.
 constexpr int AsyncPriorityShift = 24;
 constexpr long AsyncPriorityMask = 0x7fL << AsyncPriorityShift;
+// Added to AsyncCallBit by a submitter that takes the completion of a call that ends within its own
+// submission from the ecall's result (the vDSO's arm step does): such a call returns
+// AsyncCompletedInline in a0 and its result in a1, and nothing is posted to the ring for it. A call
+// that has to wait returns 0 as before and its completion comes through the ring: each accepted
+// call's completion is in the registers or in the ring, never both, never neither
+// (docs/async-syscalls.md, "The arm step's own completion").
+constexpr long AsyncResultInRegistersBit = 0x40000;
+constexpr long AsyncCompletedInline = 1;
+// One asynchronous call of a batch (async_submit_batch(entries, count, flags), docs/async-syscalls.md,
+// "Batched submission"): what one ecall with AsyncCallBit would carry, and where the kernel writes
+// what that ecall would have returned.
+struct SubmissionEntry {
+    int64_t number;          // the call's number, without AsyncCallBit
+    uint64_t token;          // its completion token (never 0)
+    uint64_t arguments[6];
+    int64_t status;          // written by the kernel: 0 accepted, AsyncCompletedInline, or a negated errno
+    int64_t result;          // written by the kernel with AsyncCompletedInline: the call's result
+};
+static_assert(sizeof(SubmissionEntry) == 80, "the batch's entries are laid out for both sides");
+constexpr uint32_t MaxSubmissionBatch = 1024;   // entries in one async_submit_batch
+// The process's submission area: SubmissionAreaEntries entries that async_setup maps read-write at
+// UserSubmissionAreaAddress, in frames of the kernel's. A batch there (entries = this address) is
+// read and written back by the kernel in place, without copies; each entry is read once.
+constexpr uint64_t UserSubmissionAreaAddress = 0x3ff6800000ull;
+constexpr uint32_t SubmissionAreaEntries = 64;
 constexpr uint32_t DefaultCallsInFlight = 64;   // async_setup's second argument 0 means this
 constexpr uint32_t MaxCallsInFlight = 1024;      // the most a process may ask for
 

@@ -109,6 +109,8 @@
     X(1033, async_setup, AsyncSetup, Sync, (size_t ring_capacity, size_t calls_in_flight),                          \
       (ring_capacity, calls_in_flight))                                                                             \
     X(1034, async_flush, AsyncFlush, Sync, (), ())                                                                  \
+    X(1035, async_submit_batch, AsyncSubmitBatch, Sync, (SubmissionEntry* entries, size_t count, long flags),       \
+      (entries, count, flags))                                                                                      \
     X(1040, set_memory_limit, SetMemoryLimit, Sync, (size_t bytes), (bytes))                                        \
     X(1041, memory_usage, MemoryUsage, Sync, (), ())                                                                \
     X(1042, kernel_usage, KernelUsage, Sync, (KernelUsageRecord* usage), (usage)) \

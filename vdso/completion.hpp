@@ -59,21 +59,50 @@ inline bool completion_pending(const cokernel::abi::CompletionRing& ring) {
     return __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE) != __atomic_load_n(&ring.head, __ATOMIC_RELAXED);
 }
 
+// Armed calls waiting to be submitted together by one async_submit_batch (docs/async-syscalls.md,
+// "Batched submission"). The arm step appends its call (the coroutine stays Pending, waiting for its
+// completion); the poll loop submits the batch before it runs out of coroutines (before it idles or
+// yields its hart), and the arm step when the batch is full. One flusher at a time: while a batch is
+// being submitted, arm steps on other threads submit their calls directly.
+struct SubmissionBatch {
+    SpinLock lock;          // guards count and flushing (never held across a system call)
+    uint32_t count = 0;
+    bool flushing = false;  // entries[0 .. count) are in a system call: nothing is appended
+    // Set before the batch is used: the process's submission area (abi::UserSubmissionAreaAddress,
+    // which the kernel reads in place) or any memory of the process's.
+    uint32_t capacity = 0;
+    cokernel::abi::SubmissionEntry* entries = nullptr;
+};
+
+// The bits of UserInterruptContext::deferred.
+constexpr uint32_t DeferredDrain = 1;
+constexpr uint32_t BatchWaiting = 2;
+constexpr uint32_t BatchFresh = 4;
+
 // What the user-interrupt handler works on: uscratch holds its address (docs/user-interrupts.md).
 struct UserInterruptContext {
     ExecutorState* executor = nullptr;
     cokernel::abi::CompletionRing* ring = nullptr;
-    // Set when the handler found the executor's lock held (perhaps by the very code it interrupted):
-    // the poll loop drains at its next step instead.
+    // Work left to the poll loop's next step between two coroutines (the runtime's hart-yield hook
+    // looks at this one word, zero in the common case, and then calls completion_poll):
+    // DeferredDrain when the handler found the executor's lock held (perhaps by the very code it
+    // interrupted), BatchWaiting while the batch holds calls, BatchFresh when the coroutine that just
+    // suspended added one (the batch is submitted at the first step after a coroutine that added none).
     std::atomic<uint32_t> deferred{0};
     // Called by the handler after it has delivered results (no lock held): wakes idle poll threads.
     void (*after_delivery)(void* argument, uint32_t delivered) = nullptr;
     void* after_delivery_argument = nullptr;
     // Counters, for tests and measurements.
     std::atomic<uint64_t> interrupts{0}; // handler runs
-    std::atomic<uint64_t> delivered{0};  // results handed out (handler and poll loops)
+    std::atomic<uint64_t> delivered{0};  // results handed out (handler, poll loops, arm steps, batches)
     std::atomic<uint64_t> stale{0};      // entries ignored: no coroutine waiting for them
     std::atomic<uint64_t> drained_after_submission{0}; // of `delivered`: by the arm step's drain
+    std::atomic<uint64_t> completed_inline{0}; // of `delivered`: ended in their own submission, from a1
+    // Where the arm step collects calls for batched submission (with executor->completions == this),
+    // or null: each call is its own ecall.
+    SubmissionBatch* batch = nullptr;
+    std::atomic<uint64_t> batches{0};        // async_submit_batch calls made
+    std::atomic<uint64_t> batched_calls{0};  // calls submitted in them
 };
 
 // The body of the user-interrupt handler (vdso/user_interrupt_entry.S saves and restores the
@@ -81,13 +110,31 @@ struct UserInterruptContext {
 // completions into the ring.
 void user_interrupt_handler(UserInterruptContext& context);
 
-// The poll loop's part: drains if the ring has entries or a handler deferred. Returns what it
-// delivered (0 when there was nothing). Calls async_flush while completions are held.
+// The poll loop's part: drains if the ring has entries or a handler deferred, and submits the batch
+// if the coroutine that just suspended added nothing to it. Returns what it delivered (0 when there
+// was nothing). Calls async_flush while completions are held.
 uint32_t completion_poll(UserInterruptContext& context);
 
 // The arm step's drain, right after its submission returned (abi::AsyncDrainsAfterReturnBit): the
 // kernel raised no interrupt for what it posted during that system call, so it is taken here.
 // completion_poll, then the wake-up of idle poll threads if anything was delivered.
 void drain_after_submission(UserInterruptContext& context);
+
+// Whether context.batch holds calls to submit (a relaxed peek, no lock).
+inline bool batch_pending(const UserInterruptContext& context) {
+    return context.batch != nullptr && __atomic_load_n(&context.batch->count, __ATOMIC_RELAXED) != 0;
+}
+
+// Submits the batch's calls with one async_submit_batch (unless another thread is submitting it),
+// hands every call that ended in its submission or was refused its result (waking its coroutine),
+// then drains the ring as after any submission. Returns the coroutines woken (by results and by
+// the drain). Called with no executor lock held.
+uint32_t submit_batch(UserInterruptContext& context);
+
+// The poll loop's part: before it runs out of work or yields its hart. True if coroutines were woken.
+inline bool flush_submissions(ExecutorState& state) {
+    UserInterruptContext* const context = state.completions;
+    return context != nullptr && batch_pending(*context) && submit_batch(*context) != 0;
+}
 
 } // namespace vdso

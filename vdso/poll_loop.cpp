@@ -2,6 +2,7 @@
 
 #include <coroutine>
 
+#include "vdso/completion.hpp"
 #include "vdso/executor_fast_path.hpp"
 #include "vdso/executor_locked.hpp"
 
@@ -54,11 +55,17 @@ bool must_yield_hart(ExecutorState& state) {
 
 // Fetch, run, finish: two critical sections (the kernel runs one coroutine per step).
 PollOutcome poll_once(ExecutorState& state, PollThread* thread) {
-    if (locked::nothing_ready(state, thread)) return PollOutcome::NothingReady; // lock-free peek
+    if (locked::nothing_ready(state, thread)) {  // lock-free peek
+        (void)flush_submissions(state);           // batched calls go to the kernel before it idles
+        return PollOutcome::NothingReady;
+    }
     state.lock.lock();
     const locked::Fetched fetched = locked::fetch(state, thread);
     state.lock.unlock();
-    if (fetched.block == nullptr) return PollOutcome::NothingReady;
+    if (fetched.block == nullptr) {
+        (void)flush_submissions(state);
+        return PollOutcome::NothingReady;
+    }
     run_one(state, *fetched.block, fetched.index);
     count_resumed(thread, 1);
     state.lock.lock();
@@ -117,10 +124,20 @@ struct LoopResult {
 
 } // namespace
 
+// Out of coroutines, or leaving the hart: the calls armed meanwhile go to the kernel in one batch
+// (completion.hpp; the arm step of the last call of a round has usually done it already). What that
+// woke (calls that ended in it, refusals, completions drained after it) runs next. Outside run_loop,
+// whose code stays that of the yield fast path.
 PollOutcome run_until_idle(ExecutorState& state, PollThread* thread, uint64_t* resumed) {
-    const LoopResult result = run_loop(state, thread);
-    count_resumed(thread, result.resumed);
-    if (resumed != nullptr) *resumed += result.resumed;
+    LoopResult result = run_loop(state, thread);
+    uint64_t total = result.resumed;
+    while (result.outcome == PollOutcome::NothingReady && flush_submissions(state)) [[unlikely]] {
+        result = run_loop(state, thread);
+        total += result.resumed;
+    }
+    if (result.outcome == PollOutcome::YieldHart) (void)flush_submissions(state);
+    count_resumed(thread, total);
+    if (resumed != nullptr) *resumed += total;
     return result.outcome;
 }
 

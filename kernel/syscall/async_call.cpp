@@ -101,14 +101,22 @@ void free_slots(AsyncCalls& calls) {
     calls.slot_frames = 0;
 }
 
-// Everything async_setup made (the mapping of the ring goes with the address space).
+void free_submissions(AsyncCalls& calls) {
+    if (calls.submission_frames) (void)mm::frames().free(calls.submissions_physical, calls.submission_frames);
+    calls.submissions = nullptr;
+    calls.submission_frames = 0;
+}
+
+// Everything async_setup made (the mappings of the ring and the area go with the address space).
 void free_calls(AsyncCalls* calls) {
     free_ring(*calls);
+    free_submissions(*calls);
     free_slots(*calls);
     delete calls;
 }
 
 size_t frames_for(size_t bytes) { return (bytes + mm::PageSize - 1) / mm::PageSize; }
+constexpr size_t SubmissionAreaBytes = abi::SubmissionAreaEntries * sizeof(abi::SubmissionEntry);
 
 } // namespace
 
@@ -122,7 +130,8 @@ long async_setup(Thread& thread, uint64_t capacity, uint64_t slot_count) {
     size_t bytes = sizeof(abi::CompletionRing) + capacity * sizeof(abi::CompletionEntry);
     size_t frame_count = frames_for(bytes);
     // The ring and the slots count against the memory limit (docs/reliability.md).
-    if (!within_memory_limit(process, (frame_count + frames_for(slot_count * sizeof(CallSlot))) * mm::PageSize))
+    if (!within_memory_limit(process, (frame_count + frames_for(slot_count * sizeof(CallSlot)) +
+                                       frames_for(SubmissionAreaBytes)) * mm::PageSize))
         return -Errno::NoMemory;
     auto* calls = new (std::nothrow) AsyncCalls;
     if (!calls) return -Errno::NoMemory;
@@ -153,10 +162,28 @@ long async_setup(Thread& thread, uint64_t capacity, uint64_t slot_count) {
         slot->next = calls->free_slots;
         calls->free_slots = slot;
     }
-    // Mapped into the page table only, not as a region: munmap and mmap cannot reach it, and
-    // AddressSpace::destroy leaves its frames to release_async_calls.
+    // The submission area: zeroed frames, read in place by async_submit_batch.
+    calls->submission_frames = frames_for(SubmissionAreaBytes);
+    auto submissions = mm::frames().allocate_contiguous(calls->submission_frames);
+    if (!submissions) {
+        calls->submission_frames = 0;
+        free_calls(calls);
+        return -Errno::NoMemory;
+    }
+    calls->submissions_physical = *submissions;
+    calls->submissions = mm::physical_map().to_virtual<abi::SubmissionEntry>(*submissions);
+    __builtin_memset(calls->submissions, 0, calls->submission_frames * mm::PageSize);
+    // Mapped into the page table only, not as regions: munmap and mmap cannot reach them, and
+    // AddressSpace::destroy leaves their frames to release_async_calls.
     if (!process.address_space.page_table().map(abi::UserCompletionRingAddress, *physical, frame_count * mm::PageSize,
                                                  mm::pte::Read | mm::pte::Write | mm::pte::User)) {
+        free_calls(calls);
+        return -Errno::NoMemory;
+    }
+    if (!process.address_space.page_table().map(abi::UserSubmissionAreaAddress, *submissions,
+                                                 calls->submission_frames * mm::PageSize,
+                                                 mm::pte::Read | mm::pte::Write | mm::pte::User)) {
+        (void)process.address_space.page_table().unmap(abi::UserCompletionRingAddress, frame_count * mm::PageSize);
         free_calls(calls);
         return -Errno::NoMemory;
     }
@@ -171,7 +198,7 @@ long async_setup(Thread& thread, uint64_t capacity, uint64_t slot_count) {
 }
 
 long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* registers, uint64_t token,
-                       uint32_t named_priority) {
+                       long* inline_result, uint32_t named_priority) {
     Process& process = *thread.process;
     AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
     if (!calls) return -Errno::NoDeviceOrAddress;
@@ -196,6 +223,8 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     slot->token = token;
     slot->result = 0;
     slot->named_priority = static_cast<uint8_t>(named_priority);
+    slot->inline_completion = nullptr;  // set below for a first run on this thread only
+    InlineCompletion inline_completion;
     CallMemory memory{slot->frame, sizeof(slot->frame)};
     CallArguments arguments;
     for (size_t i = 0; i < 6; ++i) arguments.value[i] = registers[i];
@@ -218,16 +247,51 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
         return handed;  // refused: no connection thread could be had
     }
     process.holds.fetch_add(1, std::memory_order_relaxed);  // the calling thread holds it too: never the first
+    // Only a call that starts on this thread may end in its submission (the connection thread's call
+    // above posts to the ring: inline_completion lives on this stack).
+    if (inline_result != nullptr) slot->inline_completion = &inline_completion;
     // The first run, on this thread: the handler checks its arguments here. It ends (and posts its
     // completion) or moves to the work executor at its first wait; either way the frame is not
-    // this function's any more.
+    // this function's any more, nor the slot (after the move WaitOn cleared slot->inline_completion
+    // first, so only a call that ended right here wrote inline_completion).
     frame.resume();
+    if (inline_completion.ended) {
+        *inline_result = inline_completion.result;
+        return abi::AsyncCompletedInline;
+    }
     return 0;
 }
+
+namespace {
+
+// A call that ended in its first run, for a submitter that takes the result in registers: the slot
+// is freed without posting anything (complete_async_call's other half).
+void complete_inline(AsyncCalls& calls, CallSlot& slot) {
+    InlineCompletion& here = *slot.inline_completion;
+    slot.inline_completion = nullptr;
+    here.result = slot.result;
+    here.ended = true;
+    {
+        ScopedLock guard(calls.lock);
+        slot.next = calls.free_slots;
+        calls.free_slots = &slot;
+        --calls.in_flight;
+        __atomic_store_n(&calls.ring->in_flight, calls.in_flight, __ATOMIC_RELAXED);
+    }
+    unreserve_executor_block(calls);
+}
+
+} // namespace
 
 void complete_async_call(CallSlot& slot) {
     Process& process = *slot.process;
     AsyncCalls& calls = *process.async;
+    if (slot.inline_completion != nullptr) {
+        // Ended in its submission, which takes the result in registers: no ring entry, no interrupt.
+        complete_inline(calls, slot);
+        drop_process_hold(process);  // never the last: the submitting thread holds the process
+        return;
+    }
     {
         ScopedLock guard(calls.lock);
         if (!post_locked(calls, slot)) {
@@ -247,6 +311,70 @@ void complete_async_call(CallSlot& slot) {
     // program order on this hart) is seen by that drain, so no completion waits for an interrupt.
     if (!process.exit_requested.load() && !drained_on_return(process)) (void)raise_user_interrupt(process);
     drop_process_hold(process);
+}
+
+namespace {
+
+// One entry of a batch: what its own asynchronous ecall would have returned.
+long submit_one(Thread& thread, const abi::SubmissionEntry& entry, long* inline_result,
+                CallHandler (*handler_of)(uint64_t number)) {
+    const uint64_t number = static_cast<uint64_t>(entry.number);
+    CallHandler handler = number < abi::AsyncCallBit ? handler_of(number) : nullptr;
+    if (!handler) return -Errno::NoSystemCall;
+    return submit_async_call(thread, handler, entry.arguments, entry.token, inline_result);
+}
+
+} // namespace
+
+long async_submit_batch(Thread& thread, uint64_t entries, uint64_t count, uint64_t flags,
+                        CallHandler (*handler_of)(uint64_t number)) {
+    constexpr uint64_t KnownFlags = abi::AsyncDrainsAfterReturnBit | abi::AsyncResultInRegistersBit;
+    if ((flags & ~KnownFlags) != 0 || count > abi::MaxSubmissionBatch) return -Errno::Invalid;
+    if (count == 0) return 0;
+    if (!__atomic_load_n(&thread.process->async, __ATOMIC_ACQUIRE)) return -Errno::NoDeviceOrAddress;
+    // Completions posted during this call are drained on its return, as for one submission's.
+    const bool result_in_registers = (flags & abi::AsyncResultInRegistersBit) != 0;
+    if (entries == abi::UserSubmissionAreaAddress && count <= abi::SubmissionAreaEntries) {
+        // The submission area: in place, through the kernel's own view of its frames. The process
+        // may change an entry meanwhile: each is read once, into a copy, before it is used.
+        AsyncCalls& calls = *thread.process->async;
+        thread.drains_completions = (flags & abi::AsyncDrainsAfterReturnBit) != 0;
+        for (uint64_t i = 0; i < count; ++i) {
+            abi::SubmissionEntry entry;
+            __builtin_memcpy(&entry, &calls.submissions[i], sizeof entry);
+            asm volatile("" ::: "memory"); // the copy is made here, not re-read from the area later
+            long result = 0;
+            const long status = submit_one(thread, entry, result_in_registers ? &result : nullptr, handler_of);
+            calls.submissions[i].status = status;
+            calls.submissions[i].result = status == abi::AsyncCompletedInline ? result : 0;
+        }
+        return static_cast<long>(count);
+    }
+    const AddressSpace& space = thread.process->address_space;
+    const uint64_t bytes = count * sizeof(abi::SubmissionEntry);
+    // Checked once, read and write, before anything is submitted: a status is not lost because the
+    // array turned out to be read-only (only the process's own munmap meanwhile could still lose one).
+    if (entries % alignof(abi::SubmissionEntry) != 0 || !space.check_user_range(entries, bytes, Access::Read) ||
+        !space.check_user_range(entries, bytes, Access::Write))
+        return -Errno::Fault;
+    thread.drains_completions = (flags & abi::AsyncDrainsAfterReturnBit) != 0;
+    // In chunks: one copy in and one copy out per chunk, on the kernel stack.
+    constexpr uint64_t Chunk = 16;
+    abi::SubmissionEntry chunk[Chunk];
+    for (uint64_t done = 0; done < count;) {
+        const uint64_t n = count - done < Chunk ? count - done : Chunk;
+        const uint64_t address = entries + done * sizeof(abi::SubmissionEntry);
+        if (!space.copy_from_user(chunk, address, n * sizeof(abi::SubmissionEntry))) return -Errno::Fault;
+        for (uint64_t i = 0; i < n; ++i) {
+            abi::SubmissionEntry& entry = chunk[i];
+            long result = 0;
+            entry.status = submit_one(thread, entry, result_in_registers ? &result : nullptr, handler_of);
+            entry.result = entry.status == abi::AsyncCompletedInline ? result : 0;
+        }
+        if (!space.copy_to_user(address, chunk, n * sizeof(abi::SubmissionEntry))) return -Errno::Fault;
+        done += n;
+    }
+    return static_cast<long>(count);
 }
 
 long async_flush(Thread& thread) {
@@ -276,7 +404,7 @@ void release_async_calls(Process& process) {
 
 uint64_t async_memory_bytes(const Process& process) {
     const AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
-    return calls ? (calls->ring_frames + calls->slot_frames) * mm::PageSize : 0;
+    return calls ? (calls->ring_frames + calls->submission_frames + calls->slot_frames) * mm::PageSize : 0;
 }
 
 uint32_t async_calls_in_flight(Process& process) {

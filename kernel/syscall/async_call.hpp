@@ -26,6 +26,13 @@
 
 namespace kernel::proc {
 
+// Where a submission with abi::AsyncResultInRegistersBit finds the completion of a call that ended
+// in its first run (on the calling thread, inside submit_async_call): in submit_async_call's frame.
+struct InlineCompletion {
+    bool ended = false;
+    long result = 0;
+};
+
 struct CallSlot {
     CallSlot* next = nullptr;   // free list or held list
     Process* process = nullptr;
@@ -34,6 +41,10 @@ struct CallSlot {
     // The waiter's priority as the submission named it (plus one; 0: none), clamped by call_priority
     // only when it matters: at the call's first wait, or its hand-over to a kernel thread.
     uint8_t named_priority = 0;
+    // Set by submit_async_call for the call's first run when the submitter takes an inline
+    // completion in registers; cleared by WaitOn before the call moves to the work executor. While it
+    // is set, complete_async_call writes the result there instead of into the ring.
+    InlineCompletion* inline_completion = nullptr;
     alignas(16) unsigned char frame[CallFrameBytes];
 };
 
@@ -52,6 +63,10 @@ struct AsyncCalls {
     uint32_t overflows = 0;
     uint32_t held = 0;
     uint32_t slot_count = 0;
+    // The submission area (abi::UserSubmissionAreaAddress), frames of the kernel's like the ring.
+    cokernel::abi::SubmissionEntry* submissions = nullptr;  // the kernel's view (direct map)
+    uint64_t submissions_physical = 0;
+    size_t submission_frames = 0;
     CallSlot* slots = nullptr;      // slot_count of them, in frames of their own (slot_frames)
     uint64_t slots_physical = 0;
     size_t slot_frames = 0;
@@ -77,11 +92,23 @@ long async_setup(Thread& thread, uint64_t capacity, uint64_t calls);
 
 // The asynchronous form of a call served by `handler`: a slot, the frame in it, and a first run on
 // the calling thread (or, for a socket of the thread model, a hand-over to its connection thread).
+// Returns 0 (accepted: a completion will follow in the ring) or a negated errno (refused: none will).
+// With `inline_result` (abi::AsyncResultInRegistersBit), a call that ends in that first run returns
+// abi::AsyncCompletedInline and its result in *inline_result, and nothing goes into the ring for it.
 // `named_priority` is the waiting coroutine's priority plus one as the submission named it (0: none;
-// abi::AsyncPriorityShift). Returns 0 (accepted: a completion will follow) or a negated errno
-// (refused: none will).
+// abi::AsyncPriorityShift).
 long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* registers, uint64_t token,
-                       uint32_t named_priority = 0);
+                       long* inline_result = nullptr, uint32_t named_priority = 0);
+
+// async_submit_batch(entries, count, flags): the asynchronous calls of `count` abi::SubmissionEntry
+// records at user address `entries`, each exactly as if submitted by its own ecall (flags: the
+// AsyncDrainsAfterReturnBit and AsyncResultInRegistersBit of such an ecall), in order; each entry's
+// status (and result) is written back. Returns `count`, or -EINVAL for bad flags or a count above
+// abi::MaxSubmissionBatch, -EFAULT when the array is not readable and writable user memory (then
+// nothing is submitted), -ENXIO without async_setup. `handler_of` gives the asynchronous handler of a
+// number (null: -ENOSYS in that entry).
+long async_submit_batch(Thread& thread, uint64_t entries, uint64_t count, uint64_t flags,
+                        CallHandler (*handler_of)(uint64_t number));
 
 // async_flush(): moves held completions into the ring while it has room. Returns how many moved.
 long async_flush(Thread& thread);

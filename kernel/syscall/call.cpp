@@ -79,6 +79,7 @@ bool WaitOn::await_suspend(Call::Handle frame) noexcept {
         // (what changed once the lock was dropped is not missed). It may run on another hart before
         // this function has returned: nothing of the frame is touched after the spawn.
         queue_.lock.unlock();
+        promise.slot->inline_completion = nullptr; // its completion goes to the ring from now on
         uint8_t priority = call_priority(*promise.slot->process, promise.slot->named_priority);
         if (!spawn_kernel_work(frame.address(), &promise, work_priority(priority), &promise.self))
             panic("async system call: the work executor is full although every call reserves its slot");

@@ -105,15 +105,23 @@ long dispatch_syscall(riscv::TrapFrame& frame) {
         // The asynchronous form: the same call with the bit added and a token in a6. With
         // AsyncDrainsAfterReturnBit the submitter looks at the ring as soon as the ecall returns:
         // until this trap's kernel calls have run, completions for its process raise nothing.
+        // With AsyncResultInRegistersBit a call that ends in its submission returns
+        // AsyncCompletedInline and its result in a1, and posts nothing.
         thread.drains_completions = (number & cokernel::abi::AsyncDrainsAfterReturnBit) != 0;
+        const bool result_in_registers = (number & cokernel::abi::AsyncResultInRegistersBit) != 0;
         // The waiting coroutine's priority, if the submitter named it (clamped by submit_async_call).
         uint32_t named_priority = static_cast<uint32_t>((number & cokernel::abi::AsyncPriorityMask) >>
                                                         cokernel::abi::AsyncPriorityShift);
         Entry entry = table.find(number & ~static_cast<uint64_t>(cokernel::abi::AsyncCallBit |
                                                                  cokernel::abi::AsyncDrainsAfterReturnBit |
+                                                                 cokernel::abi::AsyncResultInRegistersBit |
                                                                  cokernel::abi::AsyncPriorityMask));
         if (!entry.coroutine) return -Errno::NoSystemCall;
-        return submit_async_call(thread, entry.coroutine, arguments, frame.regs[16], named_priority);
+        long inline_result = 0;
+        const long status = submit_async_call(thread, entry.coroutine, arguments, frame.regs[16],
+                                              result_in_registers ? &inline_result : nullptr, named_priority);
+        if (status == cokernel::abi::AsyncCompletedInline) frame.regs[11] = static_cast<uint64_t>(inline_result);
+        return status;
     }
     Entry entry = table.find(number);
     if (entry.plain) return entry.plain(thread, arguments);
@@ -123,5 +131,8 @@ long dispatch_syscall(riscv::TrapFrame& frame) {
 
 long sys_async_setup(Thread& thread, SyscallArguments a) { return async_setup(thread, a[0], a[1]); }
 long sys_async_flush(Thread& thread, SyscallArguments) { return async_flush(thread); }
+long sys_async_submit_batch(Thread& thread, SyscallArguments a) {
+    return async_submit_batch(thread, a[0], a[1], a[2], [](uint64_t number) { return table.find(number).coroutine; });
+}
 
 } // namespace kernel::proc

@@ -110,6 +110,7 @@ long sys_should_yield(Thread& thread, SyscallArguments arguments);
 long sys_priority_slot(Thread& thread, SyscallArguments arguments);
 long sys_async_setup(Thread& thread, SyscallArguments arguments);
 long sys_async_flush(Thread& thread, SyscallArguments arguments);
+long sys_async_submit_batch(Thread& thread, SyscallArguments arguments);
 // kernel/proc/memory_limit.cpp
 long sys_set_memory_limit(Thread& thread, SyscallArguments arguments);
 long sys_memory_usage(Thread& thread, SyscallArguments arguments);

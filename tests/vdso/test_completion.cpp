@@ -30,6 +30,12 @@ struct FakeKernel {
     std::vector<abi::CompletionEntry> post_during_submission;
     bool post_own_completion = false;           // also post {token, own_result} during each submission
     long own_result = 0;
+    // The call ends in its submission and its result comes back in a1 (abi::AsyncResultInRegistersBit).
+    bool complete_inline = false;
+    long inline_result = 0;
+    // async_submit_batch: the size of each batch; entries whose number is bad_number get -ENOSYS.
+    std::vector<uint64_t> batch_sizes;
+    long bad_number = -1;
 };
 FakeKernel* fake_kernel = nullptr;
 
@@ -51,7 +57,7 @@ struct Ring {
 
 } // namespace
 
-extern "C" long cokernel_host_system_call(long number, const uint64_t*, uint64_t token) {
+extern "C" long cokernel_host_system_call(long number, const uint64_t* arguments, uint64_t token, long* second) {
     if (number == abi::AsyncFlush) {
         ++fake_kernel->flushes;
         long moved = 0;
@@ -65,6 +71,26 @@ extern "C" long cokernel_host_system_call(long number, const uint64_t*, uint64_t
         }
         return moved;
     }
+    if (number == abi::AsyncSubmitBatch) {
+        auto* entries = reinterpret_cast<abi::SubmissionEntry*>(arguments[0]);
+        const uint64_t count = arguments[1];
+        REQUIRE((arguments[2] & abi::AsyncResultInRegistersBit) != 0);
+        fake_kernel->batch_sizes.push_back(count);
+        for (uint64_t i = 0; i < count; ++i) {
+            abi::SubmissionEntry& entry = entries[i];
+            fake_kernel->tokens.push_back(entry.token);
+            fake_kernel->numbers.push_back(entry.number);
+            if (entry.number == fake_kernel->bad_number) {
+                entry.status = -38; // -ENOSYS
+            } else if (fake_kernel->complete_inline && fake_kernel->answer == 0) {
+                entry.status = abi::AsyncCompletedInline;
+                entry.result = fake_kernel->inline_result + static_cast<long>(i);
+            } else {
+                entry.status = fake_kernel->answer;
+            }
+        }
+        return static_cast<long>(count);
+    }
     REQUIRE((number & abi::AsyncCallBit) != 0);
     fake_kernel->tokens.push_back(token);
     fake_kernel->numbers.push_back(number);
@@ -77,6 +103,11 @@ extern "C" long cokernel_host_system_call(long number, const uint64_t*, uint64_t
     for (const abi::CompletionEntry& entry : fake_kernel->post_during_submission) post(entry);
     fake_kernel->post_during_submission.clear();
     if (fake_kernel->post_own_completion && fake_kernel->answer == 0) post({token, fake_kernel->own_result});
+    if (fake_kernel->complete_inline && fake_kernel->answer == 0) {
+        REQUIRE((number & abi::AsyncResultInRegistersBit) != 0);
+        *second = fake_kernel->inline_result;
+        return abi::AsyncCompletedInline;
+    }
     return fake_kernel->answer;
 }
 
@@ -94,9 +125,9 @@ struct AwaitCall {
     long await_resume() const noexcept { return call.result; }
 };
 
-vdso::Task<> awaiting(vdso::ExecutorState&, long* result) {
+vdso::Task<> awaiting(vdso::ExecutorState&, long* result, long number = 63) {
     AwaitCall awaiter;
-    awaiter.call.number = 63;
+    awaiter.call.number = number;
     *result = co_await awaiter;
 }
 
@@ -317,5 +348,197 @@ TEST_CASE("completions: the arm step drains what its submission posted", "[vdso]
     CHECK(refused == -11);
     CHECK(second_waiting == 9);
     CHECK(context.drained_after_submission.load() == 4);
+    CHECK(executor.invariants());
+}
+
+namespace {
+vdso::Task<> looping(vdso::ExecutorState&, int* count, int who, std::vector<int>* order) {
+    for (int i = 0; i < 3; ++i) {
+        AwaitCall awaiter;
+        awaiter.call.number = 63;
+        (void)co_await awaiter;
+        ++*count;
+        order->push_back(who);
+    }
+}
+} // namespace
+
+// abi::AsyncResultInRegistersBit: a call that ends in its own submission comes back in registers; the
+// arm step hands the result over and the coroutine goes on as after a yield (no ring entry, no drain
+// for it), with or without a ring of the executor's, while what else the kernel posted during the
+// submission is still drained.
+TEST_CASE("completions: the arm step takes its own call's completion from the registers", "[vdso][completion]") {
+    World world(4);
+    auto& executor = world.executor;
+    auto& fake = world.fake;
+    vdso::UserInterruptContext& context = world.context;
+    fake.complete_inline = true;
+
+    for (const bool own_ring : {false, true}) {
+        executor.state.completions = own_ring ? &context : nullptr;
+        fake.inline_result = own_ring ? 21 : 12;
+        long result = 0;
+        auto handle = vdso::spawn(executor.state, awaiting(executor.state, &result), 10);
+        REQUIRE(handle);
+        executor.run();
+        CHECK((fake.numbers.back() & abi::AsyncResultInRegistersBit) != 0);
+        CHECK(result == fake.inline_result);
+        CHECK(handle->done());
+        // Counted only with a ring of the executor's (the context is its).
+        CHECK(context.completed_inline.load() == (own_ring ? 1u : 0u));
+        CHECK(context.delivered.load() == (own_ring ? 1u : 0u));
+        CHECK(context.drained_after_submission.load() == 0);
+        CHECK(context.interrupts.load() == 0);
+    }
+
+    // Another coroutine's completion posted during the submission is drained by the same arm step; a
+    // forged entry carrying the submitter's own ID is stale (its wait is over), the registers' result
+    // stands.
+    fake.complete_inline = false;
+    long waiting_result = 0;
+    auto waiting = vdso::spawn(executor.state, awaiting(executor.state, &waiting_result), 10);
+    REQUIRE(waiting);
+    executor.run();
+    CHECK(*vdso::executor_state_of(executor.state, waiting->id()) == vdso::CoroutineState::Pending);
+    fake.complete_inline = true;
+    fake.inline_result = 5;
+    fake.post_own_completion = true; // the forgery: {own token, 66}
+    fake.own_result = 66;
+    long result = 0;
+    auto submitter = vdso::spawn(executor.state, awaiting(executor.state, &result), 10);
+    REQUIRE(submitter);
+    fake.post_during_submission.push_back({waiting->id().value, 7});
+    executor.run();
+    CHECK(result == 5);
+    CHECK(waiting_result == 7);
+    CHECK(waiting->done());
+    CHECK(submitter->done());
+    CHECK(context.completed_inline.load() == 2);
+    CHECK(context.delivered.load() == 3); // the two in registers, the waiting one's by the drain
+    CHECK(context.drained_after_submission.load() == 1);
+    CHECK(context.stale.load() == 1);
+    CHECK(world.ring.header()->head == world.ring.header()->tail);
+
+    // A coroutine that loops on inline completions yields to its equals in between, as with yield_now.
+    fake.post_own_completion = false;
+    int rounds[2] = {};
+    std::vector<int> order;
+    auto a = vdso::spawn(executor.state, looping(executor.state, &rounds[0], 0, &order), 10);
+    auto b = vdso::spawn(executor.state, looping(executor.state, &rounds[1], 1, &order), 10);
+    REQUIRE(a);
+    REQUIRE(b);
+    executor.run();
+    CHECK(rounds[0] == 3);
+    CHECK(rounds[1] == 3);
+    CHECK(order == std::vector<int>{0, 1, 0, 1, 0, 1});
+    CHECK(executor.invariants());
+}
+
+namespace {
+vdso::Task<> yield_until(vdso::ExecutorState&, const bool* flag, int* turns) {
+    while (!*flag) {
+        ++*turns;
+        co_await vdso::yield_now();
+    }
+}
+} // namespace
+
+// Batched submission: calls armed while other coroutines are ready wait in the batch; the arm step
+// of the last one submits them all with one async_submit_batch; each entry's status comes back:
+// ended inline (the result), refused (-ENOSYS for a bad number), or accepted (the ring brings it).
+TEST_CASE("completions: calls armed in one round go to the kernel in one batch", "[vdso][completion]") {
+    World world(8);
+    auto& executor = world.executor;
+    auto& fake = world.fake;
+    vdso::UserInterruptContext& context = world.context;
+    abi::SubmissionEntry area[8];
+    vdso::SubmissionBatch batch;
+    batch.entries = area;
+    batch.capacity = 8;
+    context.batch = &batch;
+    executor.state.completions = &context;
+    constexpr int Count = 6;
+
+    // All end inline, one has a bad number.
+    fake.complete_inline = true;
+    fake.inline_result = 100;
+    fake.bad_number = 99;
+    long results[Count] = {};
+    vdso::JoinHandle<void> handles[Count];
+    for (int i = 0; i < Count; ++i) {
+        auto handle = vdso::spawn(executor.state, awaiting(executor.state, &results[i], i == 2 ? 99 : 63), 10);
+        REQUIRE(handle);
+        handles[i] = std::move(*handle);
+    }
+    executor.run();
+    REQUIRE(fake.batch_sizes == std::vector<uint64_t>{Count});
+    for (int i = 0; i < Count; ++i) {
+        CHECK(handles[i].done());
+        CHECK(results[i] == (i == 2 ? -38 : 100 + i));
+    }
+    CHECK(context.delivered.load() == Count);
+    CHECK(context.batched_calls.load() == Count);
+    CHECK(batch.count == 0);
+    CHECK(context.deferred.load() == 0);
+
+    // All accepted: they wait; the ring brings the results (in another order), once each.
+    fake.complete_inline = false;
+    fake.tokens.clear();
+    for (int i = 0; i < Count; ++i) {
+        auto handle = vdso::spawn(executor.state, awaiting(executor.state, &results[i]), 10);
+        REQUIRE(handle);
+        handles[i] = std::move(*handle);
+    }
+    executor.run();
+    REQUIRE(fake.batch_sizes.size() == 2);
+    CHECK(fake.batch_sizes[1] == Count);
+    REQUIRE(fake.tokens.size() == Count);
+    for (int i = 0; i < Count; ++i) CHECK_FALSE(handles[i].done());
+    for (int i = Count; i-- > 0;) world.ring.post(fake.tokens[i], 200 + i);
+    CHECK(vdso::completion_poll(context) == Count);
+    executor.run();
+    for (int i = 0; i < Count; ++i) {
+        CHECK(handles[i].done());
+        CHECK(results[i] == 200 + i);
+    }
+
+    // A lone call (nothing else ready) is submitted directly, not batched.
+    fake.complete_inline = true;
+    fake.inline_result = 7;
+    long lone = 0;
+    auto single = vdso::spawn(executor.state, awaiting(executor.state, &lone), 10);
+    REQUIRE(single);
+    executor.run();
+    CHECK(fake.batch_sizes.size() == 2);
+    CHECK(lone == 7);
+
+    // A call armed while a coroutine yields in a loop: the batch is submitted at the first step after
+    // a coroutine that added nothing to it (the runtime's hart-yield hook calls completion_poll), so
+    // the yielder cannot hold it back.
+    bool stop = false;
+    int turns = 0;
+    auto yielder = vdso::spawn(executor.state, yield_until(executor.state, &stop, &turns), 10);
+    long held_back = 0;
+    auto caller = vdso::spawn(executor.state, awaiting(executor.state, &held_back), 10);
+    REQUIRE(yielder);
+    REQUIRE(caller);
+    vdso::FetchedCoroutine ran = vdso::executor_fetch(executor.state, nullptr); // the yielder
+    std::coroutine_handle<>::from_address(ran.block->resume_address).resume();
+    vdso::executor_finish(executor.state, nullptr, ran);
+    CHECK(vdso::completion_poll(context) == 0);
+    CHECK(turns == 1);
+    // The caller arms with the yielder ready: batched.
+    CHECK(vdso::poll_once(executor.state, nullptr) == vdso::PollOutcome::Ran);
+    CHECK(batch.count == 1);
+    CHECK(vdso::completion_poll(context) == 0); // right after the coroutine that added it: kept
+    CHECK(batch.count == 1);
+    CHECK(vdso::poll_once(executor.state, nullptr) == vdso::PollOutcome::Ran); // the yielder again
+    CHECK(vdso::completion_poll(context) == 1); // submitted now, and the caller woken
+    CHECK(fake.batch_sizes.size() == 3);
+    stop = true;
+    executor.run();
+    CHECK(caller->done());
+    CHECK(held_back == 7);
+    CHECK(yielder->done());
     CHECK(executor.invariants());
 }

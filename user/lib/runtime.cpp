@@ -181,6 +181,14 @@ Runtime* create_runtime() {
     // The arm step drains the ring after each submission, so the kernel raises no interrupt for
     // completions posted during it (docs/async-syscalls.md, "When no interrupt is raised").
     if (runtime->completion_ring != nullptr) runtime->completions = &runtime->interrupts;
+    // Several calls armed in one round of the poll loop go to the kernel in one async_submit_batch
+    // (docs/async-syscalls.md, "Batched submission"), if the program asks for it.
+    if (runtime->completion_ring != nullptr && &batched_submission != nullptr && batched_submission) {
+        runtime->submission_batch.entries =
+            reinterpret_cast<cokernel::abi::SubmissionEntry*>(cokernel::abi::UserSubmissionAreaAddress);
+        runtime->submission_batch.capacity = cokernel::abi::SubmissionAreaEntries;
+        runtime->interrupts.batch = &runtime->submission_batch;
+    }
     return runtime;
 }
 

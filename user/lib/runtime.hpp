@@ -89,6 +89,7 @@ struct Runtime : vdso::ExecutorState {
     long priority_slot = -1;  // this process's entry in priority_table (priority_slot system call)
     const vdso::GlobalPriorityTable* mapped_priority_table = nullptr; // priority_table, if usable
     const vdso::ProcessPriority* own_priority = nullptr;              // its entry priority_slot
+    vdso::SubmissionBatch submission_batch; // interrupts.batch: armed calls submitted together
 };
 
 // A program may choose its completion ring's capacity (a power of two up to 1024) by defining
@@ -100,6 +101,10 @@ struct Runtime : vdso::ExecutorState {
 // Likewise its most live coroutines (ControlBlockCount otherwise; the frame pool is twice as many
 // blocks): bin/tcpserver has up to three per connection.
 [[gnu::weak]] extern const uint32_t control_block_count;
+// A program that defines this true has calls armed in one round of the poll loop submitted together
+// (docs/async-syscalls.md, "Batched submission"). Off by default: measured, it does not pay yet
+// (docs/performance.md).
+[[gnu::weak]] extern const bool batched_submission;
 
 // A program that drives the user-interrupt CSRs itself (bin/uintrtest) defines this as false: the
 // runtime then does not install its handler, and completions are found only by the poll threads

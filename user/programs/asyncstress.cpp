@@ -25,6 +25,9 @@
 namespace user {
 extern const uint32_t completion_ring_capacity = 16;
 extern const uint32_t async_calls_in_flight_limit = 1024;
+// Batched submission on (off by default): the same counts must hold with calls submitted in batches
+// by four poll threads at once (docs/async-syscalls.md, "Batched submission").
+extern const bool batched_submission = true;
 } // namespace user
 
 using user::Runtime;
@@ -117,10 +120,13 @@ Task<int> child(Runtime& runtime) {
            static_cast<long>(runtime.interrupts.stale.load() - stale_before), 0);
     expect(user::async_calls_in_flight(runtime) == 0, "nothing left in flight", user::async_calls_in_flight(runtime), 0);
     expect(runtime.completion_ring->held == 0, "nothing left held", runtime.completion_ring->held, 0);
+    expect(runtime.submission_batch.count == 0, "nothing left in the batch", runtime.submission_batch.count, 0);
     user::println("asyncstress child: {} calls ({} in flight at once) on {} poll threads: {} by the arm step's drain, "
-                  "{} user interrupts, {} ring overflows",
+                  "{} in registers, {} in {} batches, {} user interrupts, {} ring overflows",
                   calls, in_flight, runtime.thread_count.load(), runtime.interrupts.drained_after_submission.load(),
-                  runtime.interrupts.interrupts.load(), runtime.completion_ring->overflows);
+                  runtime.interrupts.completed_inline.load(), runtime.interrupts.batched_calls.load(),
+                  runtime.interrupts.batches.load(), runtime.interrupts.interrupts.load(),
+                  runtime.completion_ring->overflows);
     for (auto& pipe : pipes) {
         user::close(pipe[0]);
         user::close(pipe[1]);

@@ -157,8 +157,11 @@ user::Task<bool> bench_uintr_wake_cross(user::Runtime& runtime, const Settings& 
     for (uint32_t repetition = 0; ok && repetition < settings.repetitions; ++repetition) {
         cross.total = 0;
         for (uint32_t i = 0; ok && i < count; ++i) {
-            // The reader waits in the kernel (it ran up to its submission when this one last yielded).
+            // The reader waits in the kernel (it ran up to its submission when this one last yielded;
+            // its call may have joined the poll loop's batch, which goes to the kernel after this
+            // coroutine's next step: docs/async-syscalls.md, "Batched submission").
             co_await user::yield_now();
+            for (int step = 0; step < 4 && user::async_calls_in_flight(runtime) != 1; ++step) co_await user::yield_now();
             ok = user::async_calls_in_flight(runtime) == 1;
             cross.start = instructions_retired();
             ok = ok && user::write(cross.fds[1], &byte, 1) == 1;
