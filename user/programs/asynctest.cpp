@@ -217,15 +217,20 @@ struct Counts {
 // of the only poll thread's life, each delivered exactly once, with an interrupt exactly when the
 // thread would not look at the ring by itself.
 std::atomic<int> slept{0};
-Task<> sleep_briefly(Runtime&) {
-    cokernel::abi::Timespec delay{0, 5'000'000};
+Task<> sleep_briefly(Runtime&, long nanoseconds) {
+    cokernel::abi::Timespec delay{0, nanoseconds};
     long result = co_await user::async_nanosleep(&delay);
     slept.store(result == 0 ? 1 : -1);
 }
-Task<> spin_until_delivered(Runtime& runtime, uint64_t delivered_before, bool* delivered_while_spinning) {
+// Spins without looking at the ring until a completion is delivered. `started_late`: it was delivered
+// before the spin began (the sleep ended during its own submission, on a slow or loaded host), so
+// this attempt shows nothing about a completion that arrives while the thread computes.
+Task<> spin_until_delivered(Runtime& runtime, uint64_t delivered_before, bool* delivered_while_spinning,
+                            bool* started_late) {
+    *started_late = runtime.interrupts.delivered.load() != delivered_before;
     long count = 0;
     while (runtime.interrupts.delivered.load() == delivered_before && count < 4'000'000'000) ++count;
-    *delivered_while_spinning = runtime.interrupts.delivered.load() != delivered_before;
+    *delivered_while_spinning = !*started_late && runtime.interrupts.delivered.load() != delivered_before;
     co_return;
 }
 Task<> completions_without_interrupts(Runtime& runtime) {
@@ -281,16 +286,26 @@ Task<> completions_without_interrupts(Runtime& runtime) {
     const uint64_t interrupts_other_call = after.interrupts - before.interrupts;
 
     // While it computes in user mode: a sleep ends while the only poll thread spins without looking at
-    // the ring. Only an interrupt can bring it; the spinner sees it delivered before it yields.
-    before = Counts(runtime);
+    // the ring. Only an interrupt can bring it; the spinner sees it delivered before it yields. On a
+    // slow or loaded host the sleep may end before the spinner starts (in its own submission: then no
+    // interrupt is due); such an attempt is repeated with a longer sleep.
     bool delivered_while_spinning = false;
-    auto sleeper = user::spawn(runtime, sleep_briefly(runtime), user::DefaultPriority);
-    auto spinner =
-        user::spawn(runtime, spin_until_delivered(runtime, before.delivered, &delivered_while_spinning), user::DefaultPriority);
-    expect(sleeper.has_value() && spinner.has_value(), "spawn sleeper and spinner");
-    if (sleeper) (void)co_await *sleeper;
-    if (spinner) (void)co_await *spinner;
-    after = Counts(runtime);
+    bool started_late = true;
+    long delay = 5'000'000;
+    int attempts = 0;
+    for (; attempts < 5 && started_late; ++attempts, delay *= 3) {  // 5 ms .. 405 ms
+        slept.store(0);
+        before = Counts(runtime);
+        auto sleeper = user::spawn(runtime, sleep_briefly(runtime, delay), user::DefaultPriority);
+        auto spinner = user::spawn(
+            runtime, spin_until_delivered(runtime, before.delivered, &delivered_while_spinning, &started_late),
+            user::DefaultPriority);
+        expect(sleeper.has_value() && spinner.has_value(), "spawn sleeper and spinner");
+        if (sleeper) (void)co_await *sleeper;
+        if (spinner) (void)co_await *spinner;
+        after = Counts(runtime);
+    }
+    expect(!started_late, "computing: the sleep ended while the thread spun (in one of the attempts)", attempts, 5);
     expect(delivered_while_spinning, "computing: the completion arrived while the thread spun");
     expect(after.interrupts > before.interrupts, "computing: through a user interrupt",
            static_cast<long>(after.interrupts - before.interrupts), 1);
