@@ -609,6 +609,11 @@ Call Socket::send_to(CallMemory&, Process& process, uint64_t buffer, uint64_t le
             if (process.exit_requested.load()) co_return done ? static_cast<long>(done) : -Errno::Interrupted;
             continue;
         }
+        // Having sent some bytes, a connection error found now is the next call's (Linux keeps the
+        // socket's error for it): this call returns the count.
+        if (result < 0 && done && pending_error == 0 &&
+            (result == -Errno::ConnectionReset || result == -Errno::TimedOut))
+            pending_error = result;
         net::unlock();
         if (result < 0) co_return done ? static_cast<long>(done) : result;
         done += static_cast<uint64_t>(result);

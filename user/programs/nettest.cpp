@@ -654,20 +654,32 @@ int run_warm() {
 
 } // namespace
 
+// The mode is the whole first argument ("capped" and "client" share their first letter).
+bool mode_is(int argc, char** argv, const char* mode) {
+    if (argc < 2) return false;
+    const char* given = argv[1];
+    while (*given && *given == *mode) ++given, ++mode;
+    return *given == 0 && *mode == 0;
+}
+
 Task<int> async_main(Runtime& runtime, int argc, char** argv) {
-    if (argc > 1 && argv[1][0] == 'w') co_return run_warm();
-    if (argc > 2 && argv[1][0] == 'h') co_return run_hold(static_cast<uint16_t>(user::parse_decimal(argv[2])));
-    if (argc > 1 && argv[1][0] == 'l') {
+    if (mode_is(argc, argv, "warm")) co_return run_warm();
+    if (argc > 2 && mode_is(argc, argv, "hold")) co_return run_hold(static_cast<uint16_t>(user::parse_decimal(argv[2])));
+    if (mode_is(argc, argv, "limited")) {
         auto ran = co_await run_limited(runtime);
         co_return ran ? *ran : 1;
     }
-    if (argc > 2 && (argv[1][0] == 'p' || argv[1][0] == 'c')) {
+    if (argc > 2 && (mode_is(argc, argv, "priority") || mode_is(argc, argv, "capped"))) {
         long harts = user::parse_decimal(argv[2]);
-        auto ran = argv[1][0] == 'p' ? co_await priority_tests(runtime, harts) : co_await run_capped(runtime, harts);
+        auto ran = mode_is(argc, argv, "priority") ? co_await priority_tests(runtime, harts) : co_await run_capped(runtime, harts);
         co_return ran ? *ran : 1;
     }
-    if (argc > 4 && argv[1][0] == 'c')
+    if (argc > 4 && mode_is(argc, argv, "client"))
         co_return run_client(argv[2], static_cast<uint16_t>(user::parse_decimal(argv[3])), user::parse_decimal(argv[4]));
+    if (argc > 1) {
+        user::println("usage: nettest [warm | hold PORT | limited | priority HARTS | capped HARTS | client A.B.C.D PORT BYTES]");
+        co_return 2;
+    }
 
     co_await refused(runtime);
     co_await bad_pointers(runtime);
