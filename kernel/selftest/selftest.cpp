@@ -26,6 +26,7 @@ constexpr SelfTest Tests[] = {
     {"uintr", selftest_user_interrupts, false},
     {"bottom-half", selftest_bottom_half, false},
     {"reliability", selftest_reliability, true},  // long (races on every hart): run by its own test
+    {"stress", selftest_stress, true},            // the fuzzer (bin/stress): its own test, make fuzz
     {"net", selftest_network, true},              // long (MiB over TCP): run by its own tests
     {"fp", selftest_fp, false},
     {"linux", selftest_linux_programs, false},
@@ -36,6 +37,8 @@ constexpr SelfTest Tests[] = {
     {"guard-fault", selftest_guard_fault, true},        // ends the kernel on purpose
 };
 
+std::string_view boot_arguments_seen;
+
 bool is_known(std::string_view name) {
     if (name == "all") return true;
     for (const SelfTest& test : Tests)
@@ -45,7 +48,10 @@ bool is_known(std::string_view name) {
 
 } // namespace
 
-bool run_selftests(std::string_view selection) {
+std::string_view selftest_boot_arguments() { return boot_arguments_seen; }
+
+bool run_selftests(std::string_view selection, std::string_view boot_arguments) {
+    boot_arguments_seen = boot_arguments;
     if (selection.empty()) selection = "all";
     size_t passed = 0, failed = 0;
     // Names in the selection that match no test are failures: a typo must not pass silently.
