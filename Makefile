@@ -6,6 +6,9 @@
 #   make debug   [MACHINE=...] [SMP=N]                              QEMU waiting for gdb-multiarch
 #   make bench                                                      in-guest benchmarks (QEMU, -icount)
 #   make bench-host                                                 host benchmarks of the executor
+#   make fuzz    [DURATION=30m] [SMP=4] [SEED=S] [DEBUG_MEMORY=1]     bin/stress on fresh seeds for DURATION:
+#                                                                   build/results/fuzz-report.md (DEBUG_MEMORY=1:
+#                                                                   a poisoning kernel built in build-debug/)
 #   make clean
 
 BUILD    ?= build
@@ -15,8 +18,11 @@ BOOTARGS ?=
 HOSTFWD  ?= tcp:127.0.0.1:6201-:80
 NET      ?= 1
 JOBS     ?= $(shell nproc)
+DURATION ?= 10m
+SEED     ?=
+DEBUG_MEMORY ?=
 
-.PHONY: all setup configure build run debug test bench bench-host clean
+.PHONY: all setup configure build run debug test bench bench-host fuzz clean
 
 all: build
 
@@ -49,6 +55,15 @@ bench: configure
 
 bench-host: build
 	@cmake --build $(BUILD) --target bench-host
+
+# The fuzzer (docs/reliability.md, "The fuzzer"): the riscv64 half only, then scripts/fuzz boots
+# QEMU again and again (virt; SMP harts, default 4) until DURATION has passed. DEBUG_MEMORY=1 builds
+# the kernel with COKERNEL_DEBUG_MEMORY (poisoned heap and frames, checked) in build-debug/.
+FUZZ_BUILD = $(if $(DEBUG_MEMORY),build-debug,$(BUILD))
+fuzz: setup
+	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(DEBUG_MEMORY),-DCOKERNEL_DEBUG_MEMORY=ON) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target riscv
+	@scripts/fuzz $(FUZZ_BUILD) --duration $(DURATION) --smp $(or $(SMP),4) $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(BUILD)

@@ -13,12 +13,16 @@
 // (allocate_zeroed() zeroes through the map). Freeing a frame that is out of range, unaligned, not
 // managed or not allocated is rejected with InvalidArgument and leaves the state untouched.
 //
+// The memory debug build (kernel/mm/debug_memory.hpp) poisons free frames, checks the poison when
+// they are handed out, and panics on a double or bad free instead of refusing it.
+//
 // Thread-safe: every public member function takes lock_.
 #pragma once
 
 #include "abi/result.hpp"
 #include "abi/spin_lock.hpp"
 #include "kernel/mm/bitmap.hpp"
+#include "kernel/mm/debug_memory.hpp"
 #include "kernel/mm/physical.hpp"
 
 #include <cstddef>
@@ -68,6 +72,12 @@ private:
     // align_frames; span_frames_ when there is none. lock_ must be held.
     size_t find_free_run(size_t from, size_t frames, size_t align_frames) const;
     void mark_allocated(size_t index, size_t frames);
+#if COKERNEL_DEBUG_MEMORY
+    // The memory debug build (kernel/mm/debug_memory.hpp): fill frames with the free poison; check
+    // that frames about to be handed out still hold it (a panic if not), then fill them fresh.
+    void poison(size_t index, size_t frames);
+    void check_poison(size_t index, size_t frames);
+#endif
 
     mutable SpinLock lock_;
     // lock_ must be held when using these:

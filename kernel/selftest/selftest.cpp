@@ -35,6 +35,7 @@ constexpr SelfTest Tests[] = {
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
     {"stack-overflow", selftest_stack_overflow, true},  // ends the kernel on purpose
     {"guard-fault", selftest_guard_fault, true},        // ends the kernel on purpose
+    {"poison", selftest_poison, true},                  // the memory debug build: ends the kernel on purpose
 };
 
 std::string_view boot_arguments_seen;

@@ -38,6 +38,7 @@ bool selftest_runtime();
 bool selftest_format();
 bool selftest_frames();
 bool selftest_heap();
+bool selftest_poison();
 bool selftest_paging();
 bool selftest_kernel_stacks();
 bool selftest_stack_overflow();
