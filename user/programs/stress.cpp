@@ -63,7 +63,7 @@ constexpr uintptr_t PriorityTable = 0x3ff7000000;
 constexpr int MaxWorkers = 8;
 constexpr int SharedDescriptors = 8;
 constexpr int FutexWords = 4;
-constexpr int MaxChildren = 16;
+constexpr int MaxChildren = 32;
 constexpr long LiveChildrenBound = 6;
 constexpr long StallMilliseconds = 300;
 
@@ -73,6 +73,7 @@ long child_pids[MaxChildren];
 long live_children = 0;
 long worker_tids[MaxWorkers];
 long progress[MaxWorkers];  // calls made, per worker: the watcher sees stalls
+int current_kind[MaxWorkers];  // the kind of call each worker is in (the watcher names a stuck one)
 int failures = 0;
 uint64_t the_seed = 0;
 uintptr_t break_start = 0;
@@ -174,6 +175,18 @@ uintptr_t pointer(Worker& w) {
     case 7: return UserEnd - 8 * (1 + w.random.below(4));
     case 8: return ~uintptr_t{0} - w.random.below(64);
     default: return window_page(w) + (w.random.one_in(3) ? w.random.below(PageBytes) : PageBytes - 16 * (1 + w.random.below(8)));
+    }
+}
+
+// A pointer the kernel cannot read at all (for a time to sleep: memory the workers scribble on
+// could hold years; the program's text is readable too).
+uintptr_t unreadable(Worker& w) {
+    switch (w.random.below(5)) {
+    case 0: return 0;
+    case 1: return 0x1000 + w.random.below(0xf000);
+    case 2: return 0xffffffc000000000ull + w.random.below(1 << 20) * 8;
+    case 3: return UserEnd - 8;
+    default: return ~uintptr_t{0} - 15;
     }
 }
 
@@ -462,6 +475,23 @@ bool sane_status(int status) {
     return signal == 9 || signal == 11;
 }
 
+// Children are remembered (for kill, wait4, priorities, and for the watcher to end them) in the
+// first free slot, and forgotten when reaped; the slots hold every live child but in a race.
+void remember_child(Worker& w, long pid) {
+    for (long& slot : child_pids) {
+        long empty = 0;
+        if (__atomic_compare_exchange_n(&slot, &empty, pid, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
+    }
+    __atomic_store_n(&child_pids[w.random.below(MaxChildren)], pid, __ATOMIC_RELAXED);
+}
+
+void forget_child(long pid) {
+    for (long& slot : child_pids) {
+        long expected = pid;
+        if (__atomic_compare_exchange_n(&slot, &expected, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
+    }
+}
+
 long some_child(Worker& w) {
     long pid = load(child_pids[w.random.below(MaxChildren)]);
     if (pid <= 0 || w.random.one_in(8)) {
@@ -479,7 +509,10 @@ void child_call(Worker& w, Kind kind) {
             int status = 0;
             long got = user::wait4(-1, &status, user::WaitNoHang);
             check(w, Wait4, got, (got > 0 && sane_status(status)) || got == 0 || is_errno(got, ECHILD), -1, 0, 1);
-            if (got > 0) __atomic_fetch_sub(&live_children, 1, __ATOMIC_RELAXED);
+            if (got > 0) {
+                __atomic_fetch_sub(&live_children, 1, __ATOMIC_RELAXED);
+                forget_child(got);
+            }
             break;
         }
         static const char* const Modes[] = {"exit", "sleep", "spin", "fault", "threads", "orphan"};
@@ -491,7 +524,7 @@ void child_call(Worker& w, Kind kind) {
         check(w, kind, got, got > 0 || one_of(got, ENOMEM, EAGAIN), 0, 0, 0);
         if (got > 0) {
             __atomic_fetch_add(&live_children, 1, __ATOMIC_RELAXED);
-            __atomic_store_n(&child_pids[w.random.below(MaxChildren)], got, __ATOMIC_RELAXED);
+            remember_child(w, got);
         }
         break;
     }
@@ -513,7 +546,7 @@ void child_call(Worker& w, Kind kind) {
         if (got > 0) {  // argv in zeroed memory of the window is an empty argv: the child exits at once
             sane = true;
             __atomic_fetch_add(&live_children, 1, __ATOMIC_RELAXED);
-            __atomic_store_n(&child_pids[w.random.below(MaxChildren)], got, __ATOMIC_RELAXED);
+            remember_child(w, got);
         }
         check(w, kind, got, sane, a);
         break;
@@ -537,6 +570,7 @@ void child_call(Worker& w, Kind kind) {
                     (got > 0 && (bad_pointer || sane_status(status)));
         check(w, kind, got, sane, pid, where, options);
         if (got > 0 || is_errno(got, EFAULT)) __atomic_fetch_sub(&live_children, 1, __ATOMIC_RELAXED);
+        if (got > 0) forget_child(got);
         if (got > 0 && !bad_pointer && !sane_status(status))
             user::println("stress: child {} ended with status {:#x}", got, status);
         break;
@@ -649,7 +683,7 @@ void async_call(Worker& w, Kind kind) {
         case 0:
         case 1: number = user::Read; a0 = descriptor(w); a1 = static_cast<long>(w.random.one_in(2) ? window_page(w) : pointer(w)); a2 = static_cast<long>(1 + w.random.below(200)); break;
         case 2: number = user::Write; a0 = descriptor(w); a1 = static_cast<long>(pointer(w)); a2 = static_cast<long>(1 + w.random.below(200)); break;
-        case 3: number = user::Nanosleep; a0 = static_cast<long>(w.random.one_in(3) ? pointer(w) : reinterpret_cast<uintptr_t>(&short_sleep)); break;
+        case 3: number = user::Nanosleep; a0 = static_cast<long>(w.random.one_in(3) ? unreadable(w) : reinterpret_cast<uintptr_t>(&short_sleep)); break;
         case 4: number = user::GetPid; break;  // no asynchronous form: -ENOSYS
         default: number = 4000 + static_cast<long>(w.random.below(100)); break;
         }
@@ -780,7 +814,7 @@ void other_call(Worker& w, Kind kind) {
         switch (w.random.below(5)) {
         case 0: time.nanoseconds = 1000000000; break;  // -EINVAL
         case 1: time.seconds = -1; break;              // -EINVAL
-        case 2: where = pointer(w); break;            // -EFAULT, or the window's zeros
+        case 2: where = unreadable(w); break;         // -EFAULT
         default: break;
         }
         long got = user::nanosleep(reinterpret_cast<user::Timespec*>(where), reinterpret_cast<user::Timespec*>(pointer(w)));
@@ -852,6 +886,12 @@ Kind pick(Worker& w) {
     return static_cast<Kind>(Nanosleep + w.random.below(Misc - Nanosleep + 1));
 }
 
+// The kind the next random_call will make (the generator's state is copied, not advanced).
+Kind pick_peek(const Worker& w) {
+    Worker copy = w;
+    return pick(copy);
+}
+
 void random_call(Worker& w) {
     Kind kind = pick(w);
     ++w.calls;
@@ -877,6 +917,7 @@ int worker_entry(void* argument) {
     Worker w{start->index, Random{the_seed * 0x100000001b3ull + static_cast<uint64_t>(start->index) * 0x9e3779b97f4a7c15ull}};
     __atomic_store_n(&worker_tids[start->index], user::gettid(), __ATOMIC_RELAXED);
     for (long i = 0; i < start->calls; ++i) {
+        __atomic_store_n(&current_kind[start->index], static_cast<int>(pick_peek(w)), __ATOMIC_RELAXED);
         random_call(w);
         __atomic_store_n(&progress[start->index], w.calls, __ATOMIC_RELAXED);
     }
@@ -915,7 +956,7 @@ bool joined(const WorkerStart& start) { return __atomic_load_n(&start.tid_word, 
 long watch(WorkerStart* starts, int count) {
     long stalls = 0;
     long last_total = -1;
-    long quiet_ms = 0;
+    long quiet_ms = 0, stuck_breaks = 0;
     constexpr long Step = 20;
     for (;;) {
         bool all_done = true;
@@ -928,8 +969,15 @@ long watch(WorkerStart* starts, int count) {
         if (total != last_total) {
             last_total = total;
             quiet_ms = 0;
+            stuck_breaks = 0;
         } else if ((quiet_ms += Step) >= StallMilliseconds) {
             ++stalls;
+            // Ten breaks in a row without progress: something the watcher cannot undo. Say where.
+            if (++stuck_breaks == 10)
+                for (int i = 0; i < count; ++i)
+                    if (!joined(starts[i]))
+                        user::println("stress: seed {}: worker {} stuck in {} after {} calls", the_seed, i,
+                                      KindNames[load(current_kind[i])], load(progress[i]));
             break_stall();
             quiet_ms = 0;
         }
