@@ -9,6 +9,9 @@
 #   make bench-net                                                  network figures from the host (wall clock)
 #   make experiment [QUICK=1]                                       the TcpServer experiment (QEMU + tools/tcpclient):
 #                                                                   build/results/tcpserver-*, docs/experiments.md
+#   make fuzz    [DURATION=30m] [SMP=4] [SEED=S] [DEBUG_MEMORY=1]     bin/stress on fresh seeds for DURATION:
+#                                                                   build/results/fuzz-report.md (DEBUG_MEMORY=1:
+#                                                                   a poisoning kernel built in build-debug/)
 #   make clean
 
 BUILD    ?= build
@@ -19,8 +22,11 @@ HOSTFWD  ?= tcp:127.0.0.1:6201-:80
 NET      ?= 1
 QUICK    ?= 0
 JOBS     ?= $(shell nproc)
+DURATION ?= 10m
+SEED     ?=
+DEBUG_MEMORY ?=
 
-.PHONY: all setup configure build run debug test bench bench-host bench-net experiment clean
+.PHONY: all setup configure build run debug test bench bench-host bench-net experiment fuzz clean
 
 all: build
 
@@ -64,6 +70,15 @@ bench-host: build
 # with build/tools/tcpclient through a forwarded 127.0.0.1 port (scripts/experiment). QUICK=1: minutes.
 experiment: build
 	@scripts/experiment $(BUILD) $(if $(filter 1,$(QUICK)),--quick)
+
+# The fuzzer (docs/reliability.md, "The fuzzer"): the riscv64 half only, then scripts/fuzz boots
+# QEMU again and again (virt; SMP harts, default 4) until DURATION has passed. DEBUG_MEMORY=1 builds
+# the kernel with COKERNEL_DEBUG_MEMORY (poisoned heap and frames, checked) in build-debug/.
+FUZZ_BUILD = $(if $(DEBUG_MEMORY),build-debug,$(BUILD))
+fuzz: setup
+	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(DEBUG_MEMORY),-DCOKERNEL_DEBUG_MEMORY=ON) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target riscv
+	@scripts/fuzz $(FUZZ_BUILD) --duration $(DURATION) --smp $(or $(SMP),4) $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(BUILD)

@@ -167,7 +167,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t hart_id, mm::PhysicalAddress d
         sbi::shutdown(passed ? sbi::ResetReason::None : sbi::ResetReason::SystemFailure);
     }
     if (args.has("selftest")) {
-        bool passed = run_selftests(args.value("selftest"));
+        bool passed = run_selftests(args.value("selftest"), platform.bootargs);
         sbi::shutdown(passed ? sbi::ResetReason::None : sbi::ResetReason::SystemFailure);
     }
     // User space: init (which starts the shell), unless the kernel monitor is asked for or there is

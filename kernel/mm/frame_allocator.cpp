@@ -1,6 +1,11 @@
 // FrameAllocator: two bitmaps over the covered span; see frame_allocator.hpp for the invariants.
 #include "kernel/mm/frame_allocator.hpp"
 
+#include "kernel/mm/debug_memory.hpp"
+#if COKERNEL_DEBUG_MEMORY
+#include "kernel/console/log.hpp"
+#endif
+
 namespace kernel::mm {
 
 namespace {
@@ -103,8 +108,33 @@ Result<void> FrameAllocator::init(const PhysicalRange* ram, size_t ram_count, co
     total_frames_ = managed_.count_set();
     free_frames_ = total_frames_;
     search_hint_word_ = 0;
+#if COKERNEL_DEBUG_MEMORY
+    for (size_t index = 0; index < span_frames_; ++index)
+        if (free_.test(index)) poison(index, 1);
+#endif
     return success();
 }
+
+#if COKERNEL_DEBUG_MEMORY
+void FrameAllocator::poison(size_t index, size_t frames) {
+    auto* words = map_.to_virtual<uint64_t>(address_of(index));
+    for (size_t i = 0; i < frames * PageSize / sizeof(uint64_t); ++i) words[i] = FreedFrameWord;
+}
+
+// Frames about to be handed out: each must still hold the poison it got when freed; then they get
+// the fresh pattern, so that code relying on what a frame held before shows up too.
+void FrameAllocator::check_poison(size_t index, size_t frames) {
+    for (size_t frame = index; frame < index + frames; ++frame) {
+        auto* words = map_.to_virtual<uint64_t>(address_of(frame));
+        for (size_t i = 0; i < PageSize / sizeof(uint64_t); ++i) {
+            if (words[i] != FreedFrameWord)
+                panic("frames: use after free: frame {:#x} was written after it was freed, at offset {:#x} ({:#x}; free frames hold {:#x})",
+                      address_of(frame), i * sizeof(uint64_t), words[i], FreedFrameWord);
+        }
+        __builtin_memset(words, FreshByte, PageSize);
+    }
+}
+#endif
 
 size_t FrameAllocator::index_of(PhysicalAddress address) const {
     uint64_t frame = address >> PageShift;
@@ -113,6 +143,9 @@ size_t FrameAllocator::index_of(PhysicalAddress address) const {
 }
 
 void FrameAllocator::mark_allocated(size_t index, size_t frames) {
+#if COKERNEL_DEBUG_MEMORY
+    check_poison(index, frames);
+#endif
     free_.clear_range(index, frames);
     free_frames_ -= frames;
 }
@@ -183,13 +216,29 @@ Result<PhysicalAddress> FrameAllocator::allocate_contiguous(size_t frames, size_
 }
 
 Result<void> FrameAllocator::free(PhysicalAddress address, size_t frames) {
+#if COKERNEL_DEBUG_MEMORY
+    if (frames == 0 || !is_aligned(address, PageSize)) panic("frames: bad free of {:#x} ({} frames): not a whole frame", address, frames);
+#endif
     if (frames == 0 || !is_aligned(address, PageSize)) return Error::InvalidArgument;
     ScopedLock guard(lock_);
     size_t index = index_of(address);
+#if COKERNEL_DEBUG_MEMORY
+    if (index == span_frames_ || frames > span_frames_ - index)
+        panic("frames: bad free of {:#x} ({} frames): outside the managed span", address, frames);
+#endif
     if (index == span_frames_ || frames > span_frames_ - index) return Error::InvalidArgument;
     for (size_t frame = index; frame < index + frames; ++frame) {
+#if COKERNEL_DEBUG_MEMORY
+        if (!managed_.test(frame))
+            panic("frames: bad free of {:#x} ({} frames): frame {:#x} is reserved, not managed", address, frames, address_of(frame));
+        if (free_.test(frame))
+            panic("frames: double free of {:#x} ({} frames): frame {:#x} is free already", address, frames, address_of(frame));
+#endif
         if (!managed_.test(frame) || free_.test(frame)) return Error::InvalidArgument;
     }
+#if COKERNEL_DEBUG_MEMORY
+    poison(index, frames);
+#endif
     free_.set_range(index, frames);
     free_frames_ += frames;
     if (index / BitsPerWord < search_hint_word_) search_hint_word_ = index / BitsPerWord;

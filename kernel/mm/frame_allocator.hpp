@@ -17,12 +17,16 @@
 // `frames` free frames succeeds only if may_use_reserve() (asked under lock_, only then) says the
 // caller may take them (kernel/proc/memory_limit.hpp says who). No reserve by default.
 //
+// The memory debug build (kernel/mm/debug_memory.hpp) poisons free frames, checks the poison when
+// they are handed out, and panics on a double or bad free instead of refusing it.
+//
 // Thread-safe: every public member function takes lock_.
 #pragma once
 
 #include "abi/result.hpp"
 #include "abi/spin_lock.hpp"
 #include "kernel/mm/bitmap.hpp"
+#include "kernel/mm/debug_memory.hpp"
 #include "kernel/mm/physical.hpp"
 
 #include <cstddef>
@@ -77,6 +81,12 @@ private:
     void mark_allocated(size_t index, size_t frames);
     // Whether `frames` may be taken now, the reserve considered. lock_ must be held.
     bool may_take(size_t frames) const;
+#if COKERNEL_DEBUG_MEMORY
+    // The memory debug build (kernel/mm/debug_memory.hpp): fill frames with the free poison; check
+    // that frames about to be handed out still hold it (a panic if not), then fill them fresh.
+    void poison(size_t index, size_t frames);
+    void check_poison(size_t index, size_t frames);
+#endif
 
     mutable SpinLock lock_;
     // lock_ must be held when using these:

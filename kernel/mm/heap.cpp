@@ -1,6 +1,11 @@
 // Heap: size-class slabs and large chunks; see heap.hpp for the layout and its invariants.
 #include "kernel/mm/heap.hpp"
 
+#include "kernel/mm/debug_memory.hpp"
+#if COKERNEL_DEBUG_MEMORY
+#include "kernel/console/log.hpp"
+#endif
+
 namespace kernel::mm {
 
 namespace {
@@ -11,6 +16,22 @@ constexpr uint64_t LargeMagic = 0x1a26e1a26e1a26e0ull;
 constexpr uint64_t FreedBlockPoison = 0xf4eef4eef4eef4eeull;
 
 uint64_t tag(uint64_t magic, const void* where) { return magic ^ reinterpret_cast<uintptr_t>(where); }
+
+#if COKERNEL_DEBUG_MEMORY
+// The first byte in [from, from + bytes) that is not `value`, or nullptr.
+const uint8_t* first_not(const void* from, size_t bytes, uint8_t value) {
+    const auto* p = static_cast<const uint8_t*>(from);
+    const auto* end = p + bytes;
+    uint64_t word = 0x0101010101010101ull * value;
+    for (; p < end && reinterpret_cast<uintptr_t>(p) % 8; ++p)
+        if (*p != value) return p;
+    for (; p + 8 <= end; p += 8)
+        if (*reinterpret_cast<const uint64_t*>(p) != word) break;
+    for (; p < end; ++p)
+        if (*p != value) return p;
+    return nullptr;
+}
+#endif
 
 } // namespace
 
@@ -113,6 +134,9 @@ void* Heap::allocate_small(size_t size_class) {
     void* result;
     if (slab->free_blocks) {
         FreeBlock* taken = slab->free_blocks;
+#if COKERNEL_DEBUG_MEMORY
+        check_free_block(slab, taken);
+#endif
         slab->free_blocks = taken->next;
         taken->poison = 0;
         result = taken;
@@ -124,6 +148,7 @@ void* Heap::allocate_small(size_t size_class) {
     if (slab->used_blocks == slab->capacity) unlink(slab);
     ++stats_.live_allocations;
     stats_.bytes_in_use += block;
+    if constexpr (DebugMemory) __builtin_memset(result, FreshByte, block);
     return result;
 }
 
@@ -140,6 +165,7 @@ void* Heap::allocate_large(size_t size, size_t alignment) {
     ++stats_.live_allocations;
     stats_.bytes_in_use += frames * PageSize;
     stats_.large_frames += frames;
+    if constexpr (DebugMemory) __builtin_memset(reinterpret_cast<char*>(chunk) + data_offset, FreshByte, frames * PageSize - data_offset);
     return reinterpret_cast<char*>(chunk) + data_offset;
 }
 
@@ -169,11 +195,64 @@ Result<void> Heap::checked_free(void* pointer) {
             freed = free_large(reinterpret_cast<LargeChunk*>(chunk), pointer);
         }
     }
+#if COKERNEL_DEBUG_MEMORY
+    if (!freed) panic("heap: bad free of {:#x}: {}", reinterpret_cast<uintptr_t>(pointer), rejection(pointer));
+#endif
     if (!freed) ++stats_.rejected_frees;
     return freed;
 }
 
+#if COKERNEL_DEBUG_MEMORY
+// Why checked_free refused `pointer` (lock_ held), for the panic's message.
+const char* Heap::rejection(const void* pointer) const {
+    if (reinterpret_cast<uintptr_t>(pointer) % SmallestBlock != 0) return "not aligned to 16 bytes: not a block";
+    uint64_t* chunk = chunk_of(pointer);
+    if (chunk == nullptr) return "its chunk's frames are free (a double free of a large block, or not a heap pointer)";
+    if (*chunk == tag(LargeMagic, chunk)) return "not the start of the large block there";
+    if (*chunk != tag(SlabMagic, chunk)) return "no slab or large-block header at its chunk (not a heap pointer, or the header was overwritten)";
+    auto* block = static_cast<const FreeBlock*>(pointer);
+    if (block->poison == tag(FreedBlockPoison, block)) return "a double free (the block is on its slab's free list)";
+    return "not the start of a block handed out (inside a block, or never carved)";
+}
+
+// The slab's header must be whole: a write past a neighbouring block or a stray store shows here.
+void Heap::check_slab(const Slab* slab, const void* pointer) const {
+    size_t block = block_size_of(slab->size_class < SizeClassCount ? slab->size_class : 0);
+    if (slab->size_class >= SizeClassCount || slab->first_block_offset != align_up(sizeof(Slab), block) ||
+        slab->capacity != (ChunkBytes - slab->first_block_offset) / block || slab->carved_blocks > slab->capacity ||
+        slab->used_blocks > slab->carved_blocks)
+        panic("heap: slab header at {:#x} overwritten (seen freeing or allocating {:#x}): class {}, first {}, capacity {}, carved {}, used {}",
+              reinterpret_cast<uintptr_t>(slab), reinterpret_cast<uintptr_t>(pointer), slab->size_class,
+              slab->first_block_offset, slab->capacity, slab->carved_blocks, slab->used_blocks);
+}
+
+// A free block about to be handed out again: still poisoned, its link inside the slab.
+void Heap::check_free_block(const Slab* slab, const FreeBlock* taken) const {
+    check_slab(slab, taken);
+    uintptr_t address = reinterpret_cast<uintptr_t>(taken);
+    size_t block = block_size_of(slab->size_class);
+    uintptr_t first = reinterpret_cast<uintptr_t>(slab) + slab->first_block_offset;
+    uintptr_t end = first + slab->carved_blocks * block;
+    if (address < first || address >= end || (address - first) % block != 0)
+        panic("heap: free list of the slab at {:#x} (blocks of {}) corrupt: it names {:#x}",
+              reinterpret_cast<uintptr_t>(slab), block, address);
+    if (taken->poison != tag(FreedBlockPoison, taken))
+        panic("heap: use after free: the free block at {:#x} (size {}) had its poison word overwritten ({:#x})", address,
+              block, taken->poison);
+    uintptr_t next = reinterpret_cast<uintptr_t>(taken->next);
+    if (next != 0 && (next < first || next >= end || (next - first) % block != 0))
+        panic("heap: use after free: the free block at {:#x} (size {}) had its link overwritten ({:#x})", address, block,
+              next);
+    if (const uint8_t* bad = first_not(taken + 1, block - sizeof(FreeBlock), FreedByte))
+        panic("heap: use after free: the free block at {:#x} (size {}) was written at offset {} (byte {:#x}, freed blocks hold {:#x})",
+              address, block, reinterpret_cast<uintptr_t>(bad) - address, *bad, FreedByte);
+}
+#endif
+
 Result<void> Heap::free_small(Slab* slab, void* pointer) {
+#if COKERNEL_DEBUG_MEMORY
+    check_slab(slab, pointer);
+#endif
     size_t block = block_size_of(slab->size_class);
     size_t offset = reinterpret_cast<char*>(pointer) - reinterpret_cast<char*>(slab);
     if (offset < slab->first_block_offset || (offset - slab->first_block_offset) % block != 0) {
@@ -188,6 +267,7 @@ Result<void> Heap::free_small(Slab* slab, void* pointer) {
         }
     }
     bool was_full = slab->used_blocks == slab->capacity;
+    if constexpr (DebugMemory) __builtin_memset(freed + 1, FreedByte, block - sizeof(FreeBlock));
     freed->next = slab->free_blocks;
     freed->poison = tag(FreedBlockPoison, freed);
     slab->free_blocks = freed;
@@ -214,6 +294,12 @@ Result<void> Heap::free_large(LargeChunk* chunk, void* pointer) {
         return Error::InvalidArgument;
     }
     size_t frames = chunk->frames;
+#if COKERNEL_DEBUG_MEMORY
+    if (frames == 0 || frames > frames_->total_frames() || chunk->data_offset < sizeof(LargeChunk) ||
+        chunk->data_offset > MaximumAlignment)
+        panic("heap: large block header at {:#x} overwritten (freeing {:#x}): {} frames, data at offset {}",
+              reinterpret_cast<uintptr_t>(chunk), reinterpret_cast<uintptr_t>(pointer), frames, chunk->data_offset);
+#endif
     chunk->magic = 0;
     --stats_.live_allocations;
     stats_.bytes_in_use -= frames * PageSize;

@@ -21,12 +21,16 @@
 // block carries a poison word, confirmed against the slab's free list; a freed large chunk loses its
 // magic. Detection is best effort once the memory has been reused.
 //
+// The memory debug build (kernel/mm/debug_memory.hpp) poisons freed blocks, checks them when they
+// are handed out again, and panics on a bad free instead of counting it.
+//
 // Thread-safe: every public member function takes lock_. Lock order: Heap::lock_, then the frame
 // allocator's lock.
 #pragma once
 
 #include "abi/result.hpp"
 #include "abi/spin_lock.hpp"
+#include "kernel/mm/debug_memory.hpp"
 #include "kernel/mm/frame_allocator.hpp"
 #include "kernel/mm/physical.hpp"
 
@@ -91,6 +95,12 @@ private:
     void push_partial(Slab* slab);
     // The chunk whose header governs `pointer`, or nullptr if that frame is not allocated.
     uint64_t* chunk_of(const void* pointer) const;
+#if COKERNEL_DEBUG_MEMORY
+    // The memory debug build's checks (kernel/mm/debug_memory.hpp); they panic on a violation.
+    const char* rejection(const void* pointer) const;
+    void check_slab(const Slab* slab, const void* pointer) const;
+    void check_free_block(const Slab* slab, const FreeBlock* taken) const;
+#endif
 
     mutable SpinLock lock_;
     // lock_ must be held when using these:

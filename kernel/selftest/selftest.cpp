@@ -27,6 +27,7 @@ constexpr SelfTest Tests[] = {
     {"bottom-half", selftest_bottom_half, false},
     {"usercopy", selftest_usercopy, true},        // races on every hart: run by its own tests
     {"reliability", selftest_reliability, true},  // long (races on every hart): run by its own test
+    {"stress", selftest_stress, true},            // the fuzzer (bin/stress): its own test, make fuzz
     {"net", selftest_network, true},              // long (MiB over TCP): run by its own tests
     {"fp", selftest_fp, false},
     {"linux", selftest_linux_programs, false},
@@ -35,7 +36,10 @@ constexpr SelfTest Tests[] = {
     {"fault", selftest_fatal_fault, true},        // ends the kernel on purpose
     {"stack-overflow", selftest_stack_overflow, true},  // ends the kernel on purpose
     {"guard-fault", selftest_guard_fault, true},        // ends the kernel on purpose
+    {"poison", selftest_poison, true},                  // the memory debug build: ends the kernel on purpose
 };
+
+std::string_view boot_arguments_seen;
 
 bool is_known(std::string_view name) {
     if (name == "all") return true;
@@ -46,7 +50,10 @@ bool is_known(std::string_view name) {
 
 } // namespace
 
-bool run_selftests(std::string_view selection) {
+std::string_view selftest_boot_arguments() { return boot_arguments_seen; }
+
+bool run_selftests(std::string_view selection, std::string_view boot_arguments) {
+    boot_arguments_seen = boot_arguments;
     if (selection.empty()) selection = "all";
     size_t passed = 0, failed = 0;
     // Names in the selection that match no test are failures: a typo must not pass silently.

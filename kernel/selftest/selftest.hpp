@@ -17,8 +17,11 @@ struct SelfTest {
     bool explicit_only;
 };
 
-// Runs the selected tests; true when all passed. Unknown names count as failures.
-bool run_selftests(std::string_view selection);
+// Runs the selected tests; true when all passed. Unknown names count as failures. `boot_arguments`
+// (the whole command line) is what selftest_boot_arguments() gives the tests.
+bool run_selftests(std::string_view selection, std::string_view boot_arguments = {});
+// The command line the tests were started with (for settings such as `stress.seeds=`).
+std::string_view selftest_boot_arguments();
 
 // Inside a test: reports a failed check and makes the test fail.
 #define SELFTEST_CHECK(condition)                                                       \
@@ -35,6 +38,7 @@ bool selftest_runtime();
 bool selftest_format();
 bool selftest_frames();
 bool selftest_heap();
+bool selftest_poison();
 bool selftest_paging();
 bool selftest_kernel_stacks();
 bool selftest_stack_overflow();
@@ -54,6 +58,7 @@ bool selftest_user_interrupts();
 bool selftest_bottom_half();
 bool selftest_reliability();
 bool selftest_usercopy();
+bool selftest_stress();
 bool selftest_network();
 bool selftest_fp();
 bool selftest_linux_programs();

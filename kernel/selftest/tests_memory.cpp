@@ -2,6 +2,8 @@
 // kernel page table.
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
+#include "kernel/lib/bootargs.hpp"
+#include "kernel/mm/debug_memory.hpp"
 #include "kernel/mm/kernel_stacks.hpp"
 #include "kernel/mm/memory.hpp"
 #include "kernel/selftest/selftest.hpp"
@@ -47,7 +49,8 @@ bool selftest_frames() {
     SELFTEST_CHECK(block);
     SELFTEST_CHECK(*block % (16 * PageSize) == 0);
     SELFTEST_CHECK(frames.free(*block, 16));
-    SELFTEST_CHECK(!frames.free(*block));  // a double free is detected, not absorbed
+    // A double free is detected, not absorbed (the memory debug build panics instead: self-test poison).
+    if constexpr (!DebugMemory) SELFTEST_CHECK(!frames.free(*block));
     SELFTEST_CHECK(frames.free_frames() == free_before);
     return true;
 }
@@ -72,6 +75,66 @@ bool selftest_heap() {
     heap.free(aligned);
     SELFTEST_CHECK(heap.allocate(size_t{1} << 40) == nullptr);
     return true;
+}
+
+// The memory debug build's checks, one violation on purpose (boot argument poison=CASE): each must
+// end the kernel with its panic (the QEMU tests virt-debug-memory-* read the message). Named only.
+bool selftest_poison() {
+    std::string_view which = BootArgs(selftest_boot_arguments()).value("poison");
+    if constexpr (!DebugMemory) {
+        println("    not a memory debug build (configure with -DCOKERNEL_DEBUG_MEMORY=ON)");
+        return false;
+    }
+    Heap& heap = mm::heap();
+    if (which == "heap-use-after-free") {
+        auto* block = static_cast<volatile uint8_t*>(heap.allocate(96));  // class 128
+        SELFTEST_CHECK(block != nullptr);
+        heap.free(const_cast<uint8_t*>(block));
+        block[40] = 1;  // after the free
+        void* again = heap.allocate(96);  // the same block, last freed first: the check panics
+        println("    the written block was handed out again at {}", again);
+        return false;
+    }
+    if (which == "heap-double-free") {
+        void* block = heap.allocate(40);
+        SELFTEST_CHECK(block != nullptr);
+        heap.free(block);
+        heap.free(block);
+        return false;
+    }
+    if (which == "heap-bad-free") {
+        auto* block = static_cast<char*>(heap.allocate(200));
+        SELFTEST_CHECK(block != nullptr);
+        heap.free(block + 16);  // inside a block
+        return false;
+    }
+    if (which == "heap-header") {
+        auto* block = static_cast<uint64_t*>(heap.allocate(64));
+        SELFTEST_CHECK(block != nullptr);
+        // The slab's header is at the start of its 16 KiB chunk: overwrite its counts.
+        auto* header = reinterpret_cast<uint32_t*>(align_down(reinterpret_cast<uintptr_t>(block) - 1, Heap::ChunkBytes));
+        header[8] = 0xffff;  // size_class (after magic, next, previous, free_blocks)
+        heap.free(block);
+        return false;
+    }
+    if (which == "frame-use-after-free") {
+        auto frame = frames().allocate();
+        SELFTEST_CHECK(frame);
+        SELFTEST_CHECK(frames().free(*frame));
+        physical_map().to_virtual<uint64_t>(*frame)[100] = 7;  // after the free
+        auto again = frames().allocate();  // the lowest free frame: the same one
+        println("    the written frame was handed out again at {:#x}", again ? *again : 0);
+        return false;
+    }
+    if (which == "frame-double-free") {
+        auto frame = frames().allocate();
+        SELFTEST_CHECK(frame);
+        SELFTEST_CHECK(frames().free(*frame));
+        (void)frames().free(*frame);
+        return false;
+    }
+    println("    poison=heap-use-after-free|heap-double-free|heap-bad-free|heap-header|frame-use-after-free|frame-double-free, not '{}'", which);
+    return false;
 }
 
 bool selftest_paging() {
