@@ -5,6 +5,8 @@
 // Tests marked `explicit_only` (a deliberate fatal fault) run only when named.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "kernel/console/log.hpp"
@@ -31,6 +33,13 @@ std::string_view selftest_boot_arguments();
             return false;                                                               \
         }                                                                               \
     } while (0)
+
+// Helpers of the tests that run programs (kernel/selftest/tests_reliability.cpp): the processes in the
+// table; scheduling on this hart until at most `figure` are left (orphans end and are reaped by the
+// kernel) or `milliseconds` have passed, true when the figure is reached, the ones left printed
+// otherwise.
+size_t process_count();
+bool table_back_to_within(size_t figure, uint64_t milliseconds);
 
 // The tests, one function each (kernel/selftest/tests_*.cpp).
 bool selftest_device_tree();

@@ -27,12 +27,6 @@ bool nettest(const char* role, const char* argument = nullptr) {
     return *status == 0;
 }
 
-size_t process_count() {
-    size_t count = 0;
-    proc::for_each_process([](const proc::Process&, void* context) { ++*static_cast<size_t*>(context); }, &count);
-    return count;
-}
-
 // Schedules on this hart until no socket and no extra process is left, for at most `milliseconds`.
 bool settled(size_t processes, uint64_t milliseconds) {
     uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * milliseconds / 1000;

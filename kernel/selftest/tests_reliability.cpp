@@ -24,30 +24,6 @@ bool hostile_case(const char* name) {
     return *status == 0;
 }
 
-size_t process_count() {
-    size_t count = 0;
-    proc::for_each_process([](const proc::Process&, void* context) { ++*static_cast<size_t*>(context); }, &count);
-    return count;
-}
-
-// Schedules on this hart until only `figure` processes are left (orphans still running end and are
-// reaped by the kernel) or `milliseconds` have passed; true when the figure is reached.
-bool table_back_to_within(size_t figure, uint64_t milliseconds) {
-    uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * milliseconds / 1000;
-    while (process_count() > figure) {
-        if (riscv::timer::now() >= deadline) {
-            proc::for_each_process(
-                [](const proc::Process& p, void*) {
-                    println("    left in the process table: {} ({}), parent {}, {}", p.pid, p.name, p.parent_pid,
-                            p.state == proc::ProcessState::Exited ? "exited" : "alive");
-                },
-                nullptr);
-            return false;
-        }
-        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
-    }
-    return true;
-}
 
 // bin/hostile map-reserve (maps 4 MiB, more than is free beyond the reserve) as a process that may or may not use the reserve; its status.
 int map_in_reserve(bool may_use_reserve) {
@@ -92,6 +68,31 @@ bool reserve_held() {
 }
 
 } // namespace
+
+size_t process_count() {
+    size_t count = 0;
+    proc::for_each_process([](const proc::Process&, void* context) { ++*static_cast<size_t*>(context); }, &count);
+    return count;
+}
+
+// Schedules on this hart until only `figure` processes are left (orphans still running end and are
+// reaped by the kernel) or `milliseconds` have passed; true when the figure is reached.
+bool table_back_to_within(size_t figure, uint64_t milliseconds) {
+    uint64_t deadline = riscv::timer::now() + riscv::timer::frequency() * milliseconds / 1000;
+    while (process_count() > figure) {
+        if (riscv::timer::now() >= deadline) {
+            proc::for_each_process(
+                [](const proc::Process& p, void*) {
+                    println("    left in the process table: {} ({}), parent {}, {}", p.pid, p.name, p.parent_pid,
+                            p.state == proc::ProcessState::Exited ? "exited" : "alive");
+                },
+                nullptr);
+            return false;
+        }
+        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
+    }
+    return true;
+}
 
 bool selftest_reliability() {
     SELFTEST_CHECK(proc::init_archive());

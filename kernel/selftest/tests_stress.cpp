@@ -39,29 +39,6 @@ uint64_t number_argument(const BootArgs& args, std::string_view key, uint64_t ot
 
 uint64_t now_ms() { return riscv::timer::now() * 1000 / riscv::timer::frequency(); }
 
-size_t process_count() {
-    size_t count = 0;
-    proc::for_each_process([](const proc::Process&, void* context) { ++*static_cast<size_t*>(context); }, &count);
-    return count;
-}
-
-// Schedules on this hart until only `figure` processes are left or `milliseconds` have passed.
-bool table_back_to_within(size_t figure, uint64_t milliseconds) {
-    uint64_t deadline = now_ms() + milliseconds;
-    while (process_count() > figure) {
-        if (now_ms() >= deadline) {
-            proc::for_each_process(
-                [](const proc::Process& p, void*) {
-                    println("    left in the process table: {} ({}), parent {}, {}", p.pid, p.name, p.parent_pid,
-                            p.state == proc::ProcessState::Exited ? "exited" : "alive");
-                },
-                nullptr);
-            return false;
-        }
-        if (!proc::run_kernel_step()) proc::wait_for_kernel_work();
-    }
-    return true;
-}
 
 // Whether the process has exited (or is gone).
 bool has_exited(uint32_t pid) {
