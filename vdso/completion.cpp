@@ -249,10 +249,10 @@ void user_interrupt_handler(UserInterruptContext& context) {
     context.interrupts.fetch_add(1, std::memory_order_relaxed);
     if (context.executor == nullptr || context.ring == nullptr) return;
     DrainOutcome outcome;
-    if (!completion_try_drain(*context.executor, *context.ring, outcome)) {
+    // The lock found taken defers the rest to the poll loop; what earlier rounds delivered (before an
+    // async_flush brought more) still counts, and its coroutines are Ready: idle threads are told.
+    if (!completion_try_drain(*context.executor, *context.ring, outcome))
         context.deferred.fetch_or(DeferredDrain, std::memory_order_release);
-        return;
-    }
     count(context, outcome);
     if (outcome.delivered != 0 && context.after_delivery != nullptr)
         context.after_delivery(context.after_delivery_argument, outcome.delivered);

@@ -50,8 +50,10 @@ struct DrainOutcome {
 // Consumes every entry of `ring` (taking the executor's lock). The caller then wakes idle poll
 // threads if anything was delivered, and calls async_flush if ring.held is not zero.
 DrainOutcome completion_drain(ExecutorState& executor, cokernel::abi::CompletionRing& ring);
-// The same without waiting for the lock: false (nothing done) when the lock is held, for a handler
-// that may have interrupted the lock's holder on its own thread.
+// The same without waiting for the lock, for a handler that may have interrupted the lock's holder
+// on its own thread: false when it found the lock held, at the first round or at a later one (after
+// async_flush moved held completions in, when another thread may have taken the lock meanwhile).
+// Either way `outcome` holds what it delivered: those coroutines are woken and must be counted.
 bool completion_try_drain(ExecutorState& executor, cokernel::abi::CompletionRing& ring, DrainOutcome& outcome);
 
 // Whether the ring has entries (a relaxed peek, no lock).

@@ -183,12 +183,7 @@ Runtime* create_runtime() {
     if (runtime->completion_ring != nullptr) runtime->completions = &runtime->interrupts;
     // Several calls armed in one round of the poll loop go to the kernel in one async_submit_batch
     // (docs/async-syscalls.md, "Batched submission"), if the program asks for it.
-    if (runtime->completion_ring != nullptr && &batched_submission != nullptr && batched_submission) {
-        runtime->submission_batch.entries =
-            reinterpret_cast<cokernel::abi::SubmissionEntry*>(cokernel::abi::UserSubmissionAreaAddress);
-        runtime->submission_batch.capacity = cokernel::abi::SubmissionAreaEntries;
-        runtime->interrupts.batch = &runtime->submission_batch;
-    }
+    set_batched_submission(*runtime, &batched_submission != nullptr && batched_submission);
     return runtime;
 }
 
@@ -211,6 +206,17 @@ int poll_thread_entry(void* argument) {
 }
 
 } // namespace
+
+void set_batched_submission(Runtime& runtime, bool on) {
+    if (!on || runtime.completion_ring == nullptr) {
+        runtime.interrupts.batch = nullptr;
+        return;
+    }
+    runtime.submission_batch.entries =
+        reinterpret_cast<cokernel::abi::SubmissionEntry*>(cokernel::abi::UserSubmissionAreaAddress);
+    runtime.submission_batch.capacity = cokernel::abi::SubmissionAreaEntries;
+    runtime.interrupts.batch = &runtime.submission_batch;
+}
 
 Runtime* runtime() {
     if (Runtime* existing = __atomic_load_n(&the_runtime, __ATOMIC_ACQUIRE)) return existing;

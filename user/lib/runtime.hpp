@@ -126,6 +126,11 @@ const VdsoFunctions& vdso_functions();
 // Where the bound vDSO image is (address and size), for tests.
 BindOutcome vdso_image();
 
+// Switches batched submission on (over the process's submission area) or off, for a program that
+// chooses at run time (bin/asyncstress, bin/asynctest); call it while no call is armed. Without a
+// completion ring it stays off.
+void set_batched_submission(Runtime& runtime, bool on);
+
 // Start `count` more threads running the poll loop on the same executor. Returns how many started
 // (fewer when MaxPollThreads is reached or memory/threads run out) or a negative errno if none did.
 long add_poll_threads(Runtime& runtime, uint32_t count);
