@@ -137,8 +137,6 @@ bool append_to_batch(UserInterruptContext& context, const AsyncCall& call, uint6
             entry.number = call.number;
             entry.token = id;
             for (int i = 0; i < 6; ++i) entry.arguments[i] = call.arguments[i];
-            entry.status = 0;
-            entry.result = 0;
             __atomic_store_n(&batch.count, batch.count + 1, __ATOMIC_RELAXED);
             context.deferred.fetch_or(BatchWaiting | BatchFresh, std::memory_order_relaxed);
             batch.lock.unlock();

@@ -59,6 +59,17 @@ void on_highest_priority_changed(void* context, uint32_t priority) {
 // user-interrupt handler deferred its drain (completions otherwise come with an interrupt, and an
 // idle thread drains before it sleeps).
 [[gnu::noinline]] long should_yield_hart_slowly(Runtime& runtime) {
+    if (runtime.interrupts.deferred.load(std::memory_order_relaxed) == (vdso::BatchWaiting | vdso::BatchFresh)) {
+        // Only: the coroutine that just ran added its call to the batch, so collecting goes on
+        // (completion_poll's rule for these bits, without its call and the publication: those were
+        // 69 instructions a batched call).
+        runtime.interrupts.deferred.fetch_and(~vdso::BatchFresh, std::memory_order_relaxed);
+        const vdso::ProcessPriority* own = runtime.own_priority;
+        if (own != nullptr && !runtime.stopping.load(std::memory_order_relaxed) &&
+            runtime.wanted_priority.load(std::memory_order_relaxed) ==
+                runtime.published_priority.load(std::memory_order_relaxed))
+            return vdso::global_priority_should_yield(*runtime.mapped_priority_table, *own);
+    }
     poll_completions(runtime);  // a user-interrupt handler deferred its drain (it found the lock taken)
     publish_priority(runtime);
     if (runtime.stopping.load(std::memory_order_relaxed)) return 1; // leave the loop promptly
