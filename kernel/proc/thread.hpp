@@ -113,7 +113,9 @@ struct UserInterruptState {
     static constexpr size_t UpcallSavedRegisters = 16;  // ra, t0-t6, a0-a7
     bool upcall = false;     // deliveries are upcalls (never on a machine with a hart that has `n`)
     bool in_upcall = false;  // delivered and not yet returned: upcall_saved holds the interrupted registers
-    uint64_t upcall_saved[UpcallSavedRegisters] = {};
+    // Written by each upcall delivery, read only while in_upcall: left uninitialised, so that creating
+    // a thread does not clear it (spawn_thread).
+    uint64_t upcall_saved[UpcallSavedRegisters];
 };
 
 struct Thread {
