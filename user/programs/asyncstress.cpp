@@ -25,8 +25,9 @@
 //
 // Checked: every byte of every pipe read exactly once; every call's result right; the runtime's
 // count of delivered completions equals the calls made, none stale; nothing left in flight or held.
-// (upcall: every completion delivered by an interrupt within its round, and on harts that emulate
-// the N extension every interrupt an upcall.)
+// (upcall: every completion delivered by an interrupt within its round, the sixteen registers a
+// handler may clobber intact across those interrupts, and on harts that emulate the N extension
+// every interrupt an upcall; UpcallReturn outside an upcall and unknown operations refused.)
 #include "user/lib/async.hpp"
 #include "user/lib/format.hpp"
 #include "user/lib/runtime.hpp"
@@ -182,7 +183,34 @@ Task<> upcall_reader(Runtime&, int pipe) {
     upcall_readers_done.fetch_add(1);
 }
 
+// Spins until *delivered reaches `target` or `budget` loops have passed, with its number in each of
+// the sixteen registers an upcall's handler may clobber (ra, t0-t6, a0-a7); returns how many of them
+// held another value afterwards (every interrupt taken meanwhile must have restored them).
+long spin_with_registers_set(const std::atomic<uint64_t>* delivered, uint64_t target, uint64_t budget) {
+    register const void* address asm("s1") = delivered;
+    register uint64_t wanted asm("s2") = target;
+    register uint64_t left asm("s3") = budget;
+    register long wrong asm("s4") = 0;
+#define SET(r, n) "li " #r ", " #n "\n"
+#define CHECK(r, n) "addi s5, " #r ", -" #n "\n snez s5, s5\n add s4, s4, s5\n"
+#define EACH(X) X(ra, 1) X(t0, 5) X(t1, 6) X(t2, 7) X(a0, 10) X(a1, 11) X(a2, 12) X(a3, 13) X(a4, 14) \
+    X(a5, 15) X(a6, 16) X(a7, 17) X(t3, 28) X(t4, 29) X(t5, 30) X(t6, 31)
+    asm volatile(EACH(SET) "1: ld s5, 0(s1)\n bgeu s5, s2, 2f\n addi s3, s3, -1\n bnez s3, 1b\n2:\n" EACH(CHECK)
+                 : "+r"(wrong), "+r"(left)
+                 : "r"(address), "r"(wanted)
+                 : "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
+                   "s5", "memory");
+#undef EACH
+#undef CHECK
+#undef SET
+    return wrong;
+}
+
 Task<int> upcall_race(Runtime& runtime) {
+    expect(user::user_interrupt_upcall(cokernel::abi::UpcallReturn) == -EINVAL, "UpcallReturn outside an upcall: -EINVAL",
+           user::user_interrupt_upcall(cokernel::abi::UpcallReturn), -EINVAL);
+    expect(user::user_interrupt_upcall(3) == -EINVAL, "an unknown operation: -EINVAL", user::user_interrupt_upcall(3),
+           -EINVAL);
     for (auto& pipe : upcall_pipes) expect(user::pipe2(pipe) == 0, "pipe2");
     user::JoinHandle<void> handles[UpcallPipes];
     for (int i = 0; i < UpcallPipes; ++i) {
@@ -204,7 +232,10 @@ Task<int> upcall_race(Runtime& runtime) {
         const uint64_t target = runtime.interrupts.delivered.load() + UpcallPipes;
         upcall_round.store(round);
         user::futex_wake(reinterpret_cast<int*>(&upcall_round), 1);
-        // Compute: no yield, no look at the ring (clock_gettime drains nothing).
+        // Compute: no yield, no look at the ring (clock_gettime drains nothing), first with every
+        // register the handler may clobber holding a known value.
+        const long clobbered = spin_with_registers_set(&runtime.interrupts.delivered, target, 1'000'000);
+        expect(clobbered == 0, "the interrupted code's registers restored", clobbered, 0);
         long deadline = now_ms() + 10'000;
         for (uint64_t spins = 0; runtime.interrupts.delivered.load() < target; ++spins)
             if ((spins & 0xfff) == 0 && now_ms() > deadline) break;
