@@ -220,6 +220,10 @@ cokernel_async_call_arm(void* call, void* executor, uint64_t id);
 extern "C" [[gnu::used]] void vdso_user_interrupt_dispatch(void* context) {
     vdso::user_interrupt_handler(*static_cast<vdso::UserInterruptContext*>(context));
 }
+// Called by cokernel_user_interrupt_upcall_entry with the context the kernel put in a0.
+extern "C" [[gnu::used]] void vdso_user_interrupt_upcall_dispatch(void* context) {
+    vdso::user_interrupt_upcall_handler(*static_cast<vdso::UserInterruptContext*>(context));
+}
 #endif
 
 namespace vdso {
@@ -242,8 +246,10 @@ bool completion_try_drain(ExecutorState& executor, abi::CompletionRing& ring, Dr
     return true;
 }
 
-void user_interrupt_handler(UserInterruptContext& context) {
-    clear_user_software_interrupt(); // first: a completion posted from here on raises it again
+namespace {
+
+// Both handlers' work once USIP is clear: drain the ring, or defer to the poll loop.
+void handle_user_interrupt(UserInterruptContext& context) {
     context.interrupts.fetch_add(1, std::memory_order_relaxed);
     if (context.executor == nullptr || context.ring == nullptr) return;
     DrainOutcome outcome;
@@ -254,6 +260,18 @@ void user_interrupt_handler(UserInterruptContext& context) {
     count(context, outcome);
     if (outcome.delivered != 0 && context.after_delivery != nullptr)
         context.after_delivery(context.after_delivery_argument, outcome.delivered);
+}
+
+} // namespace
+
+void user_interrupt_handler(UserInterruptContext& context) {
+    clear_user_software_interrupt(); // first: a completion posted from here on raises it again
+    handle_user_interrupt(context);
+}
+
+void user_interrupt_upcall_handler(UserInterruptContext& context) {
+    context.upcalls.fetch_add(1, std::memory_order_relaxed);
+    handle_user_interrupt(context); // the kernel cleared USIP at the delivery, with the same effect
 }
 
 uint32_t completion_poll(UserInterruptContext& context) {

@@ -320,6 +320,37 @@ TEST_CASE("completions: the handler counts what it delivered before it deferred"
     for (int i = 0; i < Count; ++i) CHECK(results[i] == 100 + i);
 }
 
+// The upcall form of the handler (docs/user-interrupts.md, "Upcall delivery"): the same drain, and
+// the same deferral, counted as upcalls as well as interrupts.
+TEST_CASE("completions: the upcall handler drains, or defers, as the CSR handler does", "[vdso][completion]") {
+    World world(4);
+    auto& executor = world.executor;
+    auto& ring = world.ring;
+    vdso::UserInterruptContext& context = world.context;
+    long first = 0, second = 0;
+    auto one = vdso::spawn(executor.state, awaiting(executor.state, &first), 10);
+    auto two = vdso::spawn(executor.state, awaiting(executor.state, &second), 10);
+    REQUIRE(one);
+    REQUIRE(two);
+    executor.run();
+    ring.post(one->id().value, 7);
+    vdso::user_interrupt_upcall_handler(context);
+    CHECK(context.interrupts.load() == 1);
+    CHECK(context.upcalls.load() == 1);
+    CHECK(context.delivered.load() == 1);
+    CHECK(!vdso::completion_pending(*ring.header()));
+    ring.post(two->id().value, 8);
+    executor.state.lock.lock(); // as if the interrupted code held it
+    vdso::user_interrupt_upcall_handler(context);
+    executor.state.lock.unlock();
+    CHECK(context.deferred.load() == vdso::DeferredDrain);
+    CHECK(context.upcalls.load() == 2);
+    CHECK(vdso::completion_poll(context) == 1);
+    executor.run();
+    CHECK(first == 7);
+    CHECK(second == 8);
+}
+
 // abi::AsyncDrainsAfterReturnBit: with a ring of its own executor's (ExecutorState::completions) the arm
 // step submits with the bit and drains right after the ecall, so completions the kernel posted during
 // the submission (no interrupt raised for them) are delivered without any handler run.

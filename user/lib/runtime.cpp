@@ -273,9 +273,12 @@ void enable_user_interrupts(Runtime& runtime) {
     if (&runtime_user_interrupts != nullptr && !runtime_user_interrupts) return;
     // CSRs by number (the assembler no longer knows the N extension's names): uscratch 0x040,
     // utvec 0x005, uie 0x004 (USIE, bit 0), ustatus 0x000 (UIE, bit 0). On harts without the N
-    // extension the kernel emulates each access.
+    // extension the kernel emulates each access. Where every hart emulates, deliveries are upcalls,
+    // whose handler makes no emulated access (docs/user-interrupts.md, "Upcall delivery").
+    const bool upcalls = user_interrupt_upcall(cokernel::abi::UpcallOn) >= 0;
     const uintptr_t context = reinterpret_cast<uintptr_t>(&runtime.interrupts);
-    const uintptr_t handler = reinterpret_cast<uintptr_t>(runtime.functions->user_interrupt_entry);
+    const uintptr_t handler = reinterpret_cast<uintptr_t>(
+        upcalls ? runtime.functions->user_interrupt_upcall_entry : runtime.functions->user_interrupt_entry);
     asm volatile("csrw 0x040, %0" ::"r"(context) : "memory");
     asm volatile("csrw 0x005, %0" ::"r"(handler) : "memory");
     asm volatile("csrs 0x004, 1" ::: "memory");
