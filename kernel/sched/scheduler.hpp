@@ -8,6 +8,7 @@
 #pragma once
 
 #include "abi/result.hpp"
+#include "kernel/arch/riscv/hart.hpp"
 #include "kernel/proc/thread.hpp"
 #include "vdso/vdso_api.h"
 
@@ -56,8 +57,12 @@ uint64_t switch_coroutine_runs();
 // Spawns the switch coroutines (one per hart) in the switch executor. Once, at boot.
 void start_switch_coroutines();
 
-// The thread running on this hart (nullptr in the scheduler itself or outside any thread).
-Thread* current_thread();
+// The thread running on this hart (nullptr in the scheduler itself or outside any thread). Inline:
+// every system call asks for it several times.
+inline Thread* current_thread() {
+    Hart* hart = current_hart();
+    return hart ? hart->current_thread : nullptr;
+}
 
 // If `thread` runs on another hart (between its scheduler's switch to it and its giving the hart
 // back), sends that hart a Kick IPI: in user mode it traps at once, and every return to user mode

@@ -14,6 +14,10 @@
 
 namespace kernel {
 
+namespace proc {
+struct Thread;
+}
+
 // IPI reasons, a bit each in Hart::pending_ipis. Kick does nothing but interrupt the hart: a thread
 // running in user mode there traps, and on its way back to user mode it takes a raised user interrupt
 // or notices that its process is ending (kernel/uintr/user_interrupt.hpp, kill). Schedule wakes a hart
@@ -45,6 +49,9 @@ struct Hart {
     bool probe_faulted = false;
     // Interrupt handlers running on this hart (riscv::handle_interrupt): nonzero in interrupt context.
     uint32_t interrupt_depth = 0;
+    // The thread running on this hart (proc::current_thread): set by the scheduler loop from its
+    // switch to the thread until the thread gives the hart back; nullptr in the loop itself.
+    proc::Thread* current_thread = nullptr;
     uint64_t kernel_stack_bottom;       // [bottom, top): the hart's own stack, in the kernel stack area
     const fdt::HartInfo* info = nullptr;
     // User TLB shootdown (flush_user_tlb_on_all_harts): 1 while the hart runs in user mode (from the
