@@ -10,8 +10,8 @@
 // completion, on the held list until async_flush finds room. A held slot still counts against
 // the process's calls in flight, so a process that never drains its ring soon gets -EAGAIN and loses nothing.
 //
-// Every call in flight holds its process (Process::holds): memory, files and this state outlive the
-// process's threads until the last call has finished.
+// Every call in flight beyond its first run holds its process (Process::holds, CallSlot::holds_process):
+// memory, files and this state outlive the process's threads until the last call has finished.
 //
 // Lock: AsyncCalls::lock (an IrqSpinLock) guards the free and held lists, the
 // ring's tail and counters. It nests inside nothing else and nothing is taken under it.
@@ -45,6 +45,10 @@ struct CallSlot {
     // completion in registers; cleared by WaitOn before the call moves to the work executor. While it
     // is set, complete_async_call writes the result there instead of into the ring.
     InlineCompletion* inline_completion = nullptr;
+    // The call holds its process (Process::holds) from the moment it leaves the calling thread (its
+    // first wait, WaitOn, or its hand-over to a kernel thread) to its completion; a call that ends
+    // in its first run is covered by the calling thread's own hold and takes none.
+    bool holds_process = false;
     alignas(16) unsigned char frame[CallFrameBytes];
 };
 
