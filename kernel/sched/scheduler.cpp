@@ -310,7 +310,7 @@ void wake_process_waits(Process& process) {
     }
 }
 
-void wake_all(WaitQueue& queue) {
+void wake_all_waiters(WaitQueue& queue) {
     Thread* thread = queue.head;
     queue.head = queue.tail = nullptr;
     while (thread) {

@@ -83,7 +83,11 @@ void sleep_on(WaitQueue& queue);
 // which ends once that call sees its process being ended).
 void sleep_on(WaitQueue& queue, Process* owner);
 // Makes every waiter runnable. The caller holds queue.lock.
-void wake_all(WaitQueue& queue);
+// Inline for the common case of nobody waiting (a pipe wakes its other side after every transfer).
+void wake_all_waiters(WaitQueue& queue);
+inline void wake_all(WaitQueue& queue) {
+    if (queue.head != nullptr || queue.coroutines != nullptr) wake_all_waiters(queue);
+}
 // Makes runnable up to `limit` waiters for which matches(thread, context) holds; returns how many.
 // The caller holds queue.lock.
 size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* context, size_t limit);

@@ -119,7 +119,13 @@ inline void flush_pending_user_tlb() {
 }
 // The user-mode bracket of the shootdown: the last step before sret to user mode (interrupts off)
 // and the first step of a trap from user mode.
-void note_entering_user_mode();
+// Inline: every return to user mode takes it; the flush itself is out of line.
+void flush_user_tlb_on_entry();
+inline void note_entering_user_mode() {
+    Hart* hart = current_hart();
+    hart->in_user_mode.store(1, std::memory_order_seq_cst);
+    if (hart->user_tlb_flush_pending.exchange(0, std::memory_order_seq_cst)) flush_user_tlb_on_entry();
+}
 inline void note_left_user_mode() { current_hart()->in_user_mode.store(0, std::memory_order_seq_cst); }
 
 } // namespace kernel
