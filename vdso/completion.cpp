@@ -274,9 +274,11 @@ void user_interrupt_upcall_handler(UserInterruptContext& context) {
     handle_user_interrupt(context); // the kernel cleared USIP at the delivery, with the same effect
 }
 
-uint32_t completion_poll(UserInterruptContext& context) {
-    if (context.executor == nullptr || context.ring == nullptr) return 0;
-    const uint32_t deferred = context.deferred.load(std::memory_order_acquire);
+namespace {
+
+// completion_poll once it has found something to do: out of line, so that the common case (nothing
+// deferred, the ring empty, nothing held) needs no stack frame in the poll loop and the arm step.
+[[gnu::noinline]] uint32_t completion_poll_work(UserInterruptContext& context, uint32_t deferred) {
     if ((deferred & (BatchWaiting | BatchFresh)) != 0) [[unlikely]] {
         // A coroutine added to the batch: keep collecting; after one that added nothing, submit
         // (submit_batch drains the ring too).
@@ -294,6 +296,16 @@ uint32_t completion_poll(UserInterruptContext& context) {
     const DrainOutcome outcome = completion_drain(*context.executor, *context.ring);
     count(context, outcome);
     return outcome.delivered;
+}
+
+} // namespace
+
+uint32_t completion_poll(UserInterruptContext& context) {
+    if (context.executor == nullptr || context.ring == nullptr) return 0;
+    const uint32_t deferred = context.deferred.load(std::memory_order_acquire);
+    if (deferred == 0 && !completion_pending(*context.ring) && __atomic_load_n(&context.ring->held, __ATOMIC_ACQUIRE) == 0)
+        return 0;
+    return completion_poll_work(context, deferred);
 }
 
 // Out of line and cold: inlined (the vDSO is linked with LTO) it would cost the poll loop's hot

@@ -224,11 +224,10 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     slot->result = 0;
     slot->named_priority = static_cast<uint8_t>(named_priority);
     slot->inline_completion = nullptr;  // set below for a first run on this thread only
+    slot->holds_process = false;
     InlineCompletion inline_completion;
     CallMemory memory{slot->frame, sizeof(slot->frame)};
-    CallArguments arguments;
-    for (size_t i = 0; i < 6; ++i) arguments.value[i] = registers[i];
-    Call call = handler(memory, process, arguments);
+    Call call = handler(memory, process, call_arguments(registers));
     if (!call.valid()) {
         return_unused_slot(*calls, *slot);
         return -Errno::NoMemory;
@@ -239,14 +238,15 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
         // The thread model: the socket's connection thread runs the call from its start (its
         // argument checks included, the same code) and posts its completion.
         process.holds.fetch_add(1, std::memory_order_relaxed);
+        slot->holds_process = true;
         long handed = hand_async_call(*runner, frame);
         if (handed == 0) return 0;
         process.holds.fetch_sub(1, std::memory_order_relaxed);  // the calling thread holds it: never the last
+        slot->holds_process = false;
         discard_unstarted_call(frame);
         return_unused_slot(*calls, *slot);
         return handed;  // refused: no connection thread could be had
     }
-    process.holds.fetch_add(1, std::memory_order_relaxed);  // the calling thread holds it too: never the first
     // Only a call that starts on this thread may end in its submission (the connection thread's call
     // above posts to the ring: inline_completion lives on this stack).
     if (inline_result != nullptr) slot->inline_completion = &inline_completion;
@@ -287,11 +287,13 @@ void complete_async_call(CallSlot& slot) {
     Process& process = *slot.process;
     AsyncCalls& calls = *process.async;
     if (slot.inline_completion != nullptr) {
-        // Ended in its submission, which takes the result in registers: no ring entry, no interrupt.
+        // Ended in its submission, which takes the result in registers: no ring entry, no interrupt,
+        // and no hold on the process (the submitting thread's covers it).
         complete_inline(calls, slot);
-        drop_process_hold(process);  // never the last: the submitting thread holds the process
         return;
     }
+    // Read before the slot is freed (post_locked): another submission may take it at once.
+    const bool slot_held_process = slot.holds_process;
     {
         ScopedLock guard(calls.lock);
         if (!post_locked(calls, slot)) {
@@ -310,7 +312,7 @@ void complete_async_call(CallSlot& slot) {
     // return lands in the vDSO's arm step right before its drain: the entry written above (in
     // program order on this hart) is seen by that drain, so no completion waits for an interrupt.
     if (!process.exit_requested.load() && !drained_on_return(process)) (void)raise_user_interrupt(process);
-    drop_process_hold(process);
+    if (slot_held_process) drop_process_hold(process);
 }
 
 namespace {
