@@ -17,7 +17,7 @@
 //   hostile kill-waits  kills a child blocked in each kind of wait (pipe read, pipe write, futex,
 //                       wait4, nanosleep, an asynchronous call pending): each ends within 2 s
 //   hostile block KIND READY   the child: writes a byte to fd READY, then blocks in KIND
-//   hostile async-share 4 greedy children take their share (512) of the work executor; a modest
+//   hostile async-share 4 greedy children take their share (1,536) of the work executor; a modest
 //                       one still gets its 64 calls; ring and slots count in the memory limit
 //   hostile memory      with no explicit limit, an mmap hog stops at the default limit (the others
 //                       unaffected), a thread hog at the limit its parent set, a pipe hog at its
@@ -483,7 +483,7 @@ int eof(int read_end, int write_end) {
 
 // --- async-share: one process's share of the work executor ----------------------------------
 
-constexpr long GreedyShare = 512;  // kernel/syscall/async_call.hpp ExecutorShare
+constexpr long GreedyShare = 1536;  // kernel/syscall/async_call.hpp ExecutorShare
 constexpr int GreedyProcesses = 4;
 
 
