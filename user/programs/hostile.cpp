@@ -687,7 +687,7 @@ void memory() {
     expect("the thread hog's usage within its limit", threads.result.usage <= ThreadLimit + 16 * Page, 1);
     expect("the thread hog's status", threads.finish(), 0);
 
-    // Pipes until refused, with no explicit limit: the descriptor table (1,024) stops it first.
+    // Pipes until refused, with no explicit limit: the descriptor table (2,048) stops it first.
     Hog pipes;
     expect("spawn of a pipe hog", pipes.spawn("pipes"), 1);
     expect("the pipe hog's report", pipes.run(), 1);
