@@ -67,7 +67,9 @@ bench-host: build
 	@cmake --build $(BUILD) --target bench-host
 
 # Boots QEMU virt per model and vCPU count, runs bin/tcpserver at the shell and drives it from the host
-# with build/tools/tcpclient through a forwarded 127.0.0.1 port (scripts/experiment). QUICK=1: minutes.
+# with build/tools/tcpclient over a tap in a network namespace of its own (NET=tap, the default where
+# unshare -n and /dev/net/tun allow it) or a forwarded 127.0.0.1 port (NET=user) (scripts/experiment).
+# QUICK=1: minutes.
 experiment: build
 	@scripts/experiment $(BUILD) $(if $(filter 1,$(QUICK)),--quick)
 

@@ -59,7 +59,7 @@ constexpr uint32_t MaxSubmissionBatch = 1024;   // entries in one async_submit_b
 constexpr uint64_t UserSubmissionAreaAddress = 0x3ff6800000ull;
 constexpr uint32_t SubmissionAreaEntries = 64;
 constexpr uint32_t DefaultCallsInFlight = 64;   // async_setup's second argument 0 means this
-constexpr uint32_t MaxCallsInFlight = 1024;      // the most a process may ask for
+constexpr uint32_t MaxCallsInFlight = 2048;      // the most a process may ask for
 
 // One completion: the token given with the call and the call's result (what a0 would have held).
 struct CompletionEntry {
@@ -89,7 +89,7 @@ inline CompletionEntry* ring_entries(CompletionRing* ring) { return reinterpret_
 
 // Where async_setup maps the ring (read-write, this process only) and its largest capacity.
 constexpr uint64_t UserCompletionRingAddress = 0x3ff6000000ull;
-constexpr uint32_t MaxCompletionRingCapacity = 1024;
+constexpr uint32_t MaxCompletionRingCapacity = 2048;
 
 // user_interrupt_upcall(operation), project call 1044 (docs/user-interrupts.md, "Upcall delivery"):
 // on harts that emulate the N extension, a thread's user interrupts can be delivered as upcalls, whose
@@ -103,8 +103,9 @@ enum UpcallOperation : long {
     UpcallReturn = 2,  // from an upcall's handler: resume the interrupted code; -EINVAL outside one
 };
 
-// Descriptors per process (slots 0 .. MaxDescriptors - 1), as Linux's default RLIMIT_NOFILE.
-constexpr uint32_t MaxDescriptors = 1024;
+// Descriptors per process (slots 0 .. MaxDescriptors - 1): twice Linux's default RLIMIT_NOFILE, so
+// that one server process holds over 1,024 connections (docs/experiments.md, Limits); -EMFILE beyond.
+constexpr uint32_t MaxDescriptors = 2048;
 
 // One entry of process_list.
 struct ProcessRecord {

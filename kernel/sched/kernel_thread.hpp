@@ -19,7 +19,7 @@
 namespace kernel::proc {
 
 // The most kernel threads at once (each costs a 16 KiB stack and its record).
-constexpr uint32_t MaxKernelThreads = 1024;
+constexpr uint32_t MaxKernelThreads = 2048;
 
 // Makes the kernel threads' process. Once, at boot (init_network); NoMemory when it cannot be had
 // (then create_kernel_thread fails too).

@@ -115,7 +115,7 @@ void wake_idle_hart();
 // The work executor holds the kernel coroutines that finish asynchronous system calls (call.hpp) and
 // the bottom halves;
 // WorkExecutorCapacity control blocks. spawn_kernel_work and wake_kernel_coroutine work on it.
-constexpr uint32_t WorkExecutorCapacity = 4096;
+constexpr uint32_t WorkExecutorCapacity = 8192;
 // Whether one of those coroutines is ready (a lock-free peek).
 bool kernel_work_pending();
 // On a thread's kernel stack, interrupts off, on its way back to user mode: runs up to `limit` ready

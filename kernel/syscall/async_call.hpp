@@ -83,7 +83,7 @@ struct AsyncCalls {
 // hart): at most ExecutorShare blocks at once, and the last ExecutorReserve of them only while it
 // holds fewer than DefaultCallsInFlight. So however many processes are greedy, a process with at
 // most 64 calls in flight finds room until 16 such processes fill the reserve (docs/reliability.md).
-constexpr uint32_t ExecutorShare = 512;
+constexpr uint32_t ExecutorShare = 1536;
 constexpr uint32_t ExecutorReserve = 1024;
 
 // What async_setup's frames (ring and slots) cost the process's memory limit, in bytes.

@@ -49,7 +49,7 @@ using user::Task;
 namespace {
 
 constexpr int Children = 3;
-constexpr int Pipes = 96;           // 192 descriptors of the 1,024
+constexpr int Pipes = 96;           // 192 descriptors of the 2,048
 constexpr int ReadersPerPipe = 4;
 constexpr int Readers = Pipes * ReadersPerPipe;  // 384 reads in flight at the start; with the writers and
                                                  // the main coroutine 481: within one process's share of

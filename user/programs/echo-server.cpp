@@ -22,8 +22,9 @@
 #include "user/lib/runtime.hpp"
 
 // Coroutines: each connection has one read (or write) waiting in the kernel, the listener an accept;
-// the default 64 calls in flight would refuse the 65th connection's read with -EAGAIN. 512 is this
-// process's share of the work executor (docs/async-syscalls.md); past it a call is retried.
+// the default 64 calls in flight would refuse the 65th connection's read with -EAGAIN. 512 is twice
+// what the host tests hold open (within a process's share of the work executor, 1,536:
+// docs/reliability.md); past it a call is retried.
 namespace user {
 extern const uint32_t completion_ring_capacity = 512;
 extern const uint32_t async_calls_in_flight_limit = 512;
@@ -38,8 +39,8 @@ namespace abi = cokernel::abi;
 
 constexpr size_t BufferBytes = 16384;
 constexpr size_t StackBytes = 64 * 1024;
-// One thread per connection, and the host tests hold 256 connections open at once: 512 threads (as
-// many as lwIP has TCP control blocks, kernel/net/lwip/lwipopts.h). A thread costs its 64 KiB stack
+// One thread per connection, and the host tests hold 256 connections open at once: 512 threads (twice
+// that). A thread costs its 64 KiB stack
 // (reserved; the pages it touches, about 20 KiB, are taken) and a kernel stack of 16 KiB.
 constexpr int MaxThreads = 512;
 constexpr size_t DatagramBytes = 65536;

@@ -17,7 +17,7 @@
 //   hostile kill-waits  kills a child blocked in each kind of wait (pipe read, pipe write, futex,
 //                       wait4, nanosleep, an asynchronous call pending): each ends within 2 s
 //   hostile block KIND READY   the child: writes a byte to fd READY, then blocks in KIND
-//   hostile async-share 4 greedy children take their share (512) of the work executor; a modest
+//   hostile async-share 4 greedy children take their share (1,536) of the work executor; a modest
 //                       one still gets its 64 calls; ring and slots count in the memory limit
 //   hostile memory      with no explicit limit, an mmap hog stops at the default limit (the others
 //                       unaffected), a thread hog at the limit its parent set, a pipe hog at its
@@ -483,7 +483,7 @@ int eof(int read_end, int write_end) {
 
 // --- async-share: one process's share of the work executor ----------------------------------
 
-constexpr long GreedyShare = 512;  // kernel/syscall/async_call.hpp ExecutorShare
+constexpr long GreedyShare = 1536;  // kernel/syscall/async_call.hpp ExecutorShare
 constexpr int GreedyProcesses = 4;
 
 
@@ -687,7 +687,7 @@ void memory() {
     expect("the thread hog's usage within its limit", threads.result.usage <= ThreadLimit + 16 * Page, 1);
     expect("the thread hog's status", threads.finish(), 0);
 
-    // Pipes until refused, with no explicit limit: the descriptor table (1,024) stops it first.
+    // Pipes until refused, with no explicit limit: the descriptor table (2,048) stops it first.
     Hog pipes;
     expect("spawn of a pipe hog", pipes.spawn("pipes"), 1);
     expect("the pipe hog's report", pipes.run(), 1);

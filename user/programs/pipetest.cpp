@@ -119,9 +119,9 @@ void check_dup3() {
     user::close(fds[0]);
 }
 
-// Descriptors run out at MaxDescriptors (1,024) per process; a failed pipe2 leaves no descriptor behind.
+// Descriptors run out at MaxDescriptors (2,048) per process; a failed pipe2 leaves no descriptor behind.
 void check_table_full() {
-    constexpr int MostPipes = (user::MaxDescriptors - 3) / 2; // 3 + 510 * 2 = 1,023 descriptors
+    constexpr int MostPipes = (user::MaxDescriptors - 3) / 2; // 3 + 1,022 * 2 = 2,047 descriptors
     int fds[2];
     static int pipes[MostPipes + 1][2];
     int made = 0;

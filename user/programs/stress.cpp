@@ -208,7 +208,7 @@ int descriptor(Worker& w) {
     switch (w.random.below(10)) {
     case 0: return -1;
     case 1: return 3 + static_cast<int>(w.random.below(40));
-    case 2: return w.random.one_in(2) ? 1024 : 1 << 30;
+    case 2: return w.random.one_in(2) ? static_cast<int>(user::MaxDescriptors) : 1 << 30;
     case 3: return static_cast<int>(0x80000000u);
     default: {
         int fd = load(shared_fds[w.random.below(SharedDescriptors)]);
@@ -432,8 +432,8 @@ void descriptor_call(Worker& w, Kind kind) {
     }
     case Dup: {
         long got = user::dup(fd);
-        check(w, kind, got, (got > 2 && got < 1024) || one_of(got, EBADF, EMFILE), fd);
-        if (got > 2 && got < 1024) __atomic_store_n(&shared_fds[w.random.below(SharedDescriptors)], static_cast<int>(got), __ATOMIC_RELAXED);
+        check(w, kind, got, (got > 2 && got < user::MaxDescriptors) || one_of(got, EBADF, EMFILE), fd);
+        if (got > 2 && got < user::MaxDescriptors) __atomic_store_n(&shared_fds[w.random.below(SharedDescriptors)], static_cast<int>(got), __ATOMIC_RELAXED);
         break;
     }
     case Dup3: {
@@ -447,10 +447,10 @@ void descriptor_call(Worker& w, Kind kind) {
     case Fcntl: {
         static const int Commands[] = {0, 1, 2, 3, 4, 1030, 5, 1024, -1};
         int command = Commands[w.random.below(sizeof(Commands) / sizeof(Commands[0]))];
-        long argument = w.random.one_in(4) ? 2000 : static_cast<long>(w.random.below(40));
+        long argument = w.random.one_in(4) ? 2 * long{user::MaxDescriptors} : static_cast<long>(w.random.below(40));
         long got = user::fcntl(fd, command, argument);
         check(w, kind, got, got >= 0 || one_of(got, EBADF, EINVAL, EMFILE), fd, command, argument);
-        if ((command == 0 || command == 1030) && got > 2 && got < 1024)
+        if ((command == 0 || command == 1030) && got > 2 && got < user::MaxDescriptors)
             __atomic_store_n(&shared_fds[w.random.below(SharedDescriptors)], static_cast<int>(got), __ATOMIC_RELAXED);
         break;
     }
@@ -943,7 +943,7 @@ void kill_children() {
 // holding pipes open, futex words nobody wakes.
 void break_stall() {
     kill_children();
-    for (int fd = 3; fd < 1024; ++fd) (void)user::close(fd);
+    for (int fd = 3; fd < static_cast<int>(user::MaxDescriptors); ++fd) (void)user::close(fd);
     for (int& word : futex_words) {
         __atomic_fetch_add(&word, 1, __ATOMIC_RELAXED);
         (void)user::futex_wake(&word, 0x7fffffff);
@@ -1127,7 +1127,7 @@ int main(int argc, char** argv) {
     }
     // The children: killed, then reaped (orphaned grandchildren are the kernel's).
     kill_children();
-    for (int fd = 3; fd < 1024; ++fd) (void)user::close(fd);
+    for (int fd = 3; fd < static_cast<int>(user::MaxDescriptors); ++fd) (void)user::close(fd);
     int status = 0;
     for (long got; (got = user::wait4(-1, &status, 0)) > 0;)
         if (!sane_status(status)) after_check("a child's status", false, status);

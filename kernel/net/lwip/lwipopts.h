@@ -16,16 +16,16 @@
 #define MEM_ALIGNMENT 8
 
 /* ---- Sizes: the one place (docs/network.md, "Memory"). ---- */
-#define COKERNEL_NET_TCP_SOCKETS 512   /* TCP connections (TIME_WAIT ones included: lwIP reuses the
+#define COKERNEL_NET_TCP_SOCKETS 1280  /* TCP connections (TIME_WAIT ones included: lwIP reuses the
                                           oldest, but beyond them it would kill a live idle connection) */
 #define COKERNEL_NET_UDP_SOCKETS 32
-#define MEM_SIZE (2 * 1024 * 1024)     /* lwIP's heap: PBUF_RAM segments waiting for ACK, and more */
-#define MEMP_NUM_PBUF 256              /* PBUF_REF/ROM headers */
-#define PBUF_POOL_SIZE 512             /* received frames (device and loopback copies) */
+#define MEM_SIZE (6 * 1024 * 1024)     /* lwIP's heap: PBUF_RAM segments waiting for ACK, and more */
+#define MEMP_NUM_PBUF 512              /* PBUF_REF/ROM headers */
+#define PBUF_POOL_SIZE 2048            /* received frames (device and loopback copies) */
 #define MEMP_NUM_TCP_PCB COKERNEL_NET_TCP_SOCKETS
 #define MEMP_NUM_TCP_PCB_LISTEN 64
 #define MEMP_NUM_UDP_PCB COKERNEL_NET_UDP_SOCKETS
-#define MEMP_NUM_TCP_SEG 1024          /* segments queued for transmission or out of order */
+#define MEMP_NUM_TCP_SEG 4096          /* segments queued for transmission or out of order */
 #define MEMP_NUM_REASSDATA 8
 #define IP_REASS_MAX_PBUFS 32
 #define MEMP_NUM_FRAG_PBUF 32

@@ -39,7 +39,7 @@ constexpr uint32_t ConnectionPriority = user::DefaultPriority; // + level
 // flight (a permit each), so that writes always find a slot: were every slot a read waiting for a
 // client that waits for its reply, the replies' writes could never be submitted (with --parts 3,
 // where a connection's read and write are in flight at once). The kernel's limit is the smaller of
-// the process's call slots and its share of the work executor (512, docs/reliability.md).
+// the process's call slots and its share of the work executor (1,536, docs/reliability.md).
 //
 // A coroutine that finds no permit waits in one FIFO (permit_waiters), woken one at a time as reads
 // end; a submission the kernel refuses (-EAGAIN) waits in another (slot_waiters), woken one at a
@@ -49,7 +49,7 @@ constexpr uint32_t ConnectionPriority = user::DefaultPriority; // + level
 // coroutine woken by a late set from an earlier round checks under the lock whether it was really
 // taken out, and one taken out for nothing passes its turn on.
 
-constexpr uint32_t CallLimit = TCPSERVER_CALL_SLOTS < 512 ? TCPSERVER_CALL_SLOTS : 512;
+constexpr uint32_t CallLimit = TCPSERVER_CALL_SLOTS < 1536 ? TCPSERVER_CALL_SLOTS : 1536;
 constexpr uint32_t ReadLimit = CallLimit - (CallLimit / 8 > 0 ? CallLimit / 8 : 1);
 
 constexpr uint32_t StallCapacity = 4096 + 64; // every coroutine there can be (main.cpp), and some

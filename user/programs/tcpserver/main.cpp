@@ -13,11 +13,12 @@
 #include "user/lib/runtime.hpp"
 #include "user/programs/tcpserver/server.hpp"
 
-// Every connection of the coroutine model waits in an asynchronous read: as many call slots as a
-// process may have, and a ring that holds all their completions. bin/tcpserver-fewslots, the same
+// Every connection of the coroutine model waits in an asynchronous read: as many call slots as the
+// kernel lets one process have in flight (its share of the work executor, 1,536), and a ring that
+// holds all their completions. bin/tcpserver-fewslots, the same
 // program with 4 call slots, lets the self-test exercise refused submissions (coroutines.cpp).
 namespace user {
-extern const uint32_t completion_ring_capacity = 1024;
+extern const uint32_t completion_ring_capacity = 2048;
 extern const uint32_t async_calls_in_flight_limit = TCPSERVER_CALL_SLOTS;
 // One coroutine per connection, three with --parts 3, besides the accept loop and main.
 extern const uint32_t control_block_count = 4096;

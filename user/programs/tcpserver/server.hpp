@@ -12,7 +12,7 @@
 
 // The process's asynchronous call slots (main.cpp); bin/tcpserver-fewslots is built with 4.
 #ifndef TCPSERVER_CALL_SLOTS
-#define TCPSERVER_CALL_SLOTS 1024
+#define TCPSERVER_CALL_SLOTS 1536
 #endif
 
 namespace tcpserver {

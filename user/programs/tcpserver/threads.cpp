@@ -20,7 +20,7 @@ namespace {
 
 constexpr size_t ThreadStackBytes = 32 * 1024;     // parts 1: parsing and formatting only
 constexpr size_t PartStackBytes = 16 * 1024;       // parts 3
-constexpr uint32_t ThreadSlotCount = 3 * 1024 + 8; // 1,024 connections with three parts
+constexpr uint32_t ThreadSlotCount = 3 * 1280 + 8; // 1,280 connections with three parts
 
 // A thread's stack and tid word, reused once the thread has ended (tid word 0).
 struct ThreadSlot {
