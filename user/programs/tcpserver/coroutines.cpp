@@ -217,6 +217,7 @@ Task<long> retry_call(Runtime& runtime, long number, int fd, void* buffer, size_
     do {                                                                                                              \
         const bool read_ = waits_for_peer(number);                                                                    \
         if (read_ && !take_read_permit()) {                                                                           \
+            permit_waits.fetch_add(1, std::memory_order_relaxed);                                                     \
             result = -EAGAIN;                                                                                         \
         } else {                                                                                                      \
             result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);                                   \
