@@ -86,6 +86,11 @@ uint32_t measurements(StatusLine* lines, uint32_t capacity) {
         add("kernel futex waits", k.futex_waits);
         add("kernel futex wakes", k.futex_wakes);
     }
+    user::KernelUsageRecord usage{};
+    if (user::kernel_usage(&usage) == 0) { // in use now, not counters
+        add("kernel tcp pcbs in use", usage.tcp_pcbs);
+        add("kernel pool pbufs in use", usage.pool_pbufs);
+    }
     return count;
 }
 
