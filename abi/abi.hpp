@@ -144,10 +144,11 @@ struct KernelCountersRecord {
     uint64_t network_runs;              // network bottom-half runs
     uint64_t frames_received;           // frames handed to lwIP
     uint64_t frames_sent;               // frames given to a device
+    uint64_t frames_dropped;            // received frames lost: no pool pbuf for them
     uint64_t futex_waits;               // futex_wait calls that slept
     uint64_t futex_wakes;               // threads woken by futex_wake
 };
-static_assert(sizeof(KernelCountersRecord) == 22 * 8, "kernel_counters fills 176 bytes");
+static_assert(sizeof(KernelCountersRecord) == 23 * 8, "kernel_counters fills 184 bytes");
 
 // struct timespec of the Linux riscv64 ABI (clock_gettime, nanosleep).
 struct Timespec {

@@ -26,6 +26,7 @@ enum Event : uint32_t {
     NetworkRuns,                  // runs of the network bottom half
     FramesReceived,               // frames handed to lwIP
     FramesSent,                   // frames given to a device
+    FramesDropped,                // received frames lost: no pool pbuf for them
     FutexWaits,                   // futex_wait calls that slept
     FutexWakes,                   // threads woken by futex_wake
     EventCount

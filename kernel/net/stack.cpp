@@ -81,7 +81,10 @@ void schedule_next_timeout() {
 void deliver_frame(void* context, const void* frame, size_t length) {
     auto* entry = static_cast<DeviceInterface*>(context);
     pbuf* packet = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(length), PBUF_POOL);
-    if (!packet) return;  // counted by lwIP (pbuf pool empty): the frame is lost, as on a busy link
+    if (!packet) {  // the pbuf pool is empty: the frame is lost, as on a busy link
+        counters::count(counters::FramesDropped);
+        return;
+    }
     counters::count(counters::FramesReceived);
     pbuf_take(packet, frame, static_cast<u16_t>(length));
     if (entry->interface.input(packet, &entry->interface) != ERR_OK) pbuf_free(packet);

@@ -63,6 +63,7 @@ long sys_kernel_counters(Thread& thread, SyscallArguments a) {
     record.network_runs = value(counters::NetworkRuns);
     record.frames_received = value(counters::FramesReceived);
     record.frames_sent = value(counters::FramesSent);
+    record.frames_dropped = value(counters::FramesDropped);
     record.futex_waits = value(counters::FutexWaits);
     record.futex_wakes = value(counters::FutexWakes);
     if (!thread.process->address_space.copy_to_user(a[0], &record, sizeof(record))) return -Errno::Fault;

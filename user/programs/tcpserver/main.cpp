@@ -83,6 +83,7 @@ uint32_t measurements(StatusLine* lines, uint32_t capacity) {
         add("kernel network runs", k.network_runs);
         add("kernel frames received", k.frames_received);
         add("kernel frames sent", k.frames_sent);
+        add("kernel frames dropped", k.frames_dropped);
         add("kernel futex waits", k.futex_waits);
         add("kernel futex wakes", k.futex_wakes);
     }
