@@ -91,6 +91,18 @@ inline CompletionEntry* ring_entries(CompletionRing* ring) { return reinterpret_
 constexpr uint64_t UserCompletionRingAddress = 0x3ff6000000ull;
 constexpr uint32_t MaxCompletionRingCapacity = 1024;
 
+// user_interrupt_upcall(operation), project call 1044 (docs/user-interrupts.md, "Upcall delivery"):
+// on harts that emulate the N extension, a thread's user interrupts can be delivered as upcalls, whose
+// handler needs no emulated CSR access: the kernel saves the registers a handler may clobber (ra,
+// t0-t6, a0-a7) in the thread's record, takes uip.USIP itself, and enters utvec with a0 = uscratch;
+// the handler returns with UpcallReturn, which restores them and does what uret does. UpcallOff and
+// UpcallOn return the thread's previous setting (1 on, 0 off).
+enum UpcallOperation : long {
+    UpcallOff = 0,     // deliveries follow the CSR rule alone (every thread starts so)
+    UpcallOn = 1,      // deliveries are upcalls; -EOPNOTSUPP when a hart has the N extension's CSRs
+    UpcallReturn = 2,  // from an upcall's handler: resume the interrupted code; -EINVAL outside one
+};
+
 // Descriptors per process (slots 0 .. MaxDescriptors - 1), as Linux's default RLIMIT_NOFILE.
 constexpr uint32_t MaxDescriptors = 1024;
 

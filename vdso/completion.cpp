@@ -137,8 +137,6 @@ bool append_to_batch(UserInterruptContext& context, const AsyncCall& call, uint6
             entry.number = call.number;
             entry.token = id;
             for (int i = 0; i < 6; ++i) entry.arguments[i] = call.arguments[i];
-            entry.status = 0;
-            entry.result = 0;
             __atomic_store_n(&batch.count, batch.count + 1, __ATOMIC_RELAXED);
             context.deferred.fetch_or(BatchWaiting | BatchFresh, std::memory_order_relaxed);
             batch.lock.unlock();
@@ -222,6 +220,10 @@ cokernel_async_call_arm(void* call, void* executor, uint64_t id);
 extern "C" [[gnu::used]] void vdso_user_interrupt_dispatch(void* context) {
     vdso::user_interrupt_handler(*static_cast<vdso::UserInterruptContext*>(context));
 }
+// Called by cokernel_user_interrupt_upcall_entry with the context the kernel put in a0.
+extern "C" [[gnu::used]] void vdso_user_interrupt_upcall_dispatch(void* context) {
+    vdso::user_interrupt_upcall_handler(*static_cast<vdso::UserInterruptContext*>(context));
+}
 #endif
 
 namespace vdso {
@@ -244,23 +246,39 @@ bool completion_try_drain(ExecutorState& executor, abi::CompletionRing& ring, Dr
     return true;
 }
 
-void user_interrupt_handler(UserInterruptContext& context) {
-    clear_user_software_interrupt(); // first: a completion posted from here on raises it again
+namespace {
+
+// Both handlers' work once USIP is clear: drain the ring, or defer to the poll loop.
+void handle_user_interrupt(UserInterruptContext& context) {
     context.interrupts.fetch_add(1, std::memory_order_relaxed);
     if (context.executor == nullptr || context.ring == nullptr) return;
     DrainOutcome outcome;
-    if (!completion_try_drain(*context.executor, *context.ring, outcome)) {
+    // The lock found taken defers the rest to the poll loop; what earlier rounds delivered (before an
+    // async_flush brought more) still counts, and its coroutines are Ready: idle threads are told.
+    if (!completion_try_drain(*context.executor, *context.ring, outcome))
         context.deferred.fetch_or(DeferredDrain, std::memory_order_release);
-        return;
-    }
     count(context, outcome);
     if (outcome.delivered != 0 && context.after_delivery != nullptr)
         context.after_delivery(context.after_delivery_argument, outcome.delivered);
 }
 
-uint32_t completion_poll(UserInterruptContext& context) {
-    if (context.executor == nullptr || context.ring == nullptr) return 0;
-    const uint32_t deferred = context.deferred.load(std::memory_order_acquire);
+} // namespace
+
+void user_interrupt_handler(UserInterruptContext& context) {
+    clear_user_software_interrupt(); // first: a completion posted from here on raises it again
+    handle_user_interrupt(context);
+}
+
+void user_interrupt_upcall_handler(UserInterruptContext& context) {
+    context.upcalls.fetch_add(1, std::memory_order_relaxed);
+    handle_user_interrupt(context); // the kernel cleared USIP at the delivery, with the same effect
+}
+
+namespace {
+
+// completion_poll once it has found something to do: out of line, so that the common case (nothing
+// deferred, the ring empty, nothing held) needs no stack frame in the poll loop and the arm step.
+[[gnu::noinline]] uint32_t completion_poll_work(UserInterruptContext& context, uint32_t deferred) {
     if ((deferred & (BatchWaiting | BatchFresh)) != 0) [[unlikely]] {
         // A coroutine added to the batch: keep collecting; after one that added nothing, submit
         // (submit_batch drains the ring too).
@@ -278,6 +296,16 @@ uint32_t completion_poll(UserInterruptContext& context) {
     const DrainOutcome outcome = completion_drain(*context.executor, *context.ring);
     count(context, outcome);
     return outcome.delivered;
+}
+
+} // namespace
+
+uint32_t completion_poll(UserInterruptContext& context) {
+    if (context.executor == nullptr || context.ring == nullptr) return 0;
+    const uint32_t deferred = context.deferred.load(std::memory_order_acquire);
+    if (deferred == 0 && !completion_pending(*context.ring) && __atomic_load_n(&context.ring->held, __ATOMIC_ACQUIRE) == 0)
+        return 0;
+    return completion_poll_work(context, deferred);
 }
 
 // Out of line and cold: inlined (the vDSO is linked with LTO) it would cost the poll loop's hot

@@ -50,8 +50,10 @@ struct DrainOutcome {
 // Consumes every entry of `ring` (taking the executor's lock). The caller then wakes idle poll
 // threads if anything was delivered, and calls async_flush if ring.held is not zero.
 DrainOutcome completion_drain(ExecutorState& executor, cokernel::abi::CompletionRing& ring);
-// The same without waiting for the lock: false (nothing done) when the lock is held, for a handler
-// that may have interrupted the lock's holder on its own thread.
+// The same without waiting for the lock, for a handler that may have interrupted the lock's holder
+// on its own thread: false when it found the lock held, at the first round or at a later one (after
+// async_flush moved held completions in, when another thread may have taken the lock meanwhile).
+// Either way `outcome` holds what it delivered: those coroutines are woken and must be counted.
 bool completion_try_drain(ExecutorState& executor, cokernel::abi::CompletionRing& ring, DrainOutcome& outcome);
 
 // Whether the ring has entries (a relaxed peek, no lock).
@@ -94,6 +96,7 @@ struct UserInterruptContext {
     void* after_delivery_argument = nullptr;
     // Counters, for tests and measurements.
     std::atomic<uint64_t> interrupts{0}; // handler runs
+    std::atomic<uint64_t> upcalls{0};    // of `interrupts`: delivered as upcalls (the upcall entry)
     std::atomic<uint64_t> delivered{0};  // results handed out (handler, poll loops, arm steps, batches)
     std::atomic<uint64_t> stale{0};      // entries ignored: no coroutine waiting for them
     std::atomic<uint64_t> drained_after_submission{0}; // of `delivered`: by the arm step's drain
@@ -109,6 +112,10 @@ struct UserInterruptContext {
 // interrupted registers around it): clears uip.USIP, drains the ring or defers, flushes held
 // completions into the ring.
 void user_interrupt_handler(UserInterruptContext& context);
+// The same work as the body of an upcall (vdso/user_interrupt_entry.S, the upcall entry;
+// docs/user-interrupts.md, "Upcall delivery"): the kernel took USIP and saved the interrupted
+// registers, so it only drains the ring or defers, and flushes held completions.
+void user_interrupt_upcall_handler(UserInterruptContext& context);
 
 // The poll loop's part: drains if the ring has entries or a handler deferred, and submits the batch
 // if the coroutine that just suspended added nothing to it. Returns what it delivered (0 when there

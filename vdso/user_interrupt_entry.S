@@ -52,3 +52,22 @@ cokernel_user_interrupt_entry:
     addi    sp, sp, 128
     .word   0x00200073          /* uret */
     .size cokernel_user_interrupt_entry, . - cokernel_user_interrupt_entry
+
+/*
+ * cokernel_user_interrupt_upcall_entry: the handler for threads whose deliveries are upcalls
+ * (user_interrupt_upcall(UpcallOn), docs/user-interrupts.md "Upcall delivery"; utvec points here).
+ * The kernel has saved ra, t0-t6 and a0-a7, cleared uip.USIP and put uscratch (the thread's
+ * UserInterruptContext) in a0: no CSR is touched here, so there is no emulated trap. UpcallReturn
+ * restores those registers and returns as uret does: the one trap of the handler. sp is the
+ * interrupted code's (16-byte aligned); the C++ handler preserves the callee-saved registers.
+ */
+    .global cokernel_user_interrupt_upcall_entry
+    .type cokernel_user_interrupt_upcall_entry, @function
+    .balign 4
+cokernel_user_interrupt_upcall_entry:
+    call    vdso_user_interrupt_upcall_dispatch
+    li      a0, 2               /* cokernel::abi::UpcallReturn */
+    li      a7, 1044            /* user_interrupt_upcall */
+    ecall
+    unimp                       /* not reached: UpcallReturn fails only outside an upcall */
+    .size cokernel_user_interrupt_upcall_entry, . - cokernel_user_interrupt_upcall_entry

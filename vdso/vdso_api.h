@@ -160,6 +160,12 @@ uint32_t cokernel_completion_poll(void* context);
 size_t cokernel_async_call_size(void);
 size_t cokernel_user_interrupt_context_size(void);
 
+/* Version COKERNEL_1.2: the user-interrupt handler for upcall delivery, the address for utvec of a
+ * thread that made user_interrupt_upcall(UpcallOn) succeed (docs/user-interrupts.md, "Upcall
+ * delivery"). uscratch holds the thread's user-interrupt context, which the kernel passes in a0. */
+#define COKERNEL_VDSO_VERSION_1_2 "COKERNEL_1.2"
+void cokernel_user_interrupt_upcall_entry(void);
+
 #ifdef __cplusplus
 }
 #endif

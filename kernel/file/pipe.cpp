@@ -63,13 +63,24 @@ IrqSpinLock pipes_lock;
 Pipe* pipes = nullptr;
 size_t pipes_alive = 0;
 
+// A bad buffer is -EFAULT whether or not there is anything to read, and before any wait: the
+// caller's whole buffer is checked either by the copy of the first piece (the common case, a byte
+// there already: one locked step of the address space) or, before the call waits or reports end of
+// file, on its own.
 Call Pipe::read(CallMemory&, Process& process, uint64_t buffer, uint64_t length) {
     const AddressSpace& space = process.address_space;
-    if (!space.check_user_range(buffer, length, Access::Write)) co_return -Errno::Fault;
     if (length == 0) co_return 0;
+    bool checked = false;
     for (;;) {
         waiters_.lock.lock();
         if (!ring_.empty()) break;
+        if (!checked) {
+            if (!space.check_user_range(buffer, length, Access::Write)) {
+                waiters_.lock.unlock();
+                co_return -Errno::Fault;
+            }
+            checked = true;
+        }
         if (!writer_open_) {
             waiters_.lock.unlock();
             co_return 0;  // end of file
@@ -79,38 +90,53 @@ Call Pipe::read(CallMemory&, Process& process, uint64_t buffer, uint64_t length)
     }
     // The bytes are consumed only if every piece was copied (ByteRing::take).
     long taken = ring_.take(length, [&](size_t offset, const uint8_t* bytes, size_t count) {
-        return space.copy_to_user(buffer + offset, bytes, count);
+        return offset == 0 ? space.copy_to_user_checking(buffer, bytes, count, length)
+                           : space.copy_to_user(buffer + offset, bytes, count);
     });
     if (taken > 0) wake_all(waiters_);
     waiters_.lock.unlock();
     co_return taken > 0 ? taken : -Errno::Fault;
 }
 
+// As read: the whole buffer is checked by the first piece's copy or, before a wait for room or
+// -EPIPE, on its own; a bad buffer is -EFAULT with nothing written.
 Call Pipe::write(CallMemory&, Process& process, uint64_t buffer, uint64_t length) {
     const AddressSpace& space = process.address_space;
-    if (!space.check_user_range(buffer, length, Access::Read)) co_return -Errno::Fault;
+    if (length == 0) co_return 0;
     // A write of at most PipeCapacity bytes waits for room for all of it (atomic, like PIPE_BUF);
     // a longer one takes whatever room there is, piece by piece.
     size_t room_needed = length <= PipeCapacity ? length : 1;
     uint64_t done = 0;
+    bool checked = false;
     // Having written some bytes, a failure returns their count, as Linux does.
     auto fail = [&done](long error) { return done ? static_cast<long>(done) : error; };
     while (done < length) {
         waiters_.lock.lock();
         while (reader_open_ && ring_.room() < room_needed) {
+            if (!checked) {
+                if (!space.check_user_range(buffer, length, Access::Read)) {
+                    waiters_.lock.unlock();
+                    co_return -Errno::Fault;
+                }
+                checked = true;
+            }
             co_await WaitOn(waiters_);
             if (process.exit_requested.load()) co_return fail(-Errno::Interrupted);
             waiters_.lock.lock();
         }
         if (!reader_open_) {
             waiters_.lock.unlock();
+            if (!checked && !space.check_user_range(buffer, length, Access::Read)) co_return -Errno::Fault;
             co_return fail(-Errno::BrokenPipe);
         }
         long put = ring_.put(length - done, [&](uint8_t* bytes, size_t offset, size_t count) {
-            return space.copy_from_user(bytes, buffer + done + offset, count);
+            uint64_t from = buffer + done + offset;
+            return !checked && offset == 0 ? space.copy_from_user_checking(bytes, from, count, length)
+                                           : space.copy_from_user(bytes, from, count);
         });
         if (put > 0) {
             done += static_cast<uint64_t>(put);
+            checked = true;  // the first piece's copy checked the whole buffer
             wake_all(waiters_);
         }
         waiters_.lock.unlock();

@@ -405,36 +405,38 @@ Result<void> AddressSpace::check_user_range_locked(uint64_t va, size_t size, Acc
     return success();
 }
 
-Result<void> AddressSpace::copy(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user,
-                                bool check_write) const {
+Result<void> AddressSpace::copy(uint64_t user_address, void* kernel_buffer, size_t size, size_t checked_size,
+                                bool to_user, bool check_write) const {
     // Under the lock from the check to the last byte: no frame of the range is freed meanwhile.
     ScopedLock guard(lock_);
     if (size == 0) return success();
-    if (user_address + size < user_address || user_address + size > UserSpaceEnd) return Error::InvalidArgument;
+    const uint64_t checked_end = user_address + checked_size;
+    if (checked_end < user_address || checked_end > UserSpaceEnd) return Error::InvalidArgument;
     bool checked = check_write || !to_user;
     if (checked && loaded_here_locked()) {
         // Through the user address with SUM, the MMU checking every access. All or nothing, as the
-        // walk below: a range within one page faults on its first access or not at all (one page
-        // table entry); a longer one is probed page by page first, and under the lock what passed
-        // the probe stays mapped. A fault anywhere leaves the answer to the walk (the copy repeated
-        // whole, or -EFAULT with nothing written).
-        uint64_t first = user_address & ~(PageSize - 1), last = (user_address + size - 1) & ~(PageSize - 1);
+        // walk below: a checked range within one page faults on its first access or not at all (one
+        // page table entry); a longer one is probed page by page first, and under the lock what
+        // passed the probe stays mapped. A fault anywhere leaves the answer to the walk (the copy
+        // repeated whole, or -EFAULT with nothing written).
+        uint64_t first = user_address & ~(PageSize - 1), last = (checked_end - 1) & ~(PageSize - 1);
         if (first == last || user_access_probe(first, last, to_user) == 0) {
             auto* user = reinterpret_cast<void*>(user_address);
             size_t left = to_user ? user_access_copy(user, kernel_buffer, size) : user_access_copy(kernel_buffer, user, size);
             if (left == 0) return success();
         }
     }
-    return copy_by_walk_locked(user_address, kernel_buffer, size, to_user, checked);
+    return copy_by_walk_locked(user_address, kernel_buffer, size, to_user, checked ? checked_size : 0);
 }
 
 // The page-table walk, copying through the direct map: for an address space not loaded in satp here
 // (an image being built, another process's call), the loader's copy_to_user_image, and whatever
 // faulted on the hardware path. Out of line, so that the hardware path saves few registers.
 [[gnu::noinline]] Result<void> AddressSpace::copy_by_walk_locked(uint64_t user_address, void* kernel_buffer, size_t size,
-                                                                 bool to_user, bool checked) const {
-    if (checked) {
-        if (auto ok = walk_user_range_locked(user_address, size, to_user ? Access::Write : Access::Read); !ok) return ok;
+                                                                 bool to_user, size_t checked_size) const {
+    if (checked_size != 0) {
+        if (auto ok = walk_user_range_locked(user_address, checked_size, to_user ? Access::Write : Access::Read); !ok)
+            return ok;
     }
     auto* bytes = static_cast<unsigned char*>(kernel_buffer);
     while (size > 0) {
@@ -453,15 +455,25 @@ Result<void> AddressSpace::copy(uint64_t user_address, void* kernel_buffer, size
 }
 
 Result<void> AddressSpace::copy_from_user(void* destination, uint64_t source, size_t size) const {
-    return copy(source, destination, size, false, false);
+    return copy(source, destination, size, size, false, false);
 }
 
 Result<void> AddressSpace::copy_to_user(uint64_t destination, const void* source, size_t size) const {
-    return copy(destination, const_cast<void*>(source), size, true, true);
+    return copy(destination, const_cast<void*>(source), size, size, true, true);
+}
+
+Result<void> AddressSpace::copy_from_user_checking(void* destination, uint64_t source, size_t size,
+                                                   size_t checked_size) const {
+    return copy(source, destination, size, checked_size < size ? size : checked_size, false, false);
+}
+
+Result<void> AddressSpace::copy_to_user_checking(uint64_t destination, const void* source, size_t size,
+                                                 size_t checked_size) const {
+    return copy(destination, const_cast<void*>(source), size, checked_size < size ? size : checked_size, true, true);
 }
 
 Result<void> AddressSpace::copy_to_user_image(uint64_t destination, const void* source, size_t size) const {
-    return copy(destination, const_cast<void*>(source), size, true, false);
+    return copy(destination, const_cast<void*>(source), size, size, true, false);
 }
 
 void AddressSpace::destroy() {

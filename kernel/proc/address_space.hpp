@@ -113,6 +113,11 @@ public:
     Result<void> copy_from_user(void* destination, uint64_t source, size_t size) const;
     Result<void> copy_to_user(uint64_t destination, const void* source, size_t size) const;
     Result<void> copy_to_user_image(uint64_t destination, const void* source, size_t size) const;
+    // copy_from_user / copy_to_user of `size` bytes that check, in the same locked step, the
+    // `checked_size` bytes from the user address (at least `size`): a pipe checks the caller's whole
+    // buffer with the copy of the first piece, instead of in a check_user_range of its own.
+    Result<void> copy_from_user_checking(void* destination, uint64_t source, size_t size, size_t checked_size) const;
+    Result<void> copy_to_user_checking(uint64_t destination, const void* source, size_t size, size_t checked_size) const;
     Result<void> check_user_range(uint64_t va, size_t size, Access access) const;
     // Frees every user frame and every table page. The address space is empty afterwards.
     void destroy();
@@ -149,9 +154,13 @@ private:
     // True if this address space is the one in satp on this hart (then it may be reached through user
     // addresses with SUM); does this hart's pending user TLB flush first. Lock held.
     bool loaded_here_locked() const;
-    Result<void> copy(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user, bool check_write) const;
+    // Copies `size` bytes; with to_user and !check_write (the loader) checks nothing but the bounds,
+    // else checks [user_address, user_address + checked_size) (checked_size >= size).
+    Result<void> copy(uint64_t user_address, void* kernel_buffer, size_t size, size_t checked_size, bool to_user,
+                      bool check_write) const;
+    // checked_size 0: the caller checked nothing and the walk checks only U on the pages it copies.
     Result<void> copy_by_walk_locked(uint64_t user_address, void* kernel_buffer, size_t size, bool to_user,
-                                     bool checked) const;
+                                     size_t checked_size) const;
     // Unmaps and frees the frames of the mapped pages in [va, end), flushing this hart's TLB.
     void release_pages(uint64_t va, uint64_t end);
     // Records [base, base + size) (free, checked by the caller), merging it with neighbours of the

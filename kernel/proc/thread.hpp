@@ -108,6 +108,14 @@ struct UserInterruptState {
     uint64_t ucause = 0;
     uint64_t utval = 0;
     std::atomic<uint32_t> uip{0};      // USIP (bit 0); set by raisers on any hart, cleared by the thread
+    // The emulated upcall (user_interrupt_upcall, docs/user-interrupts.md "Upcall delivery"): only
+    // the thread itself reads or changes these.
+    static constexpr size_t UpcallSavedRegisters = 16;  // ra, t0-t6, a0-a7
+    bool upcall = false;     // deliveries are upcalls (never on a machine with a hart that has `n`)
+    bool in_upcall = false;  // delivered and not yet returned: upcall_saved holds the interrupted registers
+    // Written by each upcall delivery, read only while in_upcall: left uninitialised, so that creating
+    // a thread does not clear it (spawn_thread).
+    uint64_t upcall_saved[UpcallSavedRegisters];
 };
 
 struct Thread {

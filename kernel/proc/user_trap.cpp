@@ -8,6 +8,7 @@
 #include "kernel/console/log.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/fp_state.hpp"
+#include "kernel/sched/kernel_work.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/dispatch.hpp"
 #include "kernel/uintr/user_interrupt.hpp"
@@ -84,7 +85,7 @@ extern "C" riscv::UserContext* user_trap_handler(riscv::UserContext* context) {
     // Kernel coroutines that finish asynchronous calls are ready (woken by what this trap did, or by
     // another hart): they run here, before this thread goes back to user mode, without a switch; if
     // more keep coming, the hart goes back to the scheduler loop, which runs the rest.
-    if (proc::kernel_work_pending() && !proc::run_kernel_calls(16)) thread->yield_requested = true;
+    if (proc::kernel_work_ready() && !proc::run_kernel_calls(16)) thread->yield_requested = true;
     // A submission's no-interrupt window ends here, before anything that could let the hart go
     // (docs/async-syscalls.md, "When no interrupt is raised"): a completion posted from now on raises.
     thread->drains_completions = false;

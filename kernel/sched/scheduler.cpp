@@ -24,7 +24,6 @@ namespace {
 // Each hart's scheduler: the context to return to, and the thread it runs.
 struct HartScheduler {
     Context context;
-    Thread* current = nullptr;
 };
 HartScheduler per_hart[fdt::MaxHarts];
 
@@ -152,17 +151,12 @@ void make_runnable(Thread& thread) {
 
 bool threads_waiting() { return runnable_threads.load(std::memory_order_relaxed) != 0; }
 
-Thread* current_thread() {
-    Hart* hart = current_hart();
-    return hart ? per_hart[hart->index].current : nullptr;
-}
-
 bool run_once() {
     Thread* thread = dequeue();
     if (!thread) return false;
     HartScheduler& scheduler = this_hart();
     bool interrupts_were_on = riscv::save_and_disable_interrupts();  // a thread's kernel code runs with them off
-    scheduler.current = thread;
+    current_hart()->current_thread = thread;
     // Published before the thread checks for raised user interrupts and for its process ending
     // (user_interrupt.cpp, raise_user_interrupt: one of the two sides sees the other).
     thread->running_on_hart.store(current_hart()->index, std::memory_order_seq_cst);
@@ -176,8 +170,7 @@ bool run_once() {
     fp_switch_in(*thread);  // its FP registers, unless this hart still holds them
     switch_context(&scheduler.context, &thread->context);
     // The thread gave the hart back (it may have run on other harts in between).
-    HartScheduler& back = this_hart();
-    back.current = nullptr;
+    current_hart()->current_thread = nullptr;
     // Before anyone else may run it again (make_runnable, the wait queue's lock below).
     thread->running_on_hart.store(Thread::NotRunning, std::memory_order_seq_cst);
     mm::activate_kernel_page_table();
@@ -317,7 +310,7 @@ void wake_process_waits(Process& process) {
     }
 }
 
-void wake_all(WaitQueue& queue) {
+void wake_all_waiters(WaitQueue& queue) {
     Thread* thread = queue.head;
     queue.head = queue.tail = nullptr;
     while (thread) {

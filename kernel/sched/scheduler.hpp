@@ -8,6 +8,7 @@
 #pragma once
 
 #include "abi/result.hpp"
+#include "kernel/arch/riscv/hart.hpp"
 #include "kernel/proc/thread.hpp"
 #include "vdso/vdso_api.h"
 
@@ -56,8 +57,12 @@ uint64_t switch_coroutine_runs();
 // Spawns the switch coroutines (one per hart) in the switch executor. Once, at boot.
 void start_switch_coroutines();
 
-// The thread running on this hart (nullptr in the scheduler itself or outside any thread).
-Thread* current_thread();
+// The thread running on this hart (nullptr in the scheduler itself or outside any thread). Inline:
+// every system call asks for it several times.
+inline Thread* current_thread() {
+    Hart* hart = current_hart();
+    return hart ? hart->current_thread : nullptr;
+}
 
 // If `thread` runs on another hart (between its scheduler's switch to it and its giving the hart
 // back), sends that hart a Kick IPI: in user mode it traps at once, and every return to user mode
@@ -78,7 +83,11 @@ void sleep_on(WaitQueue& queue);
 // which ends once that call sees its process being ended).
 void sleep_on(WaitQueue& queue, Process* owner);
 // Makes every waiter runnable. The caller holds queue.lock.
-void wake_all(WaitQueue& queue);
+// Inline for the common case of nobody waiting (a pipe wakes its other side after every transfer).
+void wake_all_waiters(WaitQueue& queue);
+inline void wake_all(WaitQueue& queue) {
+    if (queue.head != nullptr || queue.coroutines != nullptr) wake_all_waiters(queue);
+}
 // Makes runnable up to `limit` waiters for which matches(thread, context) holds; returns how many.
 // The caller holds queue.lock.
 size_t wake_matching(WaitQueue& queue, bool (*matches)(Thread&, void*), void* context, size_t limit);

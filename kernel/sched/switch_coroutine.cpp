@@ -16,6 +16,7 @@
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/lib/counters.hpp"
+#include "kernel/sched/kernel_work.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/vdso/binding.hpp"
 #include "kernel/vdso/kernel_coroutine.hpp"
@@ -23,13 +24,14 @@
 
 namespace kernel::proc {
 
+const ::vdso::ExecutorState* work_state = nullptr;
+
 namespace {
 
 // The work executor (set once, at boot): kernel coroutines that finish asynchronous calls, bottom halves,
 // apart from the switch executor so that a thread can run them on its way back to user mode without
 // ever fetching a switch coroutine. Every hart's loop polls it first.
 void* work_executor = nullptr;
-const ::vdso::ExecutorState* work_state = nullptr;
 
 // Kernel coroutines above this priority run before user threads (0 is the highest).
 constexpr uint32_t SwitchPriority = 32;
@@ -96,12 +98,7 @@ void wake_kernel_coroutine(uint64_t id) {
     if (vdso_binding::executor_functions().executor_wake(work_executor, id) == COKERNEL_WAKE_WOKEN) wake_idle_hart();
 }
 
-bool kernel_work_pending() {
-    // It runs on every return to user mode: a lock-free peek at the executor's ready bitmap, inline
-    // (a read of the executor's state, as cokernel_executor_highest_ready makes), not a call into the
-    // image.
-    return work_state != nullptr && ::vdso::executor_ready_above(*work_state, ::vdso::NoPriority);
-}
+bool kernel_work_pending() { return kernel_work_ready(); }
 
 bool run_kernel_calls(size_t limit) {
     for (size_t i = 0; i < limit; ++i) {

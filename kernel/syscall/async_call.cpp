@@ -229,11 +229,10 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     slot->result = 0;
     slot->named_priority = static_cast<uint8_t>(named_priority);
     slot->inline_completion = nullptr;  // set below for a first run on this thread only
+    slot->holds_process = false;
     InlineCompletion inline_completion;
     CallMemory memory{slot->frame, sizeof(slot->frame)};
-    CallArguments arguments;
-    for (size_t i = 0; i < 6; ++i) arguments.value[i] = registers[i];
-    Call call = handler(memory, process, arguments);
+    Call call = handler(memory, process, call_arguments(registers));
     if (!call.valid()) {
         return_unused_slot(*calls, *slot);
         return -Errno::NoMemory;
@@ -244,14 +243,15 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
         // The thread model: the socket's connection thread runs the call from its start (its
         // argument checks included, the same code) and posts its completion.
         process.holds.fetch_add(1, std::memory_order_relaxed);
+        slot->holds_process = true;
         long handed = hand_async_call(*runner, frame);
         if (handed == 0) return 0;
         process.holds.fetch_sub(1, std::memory_order_relaxed);  // the calling thread holds it: never the last
+        slot->holds_process = false;
         discard_unstarted_call(frame);
         return_unused_slot(*calls, *slot);
         return handed;  // refused: no connection thread could be had
     }
-    process.holds.fetch_add(1, std::memory_order_relaxed);  // the calling thread holds it too: never the first
     // Only a call that starts on this thread may end in its submission (the connection thread's call
     // above posts to the ring: inline_completion lives on this stack).
     if (inline_result != nullptr) slot->inline_completion = &inline_completion;
@@ -292,12 +292,14 @@ void complete_async_call(CallSlot& slot) {
     Process& process = *slot.process;
     AsyncCalls& calls = *process.async;
     if (slot.inline_completion != nullptr) {
-        // Ended in its submission, which takes the result in registers: no ring entry, no interrupt.
+        // Ended in its submission, which takes the result in registers: no ring entry, no interrupt,
+        // and no hold on the process (the submitting thread's covers it).
         complete_inline(calls, slot);
         counters::count(counters::CompletionsInline);
-        drop_process_hold(process);  // never the last: the submitting thread holds the process
         return;
     }
+    // Read before the slot is freed (post_locked): another submission may take it at once.
+    const bool slot_held_process = slot.holds_process;
     {
         ScopedLock guard(calls.lock);
         if (!post_locked(calls, slot)) {
@@ -320,18 +322,17 @@ void complete_async_call(CallSlot& slot) {
         if (!drained_on_return(process)) (void)raise_user_interrupt(process);
         else counters::count(counters::CompletionsSilent);
     }
-    drop_process_hold(process);
+    if (slot_held_process) drop_process_hold(process);
 }
 
 namespace {
 
 // One entry of a batch: what its own asynchronous ecall would have returned.
-long submit_one(Thread& thread, const abi::SubmissionEntry& entry, long* inline_result,
+long submit_one(Thread& thread, uint64_t number, uint64_t token, const uint64_t* arguments, long* inline_result,
                 CallHandler (*handler_of)(uint64_t number)) {
-    const uint64_t number = static_cast<uint64_t>(entry.number);
     CallHandler handler = number < abi::AsyncCallBit ? handler_of(number) : nullptr;
     if (!handler) return -Errno::NoSystemCall;
-    return submit_async_call(thread, handler, entry.arguments, entry.token, inline_result);
+    return submit_async_call(thread, handler, arguments, token, inline_result);
 }
 
 } // namespace
@@ -346,17 +347,21 @@ long async_submit_batch(Thread& thread, uint64_t entries, uint64_t count, uint64
     const bool result_in_registers = (flags & abi::AsyncResultInRegistersBit) != 0;
     if (entries == abi::UserSubmissionAreaAddress && count <= abi::SubmissionAreaEntries) {
         // The submission area: in place, through the kernel's own view of its frames. The process
-        // may change an entry meanwhile: each is read once, into a copy, before it is used.
+        // may change an entry meanwhile: each input word is read once (one load each, not the
+        // kernel's byte-wise memcpy: that was 400 instructions an entry), before it is used.
         AsyncCalls& calls = *thread.process->async;
         thread.drains_completions = (flags & abi::AsyncDrainsAfterReturnBit) != 0;
         for (uint64_t i = 0; i < count; ++i) {
-            abi::SubmissionEntry entry;
-            __builtin_memcpy(&entry, &calls.submissions[i], sizeof entry);
-            asm volatile("" ::: "memory"); // the copy is made here, not re-read from the area later
+            abi::SubmissionEntry& shared = calls.submissions[i];
+            const uint64_t number = static_cast<uint64_t>(__atomic_load_n(&shared.number, __ATOMIC_RELAXED));
+            const uint64_t token = __atomic_load_n(&shared.token, __ATOMIC_RELAXED);
+            uint64_t arguments[6];
+            for (int k = 0; k < 6; ++k) arguments[k] = __atomic_load_n(&shared.arguments[k], __ATOMIC_RELAXED);
             long result = 0;
-            const long status = submit_one(thread, entry, result_in_registers ? &result : nullptr, handler_of);
-            calls.submissions[i].status = status;
-            calls.submissions[i].result = status == abi::AsyncCompletedInline ? result : 0;
+            const long status = submit_one(thread, number, token, arguments, result_in_registers ? &result : nullptr,
+                                           handler_of);
+            shared.status = status;
+            shared.result = status == abi::AsyncCompletedInline ? result : 0;
         }
         return static_cast<long>(count);
     }
@@ -378,7 +383,8 @@ long async_submit_batch(Thread& thread, uint64_t entries, uint64_t count, uint64
         for (uint64_t i = 0; i < n; ++i) {
             abi::SubmissionEntry& entry = chunk[i];
             long result = 0;
-            entry.status = submit_one(thread, entry, result_in_registers ? &result : nullptr, handler_of);
+            entry.status = submit_one(thread, static_cast<uint64_t>(entry.number), entry.token, entry.arguments,
+                                      result_in_registers ? &result : nullptr, handler_of);
             entry.result = entry.status == abi::AsyncCompletedInline ? result : 0;
         }
         if (!space.copy_to_user(address, chunk, n * sizeof(abi::SubmissionEntry))) return -Errno::Fault;

@@ -10,8 +10,8 @@
 // completion, on the held list until async_flush finds room. A held slot still counts against
 // the process's calls in flight, so a process that never drains its ring soon gets -EAGAIN and loses nothing.
 //
-// Every call in flight holds its process (Process::holds): memory, files and this state outlive the
-// process's threads until the last call has finished.
+// Every call in flight beyond its first run holds its process (Process::holds, CallSlot::holds_process):
+// memory, files and this state outlive the process's threads until the last call has finished.
 //
 // Lock: AsyncCalls::lock (an IrqSpinLock) guards the free and held lists, the
 // ring's tail and counters. It nests inside nothing else and nothing is taken under it.
@@ -41,6 +41,11 @@ struct CallSlot {
     // The waiter's priority as the submission named it (plus one; 0: none), clamped by call_priority
     // only when it matters: at the call's first wait, or its hand-over to a kernel thread.
     uint8_t named_priority = 0;
+    // The call holds its process (Process::holds) from the moment it leaves the calling thread (its
+    // first wait, WaitOn, or its hand-over to a kernel thread) to its completion; a call that ends
+    // in its first run is covered by the calling thread's own hold and takes none. (Beside
+    // named_priority: in its padding, the slot does not grow.)
+    bool holds_process = false;
     // Set by submit_async_call for the call's first run when the submitter takes an inline
     // completion in registers; cleared by WaitOn before the call moves to the work executor. While it
     // is set, complete_async_call writes the result there instead of into the ring.

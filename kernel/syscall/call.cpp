@@ -80,6 +80,9 @@ bool WaitOn::await_suspend(Call::Handle frame) noexcept {
         // this function has returned: nothing of the frame is touched after the spawn.
         queue_.lock.unlock();
         promise.slot->inline_completion = nullptr; // its completion goes to the ring from now on
+        // It outlives the calling thread's hold from here on (never the first: that thread holds it).
+        promise.slot->process->holds.fetch_add(1, std::memory_order_relaxed);
+        promise.slot->holds_process = true;
         uint8_t priority = call_priority(*promise.slot->process, promise.slot->named_priority);
         if (!spawn_kernel_work(frame.address(), &promise, work_priority(priority), &promise.self))
             panic("async system call: the work executor is full although every call reserves its slot");
@@ -110,9 +113,7 @@ void WaitOn::arm(void* context, void*, uint64_t id) {
 
 long run_call(Thread& thread, CallHandler handler, const uint64_t* registers) {
     CallMemory memory{thread.call_frame, sizeof(thread.call_frame)};
-    CallArguments arguments;
-    for (size_t i = 0; i < 6; ++i) arguments.value[i] = registers[i];
-    Call call = handler(memory, *thread.process, arguments);
+    Call call = handler(memory, *thread.process, call_arguments(registers));
     if (!call.valid()) return -Errno::NoMemory;
     Call::Handle frame = call.release();
     if (CallThreads* runner = frame.promise().runner) [[unlikely]] {

@@ -46,6 +46,11 @@ struct CallArguments {
     uint64_t value[6];
     uint64_t operator[](size_t index) const { return value[index]; }
 };
+// A handler's arguments from a trap frame's a0..a5, as a prvalue: passed straight into the
+// handler's parameter (a named copy is copied once more for the call).
+inline CallArguments call_arguments(const uint64_t* registers) {
+    return {{registers[0], registers[1], registers[2], registers[3], registers[4], registers[5]}};
+}
 
 // Where a call's frame goes.
 struct CallMemory {

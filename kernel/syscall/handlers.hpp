@@ -97,6 +97,7 @@ long sys_exit_group(Thread& thread, SyscallArguments arguments);
 long sys_set_tid_address(Thread& thread, SyscallArguments arguments);
 long sys_futex(Thread& thread, SyscallArguments arguments);
 long sys_raise_user_interrupt(Thread& thread, SyscallArguments arguments);  // project call 1032
+long sys_user_interrupt_upcall(Thread& thread, SyscallArguments arguments);  // project call 1044
 void clear_child_tid_at_exit(Thread& thread);  // CLONE_CHILD_CLEARTID: zero and wake, on the thread's way out
 
 // project-specific, numbered from 1024 (docs/syscalls.md)

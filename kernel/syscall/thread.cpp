@@ -1,5 +1,6 @@
 // System calls of the thread family: clone (threads only), exit of one thread, set_tid_address,
-// futex wait/wake, the ground for joins and user-space locks, and raising a user interrupt.
+// futex wait/wake, the ground for joins and user-space locks, raising a user interrupt and the
+// emulated upcall's calls.
 #include "abi/abi.hpp"
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/lib/counters.hpp"
@@ -196,6 +197,16 @@ long sys_raise_user_interrupt(Thread& thread, SyscallArguments a) {
     uint64_t tid = a[0];
     bool raised = tid == 0 ? raise_user_interrupt(*thread.process) : raise_user_interrupt(*thread.process, tid);
     return raised ? 0 : -Errno::NoProcess;
+}
+
+// user_interrupt_upcall(operation), project call 1044 (docs/user-interrupts.md, "Upcall delivery").
+long sys_user_interrupt_upcall(Thread& thread, SyscallArguments a) {
+    switch (static_cast<long>(a[0])) {
+    case cokernel::abi::UpcallOff: return set_user_interrupt_upcall(thread, false);
+    case cokernel::abi::UpcallOn: return set_user_interrupt_upcall(thread, true);
+    case cokernel::abi::UpcallReturn: return return_from_upcall(thread);
+    }
+    return -Errno::Invalid;
 }
 
 } // namespace kernel::proc

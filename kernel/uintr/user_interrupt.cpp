@@ -2,6 +2,7 @@
 // docs/user-interrupts.md is the specification; user_interrupt.hpp states the interface.
 #include "kernel/uintr/user_interrupt.hpp"
 
+#include "abi/errno.hpp"
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/boot/boot.hpp"
@@ -12,6 +13,8 @@
 namespace kernel::proc {
 
 namespace {
+
+namespace Errno = cokernel::abi::Errno;
 
 // Bits of the user-interrupt CSRs (privileged spec v1.11 draft, chapter "N").
 constexpr uint64_t StatusUie = 1ull << 0;   // ustatus.UIE: user interrupts enabled
@@ -156,6 +159,25 @@ void emulate_uret(UserInterruptState& state, riscv::TrapFrame& frame) {
     frame.sepc = state.uepc;
 }
 
+// The registers an upcall's handler may clobber (the psABI's caller-saved ones: ra, t0-t2, a0-a7,
+// t3-t6), by number, in the order of UserInterruptState::upcall_saved.
+constexpr uint8_t UpcallRegisters[UserInterruptState::UpcallSavedRegisters] = {1,  5,  6,  7,  10, 11, 12, 13,
+                                                                               14, 15, 16, 17, 28, 29, 30, 31};
+constexpr size_t UpcallSavedA0 = 4;  // x10's place in upcall_saved
+
+// The part of a delivery that makes it an upcall (the CSRs are already as after any delivery): the
+// kernel takes USIP, which the handler cannot clear without a trap. One atomic operation, before the
+// handler's first instruction: a raise from here on sets it again, and since UIE stays 0 until
+// upcall_return, that raise is delivered on upcall_return's way back to user mode (its completion is
+// in the ring before its raise: the handler's drain or the next one finds it).
+void deliver_upcall(UserInterruptState& state, riscv::TrapFrame& frame) {
+    state.uip.fetch_and(~static_cast<uint32_t>(SoftwareInterrupt), std::memory_order_seq_cst);
+    for (size_t i = 0; i < UserInterruptState::UpcallSavedRegisters; ++i)
+        state.upcall_saved[i] = frame.regs[UpcallRegisters[i]];
+    state.in_upcall = true;
+    frame.regs[10] = state.uscratch;  // a0: the handler's context, without a csrr of uscratch
+}
+
 // The delivery rule, emulated: the interrupt is taken at the instruction the thread would run next.
 void deliver_if_pending(UserInterruptState& state, riscv::TrapFrame& frame) {
     uint64_t status = state.ustatus.load(std::memory_order_relaxed);
@@ -168,6 +190,7 @@ void deliver_if_pending(UserInterruptState& state, riscv::TrapFrame& frame) {
     state.ustatus.store((status & ~StatusUie) | StatusUpie, std::memory_order_relaxed);  // UPIE = UIE (1), UIE = 0
     counters::count(counters::UserInterruptsDelivered);
     frame.sepc = state.utvec.load(std::memory_order_relaxed);  // 0 (no handler): the fetch faults, as on hardware
+    if (state.upcall) deliver_upcall(state, frame);
 }
 
 // ---- raising ----
@@ -319,8 +342,33 @@ void load_user_interrupt_csrs_into_hart(Thread& thread) {
     frame.sstatus = (frame.sstatus & ~StatusBits) | (status & StatusBits);
 }
 
+long set_user_interrupt_upcall(Thread& thread, bool on) {
+    UserInterruptState& state = thread.user_interrupts;
+    if (on) {
+        // A thread can move to any hart: upcalls only where no hart delivers user interrupts itself.
+        for (size_t i = 0; i < hart_count(); ++i)
+            if (hart_by_index(i)->has_user_interrupt_csrs) return -Errno::NotSupported;
+    }
+    const bool was_on = state.upcall;
+    state.upcall = on;
+    state.in_upcall = false;
+    return was_on ? 1 : 0;
+}
+
+long return_from_upcall(Thread& thread) {
+    UserInterruptState& state = thread.user_interrupts;
+    riscv::TrapFrame& frame = thread.user->frame;
+    if (!state.in_upcall) return -Errno::Invalid;
+    state.in_upcall = false;
+    for (size_t i = 0; i < UserInterruptState::UpcallSavedRegisters; ++i)
+        frame.regs[UpcallRegisters[i]] = state.upcall_saved[i];
+    emulate_uret(state, frame);  // pc = uepc, UIE = UPIE: a raise that came meanwhile is taken now
+    return static_cast<long>(state.upcall_saved[UpcallSavedA0]);  // the system call's result is a0
+}
+
 void reset_user_interrupts(Thread& thread) {
     UserInterruptState& state = thread.user_interrupts;
+    state.upcall = state.in_upcall = false;
     state.ustatus.store(0, std::memory_order_relaxed);
     state.uie.store(0, std::memory_order_relaxed);
     state.utvec.store(0, std::memory_order_relaxed);

@@ -76,7 +76,14 @@ inline void finish_return_to_user(Thread& thread) {
         (state.uip.load(std::memory_order_seq_cst) & state.uie.load(std::memory_order_relaxed) & 1))
         deliver_emulated_user_interrupt(thread);
 }
-// execve: the new program starts with every user-interrupt CSR zero.
+// user_interrupt_upcall (project call 1044): UpcallOn/UpcallOff for the calling thread. Returns the
+// previous setting (1 on, 0 off), or -EOPNOTSUPP (on) when some hart has the N extension's CSRs
+// (there the hardware delivers).
+long set_user_interrupt_upcall(Thread& thread, bool on);
+// UpcallReturn: restores the registers saved at the upcall's delivery and returns as uret does.
+// The result is the interrupted a0 (the caller puts it in a0), or -EINVAL when not in an upcall.
+long return_from_upcall(Thread& thread);
+// execve: the new program starts with every user-interrupt CSR zero (and no upcalls).
 void reset_user_interrupts(Thread& thread);
 
 // Whether `thread` would take a user interrupt on its next return to user mode (the delivery rule).

@@ -6,14 +6,15 @@
 
 namespace kernel::vdso_binding {
 
+ExecutorFunctions bound_functions{};
+void* switch_executor_state = nullptr;
+
 namespace {
 
 constexpr size_t MaxBoundSymbols = sizeof(ExecutorFunctions) / sizeof(void (*)());
 
-ExecutorFunctions functions{};
 BoundSymbol symbols[MaxBoundSymbols] = {};
 size_t symbol_count = 0;
-void* switch_executor_state = nullptr;
 
 // Resolves `name` at COKERNEL_1.0 and points `slot` at it inside the mapping at `base`. The symbol
 // must lie in the executable part of the mapped span: anything else means the image and vdso_api.h
@@ -44,35 +45,33 @@ void create_switch_executor() {
 } // namespace
 
 void bind_kernel_entry_points(const exec::SharedObject& object, uint64_t base) {
-    bind(functions.executor_state_size, "cokernel_executor_state_size", object, base);
-    bind(functions.executor_state_alignment, "cokernel_executor_state_alignment", object, base);
-    bind(functions.control_block_size, "cokernel_control_block_size", object, base);
-    bind(functions.executor_init, "cokernel_executor_init", object, base);
-    bind(functions.executor_set_hooks, "cokernel_executor_set_hooks", object, base);
-    bind(functions.executor_spawn, "cokernel_executor_spawn", object, base);
-    bind(functions.executor_fetch, "cokernel_executor_fetch", object, base);
-    bind(functions.executor_finish, "cokernel_executor_finish", object, base);
-    bind(functions.executor_wake, "cokernel_executor_wake", object, base);
-    bind(functions.executor_set_priority, "cokernel_executor_set_priority", object, base);
-    bind(functions.executor_cancel, "cokernel_executor_cancel", object, base);
-    bind(functions.executor_state_of, "cokernel_executor_state_of", object, base);
-    bind(functions.executor_highest_ready, "cokernel_executor_highest_ready", object, base);
-    bind(functions.executor_check_invariants, "cokernel_executor_check_invariants", object, base);
-    bind(functions.coroutine_record_suspension, "cokernel_coroutine_record_suspension", object, base);
-    bind(functions.poll_once, "cokernel_poll_once", object, base);
-    bind(functions.run_until_idle, "cokernel_run_until_idle", object, base);
+    bind(bound_functions.executor_state_size, "cokernel_executor_state_size", object, base);
+    bind(bound_functions.executor_state_alignment, "cokernel_executor_state_alignment", object, base);
+    bind(bound_functions.control_block_size, "cokernel_control_block_size", object, base);
+    bind(bound_functions.executor_init, "cokernel_executor_init", object, base);
+    bind(bound_functions.executor_set_hooks, "cokernel_executor_set_hooks", object, base);
+    bind(bound_functions.executor_spawn, "cokernel_executor_spawn", object, base);
+    bind(bound_functions.executor_fetch, "cokernel_executor_fetch", object, base);
+    bind(bound_functions.executor_finish, "cokernel_executor_finish", object, base);
+    bind(bound_functions.executor_wake, "cokernel_executor_wake", object, base);
+    bind(bound_functions.executor_set_priority, "cokernel_executor_set_priority", object, base);
+    bind(bound_functions.executor_cancel, "cokernel_executor_cancel", object, base);
+    bind(bound_functions.executor_state_of, "cokernel_executor_state_of", object, base);
+    bind(bound_functions.executor_highest_ready, "cokernel_executor_highest_ready", object, base);
+    bind(bound_functions.executor_check_invariants, "cokernel_executor_check_invariants", object, base);
+    bind(bound_functions.coroutine_record_suspension, "cokernel_coroutine_record_suspension", object, base);
+    bind(bound_functions.poll_once, "cokernel_poll_once", object, base);
+    bind(bound_functions.run_until_idle, "cokernel_run_until_idle", object, base);
     if (symbol_count != MaxBoundSymbols) panic("vdso: {} of {} entry points bound", symbol_count, MaxBoundSymbols);
     create_switch_executor();
 }
 
-const ExecutorFunctions& executor_functions() { return functions; }
 
 const BoundSymbol* bound_symbols(size_t& count) {
     count = symbol_count;
     return symbols;
 }
 
-void* switch_executor() { return switch_executor_state; }
 
 Result<OwnedExecutor> create_executor(uint32_t capacity) {
     const ExecutorFunctions& bound = executor_functions();

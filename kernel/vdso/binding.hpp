@@ -42,8 +42,10 @@ struct BoundSymbol {
     uint64_t offset;  // st_value: offset from the image's base, recorded at boot
 };
 
-// Bound by vdso_binding::init(); reading them before is a bug (they are null).
-const ExecutorFunctions& executor_functions();
+// Bound by vdso_binding::init(); reading them before is a bug (they are null). Inline: every
+// kernel coroutine's suspension and every poll of an executor goes through them.
+extern ExecutorFunctions bound_functions;
+inline const ExecutorFunctions& executor_functions() { return bound_functions; }
 // The symbols behind executor_functions(), with the offsets found at boot.
 const BoundSymbol* bound_symbols(size_t& count);
 
@@ -51,7 +53,8 @@ const BoundSymbol* bound_symbols(size_t& count);
 // memory, over KernelCoroutineCapacity control blocks. Its poll loop is every hart's scheduler loop;
 // the switch coroutines (kernel/sched/switch_coroutine.cpp) live in it.
 constexpr uint32_t KernelCoroutineCapacity = 256;
-void* switch_executor();
+extern void* switch_executor_state;  // set once by vdso_binding::init()
+inline void* switch_executor() { return switch_executor_state; }
 
 // An executor in kernel heap memory, for a kernel subsystem or a test of its own: state and
 // `capacity` control blocks. NoMemory when the heap cannot hold it.

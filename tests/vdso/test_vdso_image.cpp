@@ -107,6 +107,7 @@ TEST_CASE("every name of vdso.map is a function at its version, and nothing else
     CHECK(names.size() >= 20);
     CHECK(names.at("cokernel_executor_spawn") == COKERNEL_VDSO_VERSION);
     CHECK(names.at("cokernel_user_interrupt_entry") == COKERNEL_VDSO_VERSION_1_1);
+    CHECK(names.at("cokernel_user_interrupt_upcall_entry") == COKERNEL_VDSO_VERSION_1_2);
     std::set<std::string> all;
     for (const auto& [name, version] : names) {
         INFO(name << " at " << version);

@@ -59,6 +59,17 @@ void on_highest_priority_changed(void* context, uint32_t priority) {
 // user-interrupt handler deferred its drain (completions otherwise come with an interrupt, and an
 // idle thread drains before it sleeps).
 [[gnu::noinline]] long should_yield_hart_slowly(Runtime& runtime) {
+    if (runtime.interrupts.deferred.load(std::memory_order_relaxed) == (vdso::BatchWaiting | vdso::BatchFresh)) {
+        // Only: the coroutine that just ran added its call to the batch, so collecting goes on
+        // (completion_poll's rule for these bits, without its call and the publication: those were
+        // 69 instructions a batched call).
+        runtime.interrupts.deferred.fetch_and(~vdso::BatchFresh, std::memory_order_relaxed);
+        const vdso::ProcessPriority* own = runtime.own_priority;
+        if (own != nullptr && !runtime.stopping.load(std::memory_order_relaxed) &&
+            runtime.wanted_priority.load(std::memory_order_relaxed) ==
+                runtime.published_priority.load(std::memory_order_relaxed))
+            return vdso::global_priority_should_yield(*runtime.mapped_priority_table, *own);
+    }
     poll_completions(runtime);  // a user-interrupt handler deferred its drain (it found the lock taken)
     publish_priority(runtime);
     if (runtime.stopping.load(std::memory_order_relaxed)) return 1; // leave the loop promptly
@@ -185,12 +196,7 @@ Runtime* create_runtime() {
     if (runtime->completion_ring != nullptr) runtime->completions = &runtime->interrupts;
     // Several calls armed in one round of the poll loop go to the kernel in one async_submit_batch
     // (docs/async-syscalls.md, "Batched submission"), if the program asks for it.
-    if (runtime->completion_ring != nullptr && &batched_submission != nullptr && batched_submission) {
-        runtime->submission_batch.entries =
-            reinterpret_cast<cokernel::abi::SubmissionEntry*>(cokernel::abi::UserSubmissionAreaAddress);
-        runtime->submission_batch.capacity = cokernel::abi::SubmissionAreaEntries;
-        runtime->interrupts.batch = &runtime->submission_batch;
-    }
+    set_batched_submission(*runtime, &batched_submission != nullptr && batched_submission);
     return runtime;
 }
 
@@ -213,6 +219,17 @@ int poll_thread_entry(void* argument) {
 }
 
 } // namespace
+
+void set_batched_submission(Runtime& runtime, bool on) {
+    if (!on || runtime.completion_ring == nullptr) {
+        runtime.interrupts.batch = nullptr;
+        return;
+    }
+    runtime.submission_batch.entries =
+        reinterpret_cast<cokernel::abi::SubmissionEntry*>(cokernel::abi::UserSubmissionAreaAddress);
+    runtime.submission_batch.capacity = cokernel::abi::SubmissionAreaEntries;
+    runtime.interrupts.batch = &runtime.submission_batch;
+}
 
 Runtime* runtime() {
     if (Runtime* existing = __atomic_load_n(&the_runtime, __ATOMIC_ACQUIRE)) return existing;
@@ -258,9 +275,12 @@ void enable_user_interrupts(Runtime& runtime) {
     if (&runtime_user_interrupts != nullptr && !runtime_user_interrupts) return;
     // CSRs by number (the assembler no longer knows the N extension's names): uscratch 0x040,
     // utvec 0x005, uie 0x004 (USIE, bit 0), ustatus 0x000 (UIE, bit 0). On harts without the N
-    // extension the kernel emulates each access.
+    // extension the kernel emulates each access. Where every hart emulates, deliveries are upcalls,
+    // whose handler makes no emulated access (docs/user-interrupts.md, "Upcall delivery").
+    const bool upcalls = user_interrupt_upcall(cokernel::abi::UpcallOn) >= 0;
     const uintptr_t context = reinterpret_cast<uintptr_t>(&runtime.interrupts);
-    const uintptr_t handler = reinterpret_cast<uintptr_t>(runtime.functions->user_interrupt_entry);
+    const uintptr_t handler = reinterpret_cast<uintptr_t>(
+        upcalls ? runtime.functions->user_interrupt_upcall_entry : runtime.functions->user_interrupt_entry);
     asm volatile("csrw 0x040, %0" ::"r"(context) : "memory");
     asm volatile("csrw 0x005, %0" ::"r"(handler) : "memory");
     asm volatile("csrs 0x004, 1" ::: "memory");

@@ -103,8 +103,8 @@ struct Runtime : vdso::ExecutorState {
 // blocks): bin/tcpserver has up to three per connection.
 [[gnu::weak]] extern const uint32_t control_block_count;
 // A program that defines this true has calls armed in one round of the poll loop submitted together
-// (docs/async-syscalls.md, "Batched submission"). Off by default: measured, it does not pay yet
-// (docs/performance.md).
+// (docs/async-syscalls.md, "Batched submission"). Off by default: measured, it barely pays with 64
+// calls armed at once (−1.3 %) and costs the ring of coroutines 6.7 % (docs/performance.md).
 [[gnu::weak]] extern const bool batched_submission;
 
 // A program that drives the user-interrupt CSRs itself (bin/uintrtest) defines this as false: the
@@ -126,6 +126,11 @@ Runtime* runtime();
 const VdsoFunctions& vdso_functions();
 // Where the bound vDSO image is (address and size), for tests.
 BindOutcome vdso_image();
+
+// Switches batched submission on (over the process's submission area) or off, for a program that
+// chooses at run time (bin/asyncstress, bin/asynctest); call it while no call is armed. Without a
+// completion ring it stays off.
+void set_batched_submission(Runtime& runtime, bool on);
 
 // Start `count` more threads running the poll loop on the same executor. Returns how many started
 // (fewer when MaxPollThreads is reached or memory/threads run out) or a negative errno if none did.

@@ -271,6 +271,7 @@ BindOutcome bind_vdso(uintptr_t elf_header, VdsoFunctions& functions) {
         {"cokernel_completion_poll", &bound.completion_poll, COKERNEL_VDSO_VERSION_1_1},
         {"cokernel_async_call_size", &bound.async_call_size, COKERNEL_VDSO_VERSION_1_1},
         {"cokernel_user_interrupt_context_size", &bound.user_interrupt_context_size, COKERNEL_VDSO_VERSION_1_1},
+        {"cokernel_user_interrupt_upcall_entry", &bound.user_interrupt_upcall_entry, COKERNEL_VDSO_VERSION_1_2},
     };
     static_assert(sizeof(wanted) / sizeof(wanted[0]) == sizeof(VdsoFunctions) / sizeof(void*),
                   "every entry point of VdsoFunctions is bound");

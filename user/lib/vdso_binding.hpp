@@ -54,6 +54,8 @@ struct VdsoFunctions {
     uint32_t (*completion_poll)(void* context);
     size_t (*async_call_size)();
     size_t (*user_interrupt_context_size)();
+    // COKERNEL_1.2
+    void (*user_interrupt_upcall_entry)();
 };
 
 enum class BindError {

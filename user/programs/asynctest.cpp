@@ -396,9 +396,7 @@ Task<> batched_submission(Runtime& runtime) {
     // Batched submission is off by default (user::batched_submission): on for this check only, with
     // the runtime's one poll thread (a call batched behind a coroutine that computes waits until it
     // suspends: the "computing" case above would not hold with it).
-    runtime.submission_batch.entries = reinterpret_cast<SubmissionEntry*>(UserSubmissionAreaAddress);
-    runtime.submission_batch.capacity = SubmissionAreaEntries;
-    runtime.interrupts.batch = &runtime.submission_batch;
+    user::set_batched_submission(runtime, true);
     const uint64_t batches_before = runtime.interrupts.batches.load();
     const uint64_t batched_before = runtime.interrupts.batched_calls.load();
     for (int i = 0; i < Count; ++i) {
@@ -419,7 +417,7 @@ Task<> batched_submission(Runtime& runtime) {
     const uint64_t batches = runtime.interrupts.batches.load() - batches_before;
     const uint64_t batched = runtime.interrupts.batched_calls.load() - batched_before;
     expect(runtime.submission_batch.count == 0, "batched: nothing left in the batch");
-    runtime.interrupts.batch = nullptr;
+    user::set_batched_submission(runtime, false);
     expect(good == Count, "batched: every reader got its own byte", good, Count);
     expect(batches >= 1 && batched >= 2, "batched: calls went in batches", static_cast<long>(batched), Count);
 

@@ -100,6 +100,30 @@ void read_faults(const char* what, int* ends, uintptr_t where, size_t length) {
         }
 }
 
+// A pipe checks the caller's whole buffer, not only what it transfers, and before it waits, reports
+// end of file or fails with -EPIPE. `bad`: 10 writable bytes followed by an unmapped page.
+void pipe_checks_whole_buffer(int* ends, uint8_t* bad) {
+    expect("write of ten bytes", user::write(ends[1], "0123456789", 10), 10);
+    expect("read of 100 with 10 there, across into an unmapped page", user::read(ends[0], bad, 100), -user::EFAULT);
+    expect("the ten bytes stay", user::read(ends[0], sink_buffer, 100), 10);
+    expect("read into a bad buffer from an empty pipe: no wait", user::read(ends[0], bad, 100), -user::EFAULT);
+    for (size_t i = 0; i < PipeBytes; ++i) source_buffer[i] = pattern(i, 11);
+    expect("fill the pipe", user::write(ends[1], source_buffer, PipeBytes), PipeBytes);
+    expect("write from a bad buffer into a full pipe: no wait", user::write(ends[1], bad, 20), -user::EFAULT);
+    expect("empty the pipe", user::read(ends[0], sink_buffer, PipeBytes), PipeBytes);
+    int other[2];
+    expect("pipe2 for end of file", user::pipe2(other), 0);
+    expect("close its write end", user::close(other[1]), 0);
+    expect("read into a bad buffer at end of file", user::read(other[0], bad, 100), -user::EFAULT);
+    expect("read at end of file", user::read(other[0], sink_buffer, 100), 0);
+    expect("close its read end", user::close(other[0]), 0);
+    expect("pipe2 for -EPIPE", user::pipe2(other), 0);
+    expect("close its read end first", user::close(other[0]), 0);
+    expect("write from a bad buffer with no reader", user::write(other[1], bad, 20), -user::EFAULT);
+    expect("write with no reader", user::write(other[1], "x", 1), -user::EPIPE);
+    expect("close its write end last", user::close(other[1]), 0);
+}
+
 void refused_copies() {
     int ends[2];
     expect("pipe2", user::pipe2(ends), 0);
@@ -138,6 +162,8 @@ void refused_copies() {
     expect("write of one byte", user::write(ends[1], "x", 1), 1);
     expect("the pipe took nothing before it", user::read(ends[0], sink_buffer, 20), 1);
     expect("the one byte", sink_buffer[0], 'x');
+    pipe_checks_whole_buffer(ends, bytes + PageBytes - 10);
+    expect("the first page unchanged after the pipe's checks", unchanged(bytes, PageBytes, 0x33), 1);
     expect("munmap", user::munmap(pair, PageBytes), 0);
 
     // The vDSO (read and execute) and the priority table (read only): readable, never writable.

@@ -200,13 +200,9 @@ void flush_user_tlb_on_all_harts() {
     }
 }
 
-void note_entering_user_mode() {
-    Hart* hart = current_hart();
-    hart->in_user_mode.store(1, std::memory_order_seq_cst);
-    if (hart->user_tlb_flush_pending.exchange(0, std::memory_order_seq_cst)) {
-        riscv::flush_tlb_page_all();
-        hart->tlb_flushes.fetch_add(1, std::memory_order_release);
-    }
+void flush_user_tlb_on_entry() {
+    riscv::flush_tlb_page_all();
+    current_hart()->tlb_flushes.fetch_add(1, std::memory_order_release);
 }
 
 void flush_pending_user_tlb_slow() {

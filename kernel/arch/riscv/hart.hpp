@@ -14,6 +14,10 @@
 
 namespace kernel {
 
+namespace proc {
+struct Thread;
+}
+
 // IPI reasons, a bit each in Hart::pending_ipis. Kick does nothing but interrupt the hart: a thread
 // running in user mode there traps, and on its way back to user mode it takes a raised user interrupt
 // or notices that its process is ending (kernel/uintr/user_interrupt.hpp, kill). Schedule wakes a hart
@@ -45,6 +49,9 @@ struct Hart {
     bool probe_faulted = false;
     // Interrupt handlers running on this hart (riscv::handle_interrupt): nonzero in interrupt context.
     uint32_t interrupt_depth = 0;
+    // The thread running on this hart (proc::current_thread): set by the scheduler loop from its
+    // switch to the thread until the thread gives the hart back; nullptr in the loop itself.
+    proc::Thread* current_thread = nullptr;
     uint64_t kernel_stack_bottom;       // [bottom, top): the hart's own stack, in the kernel stack area
     const fdt::HartInfo* info = nullptr;
     // User TLB shootdown (flush_user_tlb_on_all_harts): 1 while the hart runs in user mode (from the
@@ -112,7 +119,13 @@ inline void flush_pending_user_tlb() {
 }
 // The user-mode bracket of the shootdown: the last step before sret to user mode (interrupts off)
 // and the first step of a trap from user mode.
-void note_entering_user_mode();
+// Inline: every return to user mode takes it; the flush itself is out of line.
+void flush_user_tlb_on_entry();
+inline void note_entering_user_mode() {
+    Hart* hart = current_hart();
+    hart->in_user_mode.store(1, std::memory_order_seq_cst);
+    if (hart->user_tlb_flush_pending.exchange(0, std::memory_order_seq_cst)) flush_user_tlb_on_entry();
+}
 inline void note_left_user_mode() { current_hart()->in_user_mode.store(0, std::memory_order_seq_cst); }
 
 } // namespace kernel
