@@ -134,6 +134,35 @@ struct KernelUsageRecord {
 };
 static_assert(sizeof(KernelUsageRecord) == 64, "kernel_usage fills 64 bytes");
 
+// kernel_counters(): event counts since boot, system-wide, for telling where a loaded server's time
+// goes (docs/experiments.md, "1 and 2 vCPUs"). Never reset: take two snapshots and subtract.
+struct KernelCountersRecord {
+    uint64_t timer_interrupts;          // timer ticks taken, all harts
+    uint64_t external_interrupts;       // device interrupts claimed (virtio, UART)
+    uint64_t kicks;                     // Kick IPIs handled (a user interrupt for a running thread)
+    uint64_t idle_waits;                // a hart entered wfi with nothing to run
+    uint64_t idle_instret;              // instret that passed in those waits (under -icount: idle time)
+    uint64_t thread_switches;           // time slices given to threads by switch coroutines
+    uint64_t syscalls;                  // system calls dispatched
+    uint64_t user_interrupts_raised;    // raises on a thread (one per completion that needs one)
+    uint64_t user_interrupts_pending;   // of them: USIP was already set
+    uint64_t user_interrupt_waits_ended;// of them: ended an interruptible wait (-EINTR)
+    uint64_t user_interrupts_delivered; // handler entries (emulated delivery)
+    uint64_t completions_posted;        // asynchronous completions posted to a ring
+    uint64_t completions_silent;        // of them: without an interrupt (drained after the submission)
+    uint64_t completions_inline;        // completions returned in registers by their submission
+    uint64_t calls_refused;             // asynchronous submissions refused (-EAGAIN)
+    uint64_t kernel_calls_on_return;    // kernel coroutines run on a thread's way back to user mode
+    uint64_t kernel_calls_by_scheduler; // kernel coroutines run by the scheduler loop
+    uint64_t network_runs;              // network bottom-half runs
+    uint64_t frames_received;           // frames handed to lwIP
+    uint64_t frames_sent;               // frames given to a device
+    uint64_t frames_dropped;            // received frames lost: no pool pbuf for them
+    uint64_t futex_waits;               // futex_wait calls that slept
+    uint64_t futex_wakes;               // threads woken by futex_wake
+};
+static_assert(sizeof(KernelCountersRecord) == 23 * 8, "kernel_counters fills 184 bytes");
+
 // struct timespec of the Linux riscv64 ABI (clock_gettime, nanosleep).
 struct Timespec {
     int64_t seconds;

@@ -115,7 +115,8 @@
     X(1041, memory_usage, MemoryUsage, Sync, (), ())                                                                \
     X(1042, kernel_usage, KernelUsage, Sync, (KernelUsageRecord* usage), (usage)) \
     X(1043, set_child_memory_limit, SetChildMemoryLimit, Sync, (long pid, size_t bytes), (pid, bytes))            \
-    X(1044, user_interrupt_upcall, UserInterruptUpcall, Sync, (long operation), (operation))
+    X(1044, user_interrupt_upcall, UserInterruptUpcall, Sync, (long operation), (operation))                        \
+    X(1048, kernel_counters, KernelCounters, Sync, (KernelCountersRecord* counters), (counters))
 
 namespace cokernel::abi {
 

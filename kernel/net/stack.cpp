@@ -8,6 +8,7 @@
 #include "kernel/arch/riscv/timer.hpp"
 #include "kernel/console/log.hpp"
 #include "kernel/lib/bootargs.hpp"
+#include "kernel/lib/counters.hpp"
 #include "kernel/sched/kernel_thread.hpp"
 #include "kernel/lib/random.hpp"
 #include "kernel/net/device.hpp"
@@ -80,13 +81,18 @@ void schedule_next_timeout() {
 void deliver_frame(void* context, const void* frame, size_t length) {
     auto* entry = static_cast<DeviceInterface*>(context);
     pbuf* packet = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(length), PBUF_POOL);
-    if (!packet) return;  // counted by lwIP (pbuf pool empty): the frame is lost, as on a busy link
+    if (!packet) {  // the pbuf pool is empty: the frame is lost, as on a busy link
+        counters::count(counters::FramesDropped);
+        return;
+    }
+    counters::count(counters::FramesReceived);
     pbuf_take(packet, frame, static_cast<u16_t>(length));
     if (entry->interface.input(packet, &entry->interface) != ERR_OK) pbuf_free(packet);
 }
 
 // The bottom half: frames from every device, then lwIP's timers. Under the stack lock.
 void network_work(void*) {
+    counters::count(counters::NetworkRuns);
     lock();
     bool more = false;
     for (size_t i = 0; i < interface_count; ++i) {
@@ -104,6 +110,7 @@ void device_notify(void*) { network_half.raise(); }
 err_t device_output(netif* interface, pbuf* packet) {
     auto* entry = static_cast<DeviceInterface*>(interface->state);
     if (packet->tot_len > MaxFrameLength) return ERR_BUF;
+    counters::count(counters::FramesSent);
     if (packet->next == nullptr) {
         return entry->device->transmit(packet->payload, packet->len) ? ERR_OK : ERR_MEM;
     }

@@ -15,6 +15,7 @@
 #include "kernel/arch/riscv/csr.hpp"
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/console/log.hpp"
+#include "kernel/lib/counters.hpp"
 #include "kernel/sched/kernel_work.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/vdso/binding.hpp"
@@ -100,8 +101,10 @@ void wake_kernel_coroutine(uint64_t id) {
 bool kernel_work_pending() { return kernel_work_ready(); }
 
 bool run_kernel_calls(size_t limit) {
-    for (size_t i = 0; i < limit; ++i)
+    for (size_t i = 0; i < limit; ++i) {
         if (vdso_binding::executor_functions().poll_once(work_executor, nullptr) == COKERNEL_POLL_NOTHING_READY) return true;
+        counters::count(counters::KernelCallsOnReturn);
+    }
     return !kernel_work_pending();
 }
 
@@ -111,6 +114,7 @@ bool run_kernel_step() {
     bool interrupts_were_on = riscv::save_and_disable_interrupts();
     int outcome = kernel_work_pending() ? vdso_binding::executor_functions().poll_once(work_executor, nullptr)
                                         : COKERNEL_POLL_NOTHING_READY;
+    if (outcome != COKERNEL_POLL_NOTHING_READY) counters::count(counters::KernelCallsByScheduler);
     if (outcome == COKERNEL_POLL_NOTHING_READY) outcome = vdso_binding::executor_functions().poll_once(vdso_binding::switch_executor(), nullptr);
     if (outcome == COKERNEL_POLL_NOTHING_READY && threads_waiting()) {
         wake_switch_coroutines();
@@ -130,8 +134,12 @@ void wait_for_kernel_work() {
     uint64_t bit = uint64_t{1} << current_hart()->index;
     idle_harts.fetch_or(bit);
     if (!threads_waiting() && !kernel_work_pending() &&
-        vdso_binding::executor_functions().executor_highest_ready(vdso_binding::switch_executor()) == COKERNEL_NO_PRIORITY)
+        vdso_binding::executor_functions().executor_highest_ready(vdso_binding::switch_executor()) == COKERNEL_NO_PRIORITY) {
+        counters::count(counters::IdleWaits);
+        const uint64_t before = riscv::read_instret();
         riscv::wait_for_interrupt();
+        counters::count(counters::IdleInstret, riscv::read_instret() - before);
+    }
     idle_harts.fetch_and(~bit);
     riscv::restore_interrupts(interrupts_were_on);  // takes what is pending
 }

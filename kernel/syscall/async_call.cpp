@@ -4,6 +4,7 @@
 #include <new>
 
 #include "kernel/mm/memory.hpp"
+#include "kernel/lib/counters.hpp"
 #include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
@@ -203,7 +204,10 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     AsyncCalls* calls = __atomic_load_n(&process.async, __ATOMIC_ACQUIRE);
     if (!calls) return -Errno::NoDeviceOrAddress;
     if (token == 0) return -Errno::Invalid;
-    if (!reserve_executor_block(*calls)) return -Errno::TryAgain;
+    if (!reserve_executor_block(*calls)) {
+        counters::count(counters::CallsRefused);
+        return -Errno::TryAgain;
+    }
     CallSlot* slot;
     {
         ScopedLock guard(calls->lock);
@@ -216,6 +220,7 @@ long submit_async_call(Thread& thread, CallHandler handler, const uint64_t* regi
     }
     if (!slot) {
         unreserve_executor_block(*calls);
+        counters::count(counters::CallsRefused);
         return -Errno::TryAgain;
     }
     slot->next = nullptr;
@@ -290,6 +295,7 @@ void complete_async_call(CallSlot& slot) {
         // Ended in its submission, which takes the result in registers: no ring entry, no interrupt,
         // and no hold on the process (the submitting thread's covers it).
         complete_inline(calls, slot);
+        counters::count(counters::CompletionsInline);
         return;
     }
     // Read before the slot is freed (post_locked): another submission may take it at once.
@@ -311,7 +317,11 @@ void complete_async_call(CallSlot& slot) {
     // this hart, in the kernel, and goes back to user mode only through user_trap_handler, whose
     // return lands in the vDSO's arm step right before its drain: the entry written above (in
     // program order on this hart) is seen by that drain, so no completion waits for an interrupt.
-    if (!process.exit_requested.load() && !drained_on_return(process)) (void)raise_user_interrupt(process);
+    counters::count(counters::CompletionsPosted);
+    if (!process.exit_requested.load()) {
+        if (!drained_on_return(process)) (void)raise_user_interrupt(process);
+        else counters::count(counters::CompletionsSilent);
+    }
     if (slot_held_process) drop_process_hold(process);
 }
 

@@ -6,6 +6,7 @@
 #include "abi/abi.hpp"
 #include "abi/syscall_list.hpp"
 #include "kernel/console/log.hpp"
+#include "kernel/lib/counters.hpp"
 #include "kernel/sched/scheduler.hpp"
 #include "kernel/syscall/async_call.hpp"
 #include "kernel/syscall/handlers.hpp"
@@ -101,6 +102,7 @@ long dispatch_syscall(riscv::TrapFrame& frame) {
     uint64_t number = frame.regs[17];
     Thread& thread = *current_thread();
     const uint64_t* arguments = &frame.regs[10];
+    counters::count(counters::Syscalls);
     if (number & cokernel::abi::AsyncCallBit) {
         // The asynchronous form: the same call with the bit added and a token in a6. With
         // AsyncDrainsAfterReturnBit the submitter looks at the ring as soon as the ecall returns:

@@ -118,5 +118,6 @@ long sys_memory_usage(Thread& thread, SyscallArguments arguments);
 long sys_set_child_memory_limit(Thread& thread, SyscallArguments arguments);
 // kernel/syscall/usage.cpp
 long sys_kernel_usage(Thread& thread, SyscallArguments arguments);
+long sys_kernel_counters(Thread& thread, SyscallArguments arguments);
 
 } // namespace kernel::proc

@@ -3,6 +3,7 @@
 // emulated upcall's calls.
 #include "abi/abi.hpp"
 #include "kernel/arch/riscv/timer.hpp"
+#include "kernel/lib/counters.hpp"
 #include "kernel/proc/memory_limit.hpp"
 #include "kernel/proc/process.hpp"
 #include "kernel/sched/scheduler.hpp"
@@ -43,6 +44,7 @@ size_t futex_wake(const Process& process, uint64_t address, size_t count) {
     futex_waiters.lock.lock();
     size_t woken = wake_matching(futex_waiters, waits_on, &key, count);
     futex_waiters.lock.unlock();
+    counters::count(counters::FutexWakes, woken);
     return woken;
 }
 
@@ -173,6 +175,7 @@ long sys_futex(Thread& thread, SyscallArguments a) {
         return -Errno::Interrupted;
     }
     thread.futex_address = address;
+    counters::count(counters::FutexWaits);
     sleep_on(futex_waiters);
     thread.futex_address = 0;
     bool interrupted = end_interruptible_wait(thread);

@@ -7,6 +7,7 @@
 #include "kernel/arch/riscv/hart.hpp"
 #include "kernel/boot/boot.hpp"
 #include "kernel/console/log.hpp"
+#include "kernel/lib/counters.hpp"
 #include "kernel/sched/scheduler.hpp"
 
 namespace kernel::proc {
@@ -187,6 +188,7 @@ void deliver_if_pending(UserInterruptState& state, riscv::TrapFrame& frame) {
     state.ucause = CauseUserSoftwareInterrupt;
     state.utval = 0;
     state.ustatus.store((status & ~StatusUie) | StatusUpie, std::memory_order_relaxed);  // UPIE = UIE (1), UIE = 0
+    counters::count(counters::UserInterruptsDelivered);
     frame.sepc = state.utvec.load(std::memory_order_relaxed);  // 0 (no handler): the fetch faults, as on hardware
     if (state.upcall) deliver_upcall(state, frame);
 }
@@ -232,14 +234,18 @@ void raise_user_interrupt(Thread& thread) {
     // where it is (running_on_hart, interruptible_wait) before it checks USIP, so one of the two sides
     // sees the other: either the thread finds USIP on its way to user mode or into its wait, or this
     // side sees it running (and kicks it) or waiting (and wakes it).
-    thread.user_interrupts.uip.fetch_or(static_cast<uint32_t>(SoftwareInterrupt), std::memory_order_seq_cst);
+    const uint64_t before =
+        thread.user_interrupts.uip.fetch_or(static_cast<uint32_t>(SoftwareInterrupt), std::memory_order_seq_cst);
+    counters::count(counters::UserInterruptsRaised);
+    if (before & SoftwareInterrupt) counters::count(counters::UserInterruptsAlreadyPending);
     kick(thread);
     WaitQueue* queue = thread.interruptible_wait.load(std::memory_order_seq_cst);
     // The wait ends only if the thread can take the interrupt (a masked one stays pending, as a
     // blocked signal does). Its ustatus and uie cannot change while it waits: only it changes them.
     if (queue && user_interrupt_deliverable(thread)) {
         queue->lock.lock();
-        (void)wake_matching(*queue, is_thread, &thread, 1);  // not there any more: it has woken already
+        if (wake_matching(*queue, is_thread, &thread, 1) != 0) counters::count(counters::UserInterruptWaitsEnded);
+        // (0: not there any more, it has woken already)
         queue->lock.unlock();
     }
     riscv::restore_interrupts(enabled);

@@ -103,8 +103,10 @@ bool on_idle(void* context) {
     // A completion posted while this thread sleeps raises a user interrupt: if this thread is the
     // one interrupted, the wait ends (-EINTR) and the handler runs first.
     if (runtime.functions->executor_highest_ready(&runtime) == vdso::NoPriority && !runtime.stopping.load() &&
-        !(runtime.completion_ring && vdso::completion_pending(*runtime.completion_ring)))
+        !(runtime.completion_ring && vdso::completion_pending(*runtime.completion_ring))) {
+        runtime.idle_sleeps.fetch_add(1, std::memory_order_relaxed);
         futex_wait(reinterpret_cast<int*>(&runtime.work_signal), signal);
+    }
     runtime.sleepers.fetch_sub(1);
     return !runtime.stopping.load();
 }

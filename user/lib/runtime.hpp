@@ -77,6 +77,7 @@ struct Runtime : vdso::ExecutorState {
     // Counters, for tests and measurements (the hart-yield checks: hart_yield_checks()).
     std::atomic<uint64_t> priority_publications{0};
     std::atomic<uint64_t> hart_yields{0};
+    std::atomic<uint64_t> idle_sleeps{0}; // futex_wait calls of idle poll threads
 
     // Asynchronous system calls (async.hpp): the completion ring the kernel maps (null if it could
     // not) and what every poll thread's user-interrupt handler works on (its uscratch).

@@ -170,6 +170,14 @@ Task<> bad_pointers(Runtime&) {
     r = user::kernel_usage(&usage);
     expect(r == 0 && usage.sockets >= 3 && usage.free_frames > 0, "kernel_usage counts the pair's sockets",
            static_cast<long>(usage.sockets), 3);
+    r = user::kernel_counters(reinterpret_cast<user::KernelCountersRecord*>(bad));
+    expect(r == -EFAULT, "kernel_counters into a bad record", r, -EFAULT);
+    user::KernelCountersRecord first{}, second{};
+    r = user::kernel_counters(&first);
+    expect(r == 0 && first.syscalls > 0 && first.frames_sent > 0, "kernel_counters counts calls and frames", r, 0);
+    r = user::kernel_counters(&second);
+    expect(r == 0 && second.syscalls > first.syscalls, "kernel_counters counts its own call",
+           static_cast<long>(second.syscalls - first.syscalls), 1);
     pair.close();
     user::println("nettest: efault ok");
 }

@@ -323,3 +323,28 @@ TEST_CASE("random input in random pieces never reads or writes out of bounds") {
         }
     }
 }
+
+TEST_CASE("the status page lists the measurements given, one name and value a line") {
+    Session session;
+    Buffer input;
+    const char* request = "GET / HTTP/1.1\r\n\r\n";
+    REQUIRE(input.reserve(64));
+    __builtin_memcpy(input.tail(), request, __builtin_strlen(request));
+    input.produced(__builtin_strlen(request));
+    Job job;
+    REQUIRE(parse_next(session, input, job) == Parsed::Produced);
+    REQUIRE(job.kind == JobKind::HttpStatus);
+    StatusCounters counters{"thread", 3, 0, 0, 1, 2, 0};
+    counters.measurements = [](StatusLine* lines, uint32_t capacity) -> uint32_t {
+        REQUIRE(capacity >= 2);
+        lines[0] = StatusLine{"instret", 123456789};
+        lines[1] = StatusLine{"kernel idle waits", 0};
+        return 2;
+    };
+    Buffer output;
+    REQUIRE(format_reply(job, 0, counters, output));
+    const std::string reply(output.front(), output.size());
+    REQUIRE(reply.find("refused submissions 0\ninstret 123456789\nkernel idle waits 0\n") != std::string::npos);
+    const size_t body = reply.find("\r\n\r\n") + 4;
+    REQUIRE(reply.find("Content-Length: " + std::to_string(reply.size() - body) + "\r\n") != std::string::npos);
+}

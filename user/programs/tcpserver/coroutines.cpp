@@ -2,9 +2,9 @@
 // (--parts 3: receive, compute, send, connected by the job ring of server.hpp), all on the process's
 // executor with K poll threads (--threads K), using the asynchronous accept, read and write.
 //
-// Priorities: connection i's coroutines run at executor priority ConnectionPriority + level (level
-// i mod L): the executor resumes a more urgent coroutine first, and the runtime publishes the
-// process's most urgent ready priority to the kernel.
+// Priorities: connection i's coroutines run at executor priority ConnectionPriority + 2 * level (level
+// i mod L), its receive part (--parts 3) one step less urgent: the executor resumes a more urgent
+// coroutine first, and the runtime publishes the process's most urgent ready priority to the kernel.
 //
 // Call slots: every connection waits in the kernel in an asynchronous read, each holding one of
 // the process's call slots, and the kernel refuses a submission (-EAGAIN) beyond the process's
@@ -31,7 +31,19 @@ namespace {
 // Level 0 (and every connection without --priorities) at the default priority, so that the process
 // publishes the default while it serves them, like any other process; higher levels below it.
 constexpr uint32_t AcceptPriority = user::DefaultPriority;
-constexpr uint32_t ConnectionPriority = user::DefaultPriority; // + level
+constexpr uint32_t ConnectionPriority = user::DefaultPriority; // + 2 * level
+
+// A connection's priority, and with --parts 3 its receive part's one step below (numerically +1):
+// within a level, a request taken in is computed and its reply sent before another is taken in.
+// With one priority for all three parts the executor's FIFO ran a burst of N ready connections
+// breadth first, N receives, then N computes, then N sends, so that every reply of the burst waited
+// for the whole burst, and the closed-loop clients, answered together, sent together again
+// (docs/experiments.md, "Where the time goes under load"). Two steps per level keep the levels'
+// order for every part; levels above 23 share the lowest priority (63).
+uint32_t part_priority(uint32_t level, bool receive) {
+    const uint32_t priority = ConnectionPriority + 2 * level + (receive ? 1 : 0);
+    return priority < vdso::NoPriority ? priority : vdso::NoPriority - 1;
+}
 
 // ---- Refused submissions ----
 //
@@ -217,6 +229,7 @@ Task<long> retry_call(Runtime& runtime, long number, int fd, void* buffer, size_
     do {                                                                                                              \
         const bool read_ = waits_for_peer(number);                                                                    \
         if (read_ && !take_read_permit()) {                                                                           \
+            permit_waits.fetch_add(1, std::memory_order_relaxed);                                                     \
             result = -EAGAIN;                                                                                         \
         } else {                                                                                                      \
             result = co_await user::AsyncCallAwaiter(number, fd, buffer, length);                                   \
@@ -367,7 +380,7 @@ Task<> send_part(Runtime& runtime, CoroutinePipeline* pipeline) {
 }
 
 bool start_connection(Runtime& runtime, int fd, uint32_t level) {
-    const uint32_t priority = ConnectionPriority + level;
+    const uint32_t priority = part_priority(level, false);
     if (config.parts == 1) {
         void* memory = user::malloc(sizeof(Connection));
         if (memory == nullptr) return false;
@@ -397,7 +410,7 @@ bool start_connection(Runtime& runtime, int fd, uint32_t level) {
         pipeline->computed.advance();
         return true;
     }
-    if (!user::spawn(runtime, receive_part(runtime, pipeline), priority)) {
+    if (!user::spawn(runtime, receive_part(runtime, pipeline), part_priority(level, true))) {
         pipeline->jobs[0].kind = JobKind::End;
         pipeline->received.advance();
         finish_part(pipeline);

@@ -32,14 +32,77 @@ Config config;
 std::atomic<uint64_t> connections_accepted{0};
 std::atomic<uint64_t> requests_served{0};
 std::atomic<uint64_t> submissions_refused{0};
+std::atomic<uint64_t> permit_waits{0};
 
 const char* model_name(Model model) { return model == Model::Thread ? "thread" : "coroutine"; }
+
+namespace {
+
+// The status page's measurements (docs/experiments.md, "1 and 2 vCPUs"): instructions retired on
+// this hart (with one hart, the whole system's; exact under -icount), the runtime's counters and the
+// kernel's (kernel_counters). Counters since start: a reader takes two pages and subtracts.
+uint32_t measurements(StatusLine* lines, uint32_t capacity) {
+    uint32_t count = 0;
+    auto add = [&](const char* name, uint64_t value) {
+        if (count < capacity) lines[count++] = StatusLine{name, value};
+    };
+    uint64_t instret;
+    asm volatile("rdinstret %0" : "=r"(instret));
+    add("instret", instret);
+    add("permit waits", permit_waits.load(std::memory_order_relaxed));
+    const user::Runtime& runtime = *user::runtime();
+    const vdso::UserInterruptContext& interrupts = runtime.interrupts;
+    add("user interrupt handler runs", interrupts.interrupts.load(std::memory_order_relaxed));
+    add("completions delivered", interrupts.delivered.load(std::memory_order_relaxed));
+    add("completions drained after submission", interrupts.drained_after_submission.load(std::memory_order_relaxed));
+    add("completions inline", interrupts.completed_inline.load(std::memory_order_relaxed));
+    add("completions polled", runtime.completions_polled.load(std::memory_order_relaxed));
+    add("completions stale", interrupts.stale.load(std::memory_order_relaxed));
+    add("coroutines resumed", user::hart_yield_checks(runtime));
+    add("poll thread idle sleeps", runtime.idle_sleeps.load(std::memory_order_relaxed));
+    add("priority publications", runtime.priority_publications.load(std::memory_order_relaxed));
+    add("hart yields", runtime.hart_yields.load(std::memory_order_relaxed));
+    user::KernelCountersRecord k{};
+    if (user::kernel_counters(&k) == 0) {
+        add("kernel timer interrupts", k.timer_interrupts);
+        add("kernel external interrupts", k.external_interrupts);
+        add("kernel kicks", k.kicks);
+        add("kernel idle waits", k.idle_waits);
+        add("kernel idle instret", k.idle_instret);
+        add("kernel thread switches", k.thread_switches);
+        add("kernel syscalls", k.syscalls);
+        add("kernel user interrupts raised", k.user_interrupts_raised);
+        add("kernel user interrupts already pending", k.user_interrupts_pending);
+        add("kernel user interrupt waits ended", k.user_interrupt_waits_ended);
+        add("kernel user interrupts delivered", k.user_interrupts_delivered);
+        add("kernel completions posted", k.completions_posted);
+        add("kernel completions silent", k.completions_silent);
+        add("kernel completions inline", k.completions_inline);
+        add("kernel calls refused", k.calls_refused);
+        add("kernel calls run on return", k.kernel_calls_on_return);
+        add("kernel calls run by scheduler", k.kernel_calls_by_scheduler);
+        add("kernel network runs", k.network_runs);
+        add("kernel frames received", k.frames_received);
+        add("kernel frames sent", k.frames_sent);
+        add("kernel frames dropped", k.frames_dropped);
+        add("kernel futex waits", k.futex_waits);
+        add("kernel futex wakes", k.futex_wakes);
+    }
+    user::KernelUsageRecord usage{};
+    if (user::kernel_usage(&usage) == 0) { // in use now, not counters
+        add("kernel tcp pcbs in use", usage.tcp_pcbs);
+        add("kernel pool pbufs in use", usage.pool_pbufs);
+    }
+    return count;
+}
+
+} // namespace
 
 StatusCounters status_counters() {
     return StatusCounters{model_name(config.model), config.parts, config.model == Model::Thread ? 0 : config.threads,
                           config.priorities, connections_accepted.load(std::memory_order_relaxed),
                           requests_served.load(std::memory_order_relaxed),
-                          submissions_refused.load(std::memory_order_relaxed)};
+                          submissions_refused.load(std::memory_order_relaxed), &measurements};
 }
 
 bool serve_input(Connection& connection) {

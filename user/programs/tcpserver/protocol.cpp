@@ -360,6 +360,13 @@ bool append_http(Buffer& output, const char* status, bool close, const Job& job,
              append(output, "\nconnections served ") && append_number(output, counters.connections) &&
              append(output, "\nrequests served ") && append_number(output, counters.requests) &&
              append(output, "\nrefused submissions ") && append_number(output, counters.refused) && append(output, "\n");
+        if (ok && counters.measurements != nullptr) {
+            StatusLine lines[MaxStatusLines];
+            const uint32_t count = counters.measurements(lines, MaxStatusLines);
+            for (uint32_t i = 0; i < count && i < MaxStatusLines && ok; ++i)
+                ok = append(output, lines[i].name) && append(output, " ") && append_number(output, lines[i].value) &&
+                     append(output, "\n");
+        }
     } else {
         ok = append(output, status) && append(output, "\n");
     }

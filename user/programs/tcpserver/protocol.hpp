@@ -96,6 +96,13 @@ Parsed parse_next(Session& session, Buffer& input, Job& job);
 
 // Appends the reply for `job` to `output` (Matrix: the reply line with `level`; Error: the E line;
 // Http*: a whole HTTP response, status page from `status`). False when memory runs out.
+// One "name value" line of the status page's measurements (counters of the process and the kernel).
+struct StatusLine {
+    const char* name;
+    uint64_t value;
+};
+constexpr uint32_t MaxStatusLines = 48;
+
 struct StatusCounters {
     const char* model;
     uint32_t parts;
@@ -104,6 +111,8 @@ struct StatusCounters {
     uint64_t connections;
     uint64_t requests;
     uint64_t refused; // asynchronous submissions the kernel refused (-EAGAIN), retried
+    // Fills up to `capacity` lines, returns how many; called only for GET / (null: no lines).
+    uint32_t (*measurements)(StatusLine* lines, uint32_t capacity) = nullptr;
 };
 bool format_reply(const Job& job, uint32_t level, const StatusCounters& status, Buffer& output);
 

@@ -31,6 +31,7 @@ extern Config config;
 extern std::atomic<uint64_t> connections_accepted;
 extern std::atomic<uint64_t> requests_served;
 extern std::atomic<uint64_t> submissions_refused;
+extern std::atomic<uint64_t> permit_waits; // reads and accepts that found no permit (coroutines.cpp)
 
 const char* model_name(Model model);
 StatusCounters status_counters();
