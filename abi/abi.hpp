@@ -150,7 +150,6 @@ struct KernelCountersRecord {
     uint64_t user_interrupts_delivered; // handler entries (emulated delivery)
     uint64_t completions_posted;        // asynchronous completions posted to a ring
     uint64_t completions_silent;        // of them: without an interrupt (drained after the submission)
-    uint64_t completions_inline;        // completions returned in registers by their submission
     uint64_t calls_refused;             // asynchronous submissions refused (-EAGAIN)
     uint64_t kernel_calls_on_return;    // kernel coroutines run on a thread's way back to user mode
     uint64_t kernel_calls_by_scheduler; // kernel coroutines run by the scheduler loop
@@ -161,7 +160,7 @@ struct KernelCountersRecord {
     uint64_t futex_waits;               // futex_wait calls that slept
     uint64_t futex_wakes;               // threads woken by futex_wake
 };
-static_assert(sizeof(KernelCountersRecord) == 23 * 8, "kernel_counters fills 184 bytes");
+static_assert(sizeof(KernelCountersRecord) == 22 * 8, "kernel_counters fills 176 bytes");
 
 // struct timespec of the Linux riscv64 ABI (clock_gettime, nanosleep).
 struct Timespec {

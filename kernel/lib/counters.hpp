@@ -19,7 +19,6 @@ enum Event : uint32_t {
     UserInterruptsDelivered,      // emulated deliveries: a thread entered its handler
     CompletionsPosted,            // asynchronous completions written to a ring (or held)
     CompletionsSilent,            // of them: no interrupt, the submitting thread drains on return
-    CompletionsInline,            // ended in their submission, the result in registers
     CallsRefused,                 // asynchronous submissions refused with -EAGAIN
     KernelCallsOnReturn,          // kernel coroutines run on a thread's way back to user mode
     KernelCallsByScheduler,       // kernel coroutines run by a hart's scheduler loop

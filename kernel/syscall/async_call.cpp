@@ -295,7 +295,6 @@ void complete_async_call(CallSlot& slot) {
         // Ended in its submission, which takes the result in registers: no ring entry, no interrupt,
         // and no hold on the process (the submitting thread's covers it).
         complete_inline(calls, slot);
-        counters::count(counters::CompletionsInline);
         return;
     }
     // Read before the slot is freed (post_locked): another submission may take it at once.

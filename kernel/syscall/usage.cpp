@@ -56,7 +56,6 @@ long sys_kernel_counters(Thread& thread, SyscallArguments a) {
     record.user_interrupts_delivered = value(counters::UserInterruptsDelivered);
     record.completions_posted = value(counters::CompletionsPosted);
     record.completions_silent = value(counters::CompletionsSilent);
-    record.completions_inline = value(counters::CompletionsInline);
     record.calls_refused = value(counters::CallsRefused);
     record.kernel_calls_on_return = value(counters::KernelCallsOnReturn);
     record.kernel_calls_by_scheduler = value(counters::KernelCallsByScheduler);

@@ -77,7 +77,6 @@ uint32_t measurements(StatusLine* lines, uint32_t capacity) {
         add("kernel user interrupts delivered", k.user_interrupts_delivered);
         add("kernel completions posted", k.completions_posted);
         add("kernel completions silent", k.completions_silent);
-        add("kernel completions inline", k.completions_inline);
         add("kernel calls refused", k.calls_refused);
         add("kernel calls run on return", k.kernel_calls_on_return);
         add("kernel calls run by scheduler", k.kernel_calls_by_scheduler);
