@@ -353,16 +353,7 @@ Task<> send_part(Runtime& runtime, CoroutinePipeline* pipeline) {
     uint32_t now = 0;
     for (uint32_t sent = 0; !end;) {
         TCPSERVER_WAIT(pipeline->computed, now, now != sent);
-        for (const uint32_t computed = now; sent != computed && !end; ++sent) {
-            const Job& job = pipeline->jobs[sent % RingSlots];
-            end = job.kind == JobKind::End;
-            if (!end && !pipeline->broken.load(std::memory_order_relaxed)) {
-                if (!format_reply(job, pipeline->level, status_counters(), pipeline->output))
-                    pipeline->broken.store(true, std::memory_order_relaxed);
-                requests_served.fetch_add(1, std::memory_order_relaxed);
-            }
-            pipeline->sent.advance();
-        }
+        sent = format_computed(*pipeline, sent, now, end);
         while (pipeline->output.size() > 0 && !pipeline->broken.load(std::memory_order_relaxed)) {
             long w;
             TCPSERVER_ASYNC(w, runtime, abi::Write, pipeline->fd, pipeline->output.front(), pipeline->output.size());

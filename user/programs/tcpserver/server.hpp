@@ -77,6 +77,24 @@ struct PipelineBase {
     std::atomic<uint32_t> parts_running{3}; // the last part to finish frees the pipeline
 };
 
+// The send part's step in either model: formats the replies of the jobs from `sent` up to `computed`
+// into `output` (counting them; none once the connection is broken), advancing the `sent` cursor
+// past each, and stops after End (sets `end`). Returns the new `sent`.
+template <typename Pipeline>
+uint32_t format_computed(Pipeline& pipeline, uint32_t sent, uint32_t computed, bool& end) {
+    for (; sent != computed && !end; ++sent) {
+        const Job& job = pipeline.jobs[sent % RingSlots];
+        end = job.kind == JobKind::End;
+        if (!end && !pipeline.broken.load(std::memory_order_relaxed)) {
+            if (!format_reply(job, pipeline.level, status_counters(), pipeline.output))
+                pipeline.broken.store(true, std::memory_order_relaxed);
+            requests_served.fetch_add(1, std::memory_order_relaxed);
+        }
+        pipeline.sent.advance();
+    }
+    return sent;
+}
+
 int run_thread_model(int listener);
 user::Task<int> run_coroutine_model(user::Runtime& runtime, int listener);
 

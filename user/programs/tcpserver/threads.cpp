@@ -169,17 +169,7 @@ int send_part(void* argument) {
     for (uint32_t sent = 0; !end;) {
         const uint32_t computed = static_cast<uint32_t>(
             pipeline->computed.wait([&](int computed) { return static_cast<uint32_t>(computed) != sent; }));
-        // Every job computed so far: one write for all of them.
-        for (; sent != computed && !end; ++sent) {
-            const Job& job = pipeline->jobs[sent % RingSlots];
-            end = job.kind == JobKind::End;
-            if (!end && !pipeline->broken.load(std::memory_order_relaxed)) {
-                if (!format_reply(job, pipeline->level, status_counters(), pipeline->output))
-                    pipeline->broken.store(true, std::memory_order_relaxed);
-                requests_served.fetch_add(1, std::memory_order_relaxed);
-            }
-            pipeline->sent.advance();
-        }
+        sent = format_computed(*pipeline, sent, computed, end); // every job computed so far: one write for all
         if (pipeline->output.size() > 0 && !pipeline->broken.load(std::memory_order_relaxed)) {
             const long length = static_cast<long>(pipeline->output.size());
             if (user::write_all(pipeline->fd, pipeline->output.front(), length) != length) {
