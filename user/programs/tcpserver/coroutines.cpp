@@ -314,14 +314,9 @@ Task<> receive_part(Runtime& runtime, CoroutinePipeline* pipeline) {
     uint32_t received = 0, now = 0;
     for (;;) {
         TCPSERVER_WAIT(pipeline->sent, now, received - now < RingSlots);
-        Job& job = pipeline->jobs[received % RingSlots];
-        if (parse_next(pipeline->session, pipeline->input, job) == Parsed::Produced) {
-            const bool last = job.close_after;
-            ++received;
-            pipeline->received.advance();
-            if (last) break;
-            continue;
-        }
+        const Received step = receive_parsed(*pipeline, received);
+        if (step == Received::Last) break;
+        if (step == Received::Job) continue;
         if (pipeline->broken.load(std::memory_order_relaxed) || !pipeline->input.reserve(4096)) break;
         long n;
         TCPSERVER_ASYNC(n, runtime, abi::Read, pipeline->fd, pipeline->input.tail(),
@@ -339,11 +334,7 @@ Task<> compute_part(Runtime&, CoroutinePipeline* pipeline) {
     uint32_t now = 0;
     for (uint32_t computed = 0;; ++computed) {
         TCPSERVER_WAIT(pipeline->received, now, now != computed);
-        Job& job = pipeline->jobs[computed % RingSlots];
-        const bool end = job.kind == JobKind::End;
-        compute(job);
-        pipeline->computed.advance();
-        if (end) break;
+        if (compute_received(*pipeline, computed)) break; // End computed (and passed on)
     }
     finish_part(pipeline);
 }

@@ -77,6 +77,31 @@ struct PipelineBase {
     std::atomic<uint32_t> parts_running{3}; // the last part to finish frees the pipeline
 };
 
+// The receive part's step in either model, once slot `received` is free: parses the next request in
+// `input` into it and advances the `received` cursor (Job, or Last for a job that closes the
+// connection), or NeedMore when `input` holds no complete request.
+enum class Received : uint8_t { Job, Last, NeedMore };
+template <typename Pipeline>
+Received receive_parsed(Pipeline& pipeline, uint32_t& received) {
+    Job& job = pipeline.jobs[received % RingSlots];
+    if (parse_next(pipeline.session, pipeline.input, job) != Parsed::Produced) return Received::NeedMore;
+    const bool last = job.close_after;
+    ++received;
+    pipeline.received.advance();
+    return last ? Received::Last : Received::Job;
+}
+
+// The compute part's step in either model: computes job `computed` and advances the `computed`
+// cursor; true when that job was End.
+template <typename Pipeline>
+bool compute_received(Pipeline& pipeline, uint32_t computed) {
+    Job& job = pipeline.jobs[computed % RingSlots];
+    const bool end = job.kind == JobKind::End;
+    compute(job);
+    pipeline.computed.advance();
+    return end;
+}
+
 // The send part's step in either model: formats the replies of the jobs from `sent` up to `computed`
 // into `output` (counting them; none once the connection is broken), advancing the `sent` cursor
 // past each, and stops after End (sets `end`). Returns the new `sent`.

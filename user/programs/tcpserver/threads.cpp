@@ -129,14 +129,9 @@ int receive_part(void* argument) {
     while (reading) {
         // A free slot first: parsing writes into it.
         pipeline->sent.wait([&](int sent) { return received - static_cast<uint32_t>(sent) < RingSlots; });
-        Job& job = pipeline->jobs[received % RingSlots];
-        if (parse_next(pipeline->session, pipeline->input, job) == Parsed::Produced) {
-            const bool last = job.close_after;
-            ++received;
-            pipeline->received.advance();
-            if (last) break;
-            continue;
-        }
+        const Received step = receive_parsed(*pipeline, received);
+        if (step == Received::Last) break;
+        if (step == Received::Job) continue;
         if (pipeline->broken.load(std::memory_order_relaxed) || !pipeline->input.reserve(4096)) break;
         long n = user::read(pipeline->fd, pipeline->input.tail(), pipeline->input.capacity - pipeline->input.end);
         if (n <= 0) reading = false;
@@ -153,11 +148,7 @@ int compute_part(void* argument) {
     auto* pipeline = static_cast<ThreadPipeline*>(argument);
     for (uint32_t computed = 0;; ++computed) {
         pipeline->received.wait([&](int received) { return static_cast<uint32_t>(received) != computed; });
-        Job& job = pipeline->jobs[computed % RingSlots];
-        const bool end = job.kind == JobKind::End;
-        compute(job);
-        pipeline->computed.advance();
-        if (end) break;
+        if (compute_received(*pipeline, computed)) break; // End computed (and passed on)
     }
     finish_part(pipeline);
     return 0;
