@@ -95,11 +95,6 @@ bool on_should_yield_hart(void* context) {
 // either the waker sees the sleeper and wakes it, or this side sees the work or the new signal.
 bool on_idle(void* context) {
     Runtime& runtime = *static_cast<Runtime*>(context);
-    // Before sleeping, the batch is submitted whoever added to it last: "keep collecting"
-    // (BatchFresh, completion_poll's rule between two coroutines) would leave its calls unsubmitted
-    // while every poll thread sleeps. A call appended after this clear sets BatchFresh again, and
-    // its own thread submits it at its next idle or hook.
-    runtime.interrupts.deferred.fetch_and(~vdso::BatchFresh, std::memory_order_relaxed);
     poll_completions(runtime);  // before sleeping: a completion must not wait for an interrupt
     publish_priority(runtime);
     if (runtime.stopping.load()) return false;
